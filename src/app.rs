@@ -1,0 +1,149 @@
+//! The application: typed state, the router, and the server that binds and runs it.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderName, StatusCode},
+    middleware,
+    response::IntoResponse,
+    routing::get,
+};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth, clock::Clock, config::Config, db::Db, demo, error::AppError, hall, openapi, web,
+};
+
+/// Shared state of one server, reached by handlers through axum's `State`.
+#[derive(Debug)]
+pub struct App {
+    /// Settings the server started with.
+    pub config: Config,
+    /// The database (SQLite or PostgreSQL).
+    pub db: Db,
+    /// "Now"; fixed in tests.
+    pub clock: Clock,
+    /// argon2id cost for new passwords.
+    pub hash_cost: auth::password::HashCost,
+    /// A hash verified against when a login does not exist, so timing does not reveal it.
+    pub decoy_hash: String,
+}
+
+/// A failure to start.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A bound, ready server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    app: Arc<App>,
+    /// Demo accounts created at this start, with their one-time passwords.
+    pub demo_accounts: Vec<demo::Account>,
+}
+
+impl Server {
+    /// Opens the database, migrates it, loads the demo hall into an empty one (if the
+    /// config says so) and binds the listener (`127.0.0.1:0` in tests).
+    pub async fn build(
+        config: Config,
+        clock: Clock,
+        hash_cost: auth::password::HashCost,
+    ) -> Result<Self, StartError> {
+        let db = Db::connect(&config.database_url, config.max_connections).await?;
+        db.migrate().await?;
+        let demo_accounts = if config.demo {
+            demo::load_if_empty(&db, &clock, hash_cost).await?
+        } else {
+            Vec::new()
+        };
+        let listener = TcpListener::bind(&config.listen).await?;
+        let decoy_hash =
+            tokio::task::spawn_blocking(move || auth::password::decoy_hash(hash_cost)).await?;
+        let app = Arc::new(App {
+            config,
+            db,
+            clock,
+            hash_cost,
+            decoy_hash,
+        });
+        let router = router(app.clone());
+        Ok(Self {
+            listener,
+            router,
+            app,
+            demo_accounts,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// Serves until `shutdown` completes, then closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.app.db.close().await;
+        Ok(())
+    }
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> impl IntoResponse {
+    if app.db.ping().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+async fn fallback() -> AppError {
+    AppError::NotFound("找不到该页面或接口".into())
+}
+
+/// The whole HTTP surface: each area contributes its router; layers wrap them all.
+pub fn router(app: Arc<App>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::render))
+        .merge(web::router())
+        .merge(auth::router())
+        .merge(hall::router())
+        .merge(openapi::router())
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(app.clone(), auth::protect))
+        .layer(DefaultBodyLimit::max(app.config.max_body_bytes));
+    if app.config.rate_limit_per_second > 0 {
+        router = crate::metrics::with_rate_limit(router, &app.config);
+    }
+    router
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(app)
+}

@@ -1,0 +1,249 @@
+//! Extractors that tell who sent a request: an API token (`Authorization: Bearer`) or a
+//! session cookie. Handlers ask for [`CurrentUser`] (API: 401 when absent), [`PageUser`]
+//! (pages: redirect to sign-in) or [`MaybeUser`] (public pages that greet a signed-in user).
+
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use sqlx::Row;
+
+use super::{Role, secret_hash};
+use crate::{app::App, error::AppError, web::PageError};
+
+/// Name of the session cookie (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "yc_session";
+
+/// How the user proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    Session,
+    Token,
+}
+
+/// A signed-in person (or the person a device token belongs to).
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    /// Centers the user belongs to (R1.1). A system admin sees all regardless.
+    pub center_ids: Vec<i64>,
+    pub via: AuthVia,
+}
+
+impl CurrentUser {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::SystemAdmin)
+    }
+
+    /// May see the center's internal records.
+    pub fn can_see_center(&self, center_id: i64) -> bool {
+        self.is_admin() || self.center_ids.contains(&center_id)
+    }
+
+    /// May change the center's zones, windows, staff and posts.
+    pub fn can_manage_center(&self, center_id: i64) -> bool {
+        self.is_admin()
+            || (self.has_role(Role::HallManager) && self.center_ids.contains(&center_id))
+    }
+
+    /// May manage anything at all (shows the admin menu).
+    pub fn is_manager(&self) -> bool {
+        self.is_admin() || self.has_role(Role::HallManager)
+    }
+
+    /// Refuses unless the user may manage `center_id`.
+    pub fn require_manage(&self, center_id: i64) -> Result<(), AppError> {
+        if self.can_manage_center(center_id) {
+            Ok(())
+        } else if self.can_see_center(center_id) {
+            Err(AppError::forbidden())
+        } else {
+            Err(AppError::NotFound("找不到该中心".into()))
+        }
+    }
+
+    /// Roles as Chinese labels, for the header.
+    pub fn role_labels(&self) -> String {
+        self.roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// Reads a cookie's value from the request headers.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Loads a user by id with roles and centers, if active.
+pub async fn load_user(
+    app: &App,
+    user_id: i64,
+    via: AuthVia,
+) -> Result<Option<CurrentUser>, AppError> {
+    let pool = app.db.pool();
+    let Some(row) =
+        sqlx::query("select login, display_name from users where id = $1 and active = 1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let roles = sqlx::query("select role from user_roles where user_id = $1 order by role")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>(0).ok().and_then(|s| Role::parse(&s)))
+        .collect();
+    let center_ids =
+        sqlx::query("select center_id from user_centers where user_id = $1 order by center_id")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>(0).ok())
+            .collect();
+    Ok(Some(CurrentUser {
+        id: user_id,
+        login: row.try_get(0)?,
+        display_name: row.try_get(1)?,
+        roles,
+        center_ids,
+        via,
+    }))
+}
+
+/// Resolves the request's credentials; `Err` only for a presented but invalid token.
+async fn resolve(parts: &Parts, app: &App) -> Result<Option<CurrentUser>, AppError> {
+    let now = app.clock.now_micros();
+    if let Some(token) = bearer(parts) {
+        let row = sqlx::query(
+            "select id, user_id, last_used_at from api_tokens where token_hash = $1 and revoked_at is null",
+        )
+        .bind(secret_hash(token))
+        .fetch_optional(app.db.pool())
+        .await?;
+        let Some(row) = row else {
+            return Err(AppError::Unauthorized);
+        };
+        let token_id: i64 = row.try_get(0)?;
+        let user_id: i64 = row.try_get(1)?;
+        let last: Option<i64> = row.try_get(2)?;
+        // Record use at most once a minute so a busy device does not write on every call.
+        if last.is_none_or(|l| now - l > 60_000_000) {
+            sqlx::query("update api_tokens set last_used_at = $1 where id = $2")
+                .bind(now)
+                .bind(token_id)
+                .execute(app.db.pool())
+                .await?;
+        }
+        return match load_user(app, user_id, AuthVia::Token).await? {
+            Some(u) => Ok(Some(u)),
+            None => Err(AppError::Unauthorized),
+        };
+    }
+    let Some(session) = cookie(parts, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let row = sqlx::query("select user_id from sessions where token_hash = $1 and expires_at > $2")
+        .bind(secret_hash(session))
+        .bind(now)
+        .fetch_optional(app.db.pool())
+        .await?;
+    match row {
+        Some(r) => load_user(app, r.try_get(0)?, AuthVia::Session).await,
+        None => Ok(None),
+    }
+}
+
+/// Resolves once per request and caches the answer in the request's extensions.
+async fn cached(parts: &mut Parts, app: &App) -> Result<Option<CurrentUser>, AppError> {
+    #[derive(Clone)]
+    struct Resolved(Option<CurrentUser>);
+    if let Some(r) = parts.extensions.get::<Resolved>() {
+        return Ok(r.0.clone());
+    }
+    let user = resolve(parts, app).await?;
+    parts.extensions.insert(Resolved(user.clone()));
+    Ok(user)
+}
+
+impl FromRequestParts<Arc<App>> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        cached(parts, app).await?.ok_or(AppError::Unauthorized)
+    }
+}
+
+/// The signed-in user, or nobody.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<Arc<App>> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(cached(parts, app).await.unwrap_or(None)))
+    }
+}
+
+/// A signed-in user on a page; anyone else is sent to the sign-in page.
+pub struct PageUser(pub CurrentUser);
+
+impl FromRequestParts<Arc<App>> for PageUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        match cached(parts, app).await {
+            Ok(Some(u)) => Ok(PageUser(u)),
+            Ok(None) | Err(AppError::Unauthorized) => Err(PageError::LoginRequired(
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into()),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Password hashing (argon2id) and generation of first-start passwords.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+
+/// argon2id cost. The default follows OWASP's 19 MiB, 2 passes; tests may lower it.
+#[derive(Clone, Copy, Debug)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub passes: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19 * 1024,
+            passes: 2,
+        }
+    }
+}
+
+fn hasher(cost: HashCost) -> Argon2<'static> {
+    let params = Params::new(cost.memory_kib.max(8), cost.passes.max(1), 1, None)
+        .expect("argon2 parameters within range");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string. CPU-heavy: call from `spawn_blocking`.
+pub fn hash(password: &str, cost: HashCost) -> String {
+    hasher(cost)
+        .hash_password(password.as_bytes())
+        .expect("argon2 hashing with valid parameters")
+        .to_string()
+}
+
+/// Checks a password against a PHC string; a malformed hash never verifies.
+pub fn verify(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of a password nobody has, verified against when the login does not exist so an
+/// unknown login takes as long as a wrong password.
+pub fn decoy_hash(cost: HashCost) -> String {
+    hash(&crate::auth::random_hex(16), cost)
+}
+
+/// A fresh 14-character password without look-alike characters (0/O, 1/l/I).
+pub fn generate() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 14];
+    getrandom::fill(&mut buf).expect("the operating system's random source");
+    buf.iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Checks a new password's strength; returns the Chinese reason it is refused.
+pub fn check_strength(password: &str) -> Result<(), String> {
+    if password.chars().count() < 10 {
+        return Err("密码至少需要 10 个字符".into());
+    }
+    if password.chars().count() > 128 {
+        return Err("密码不能超过 128 个字符".into());
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|x| **x).count() < 3 {
+        return Err("密码需包含大写字母、小写字母、数字、符号中的至少三类".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHEAP: HashCost = HashCost {
+        memory_kib: 64,
+        passes: 1,
+    };
+
+    #[test]
+    fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let phc = hash("Qingshan-2026", CHEAP);
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify("Qingshan-2026", &phc));
+        assert!(!verify("qingshan-2026", &phc));
+        assert!(!verify("Qingshan-2026", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_are_strong_and_differ() {
+        let a = generate();
+        let b = generate();
+        assert_eq!(a.len(), 14);
+        assert_ne!(a, b);
+        assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason() {
+        assert!(check_strength("short").unwrap_err().contains("10"));
+        assert!(check_strength("alllowercaseletters").is_err());
+        assert!(check_strength("Mixed-case-2026").is_ok());
+    }
+}

@@ -1,0 +1,67 @@
+//! Settings: defaults, then a TOML file, then `YICHUANG_*` environment variables, then flags.
+
+use serde::Deserialize;
+
+/// Everything the server needs to start. Every field has a default that runs a demo hall.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://yichuang.db` (default) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// Load the demo hall into an empty database at start.
+    pub demo: bool,
+    /// Per-IP request limit per second; 0 turns the limit off (benchmarks).
+    pub rate_limit_per_second: u64,
+    /// Requests a client may burst above the steady rate.
+    pub rate_limit_burst: u32,
+    /// Failed sign-ins in a row that lock an account.
+    pub lockout_after: i64,
+    /// How long a locked account stays locked, in minutes.
+    pub lockout_minutes: i64,
+    /// Session lifetime in hours.
+    pub session_hours: i64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Mark cookies `Secure` (set when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+    /// Database pool size.
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://yichuang.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            demo: true,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 200,
+            lockout_after: 5,
+            lockout_minutes: 15,
+            session_hours: 12,
+            max_body_bytes: 2 * 1024 * 1024,
+            secure_cookies: false,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (if given, or `yichuang.toml` if present) and `YICHUANG_*` variables over the defaults.
+    pub fn load(path: Option<&str>) -> Result<Self, config::ConfigError> {
+        let mut builder = config::Config::builder();
+        match path {
+            Some(p) => builder = builder.add_source(config::File::with_name(p).required(true)),
+            None => {
+                builder =
+                    builder.add_source(config::File::with_name("yichuang.toml").required(false))
+            }
+        }
+        builder
+            .add_source(config::Environment::with_prefix("YICHUANG").try_parsing(true))
+            .build()?
+            .try_deserialize()
+    }
+}

@@ -1,0 +1,149 @@
+//! Storage seam: one pool that speaks to SQLite (the embedded default) or PostgreSQL.
+//!
+//! Queries are written once in the portable subset (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`) and run through sqlx's `Any` driver. Where the engines differ (locking,
+//! search, DDL) code matches on [`Backend`]. Instants are `i64` microseconds (UTC) and flags
+//! are `0/1` integers, the types both engines decode alike through `Any`.
+
+mod migrate;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+
+pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration, migrations_for};
+
+/// A transaction on either engine. Domain functions take `&mut Tx`.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Which engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Tells the engine from a URL, or `None` for a scheme we do not serve.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The application database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("不支持的数据库地址“{0}”：请使用 sqlite://文件 或 postgres://…")]
+    Scheme(String),
+    #[error("无法连接数据库：{0}")]
+    Connect(#[from] sqlx::Error),
+}
+
+impl Db {
+    /// Opens a pool; an SQLite file is created if missing and set to WAL with full sync,
+    /// so an acknowledged write survives a killed process and a power cut.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or_else(|| OpenError::Scheme(url.to_owned()))?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "pragma journal_mode = wal; pragma synchronous = full; \
+                             pragma foreign_keys = on; pragma busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred one that later upgrades fails with SQLITE_BUSY.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Applies pending migrations; safe when several servers start at once.
+    pub async fn migrate(&self) -> Result<usize, migrate::MigrateError> {
+        migrate::run(self).await
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("select 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool, waiting for connections to return.
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+/// True when `e` is a unique-constraint violation (duplicate code, name, login …).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// True when `e` is a foreign-key violation (a row still referenced, or a missing parent).
+pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_foreign_key_violation()
+                || db.code().as_deref() == Some("23503")
+                || db.message().contains("FOREIGN KEY constraint failed")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,533 @@
+//! JSON API of the hall's structure under `/api/v1`. Centers, zones and windows are public,
+//! like the signs in the hall; staff, posts and every change need a signed-in user.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::{get, patch, put},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    Center, Window, Zone, centers,
+    centers::CenterInput,
+    posts::{self, Post},
+    staff::{self, StaffInput},
+    windows::{self, WindowInput},
+    zones::{self, ZoneInput},
+};
+use crate::{
+    app::App,
+    audit::Actor,
+    auth::CurrentUser,
+    error::{AppError, AppResult},
+    extract::ApiJson,
+};
+
+/// A center as the public sees it.
+#[derive(Serialize, ToSchema)]
+pub struct CenterItem {
+    pub code: String,
+    pub name: String,
+    /// city | county | township | village
+    pub level: String,
+    /// 市/县/乡/村
+    pub level_name: String,
+    /// The parent center's code.
+    pub parent: Option<String>,
+    pub region_code: String,
+    pub address: String,
+    pub phone: String,
+}
+
+impl From<Center> for CenterItem {
+    fn from(c: Center) -> Self {
+        Self {
+            level_name: c.level_label().to_owned(),
+            code: c.code,
+            name: c.name,
+            level: c.level,
+            parent: c.parent_code,
+            region_code: c.region_code,
+            address: c.address,
+            phone: c.phone,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ZoneItem {
+    pub code: String,
+    pub name: String,
+    pub sort_order: i64,
+}
+
+impl From<Zone> for ZoneItem {
+    fn from(z: Zone) -> Self {
+        Self {
+            code: z.code,
+            name: z.name,
+            sort_order: z.sort_order,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WindowItem {
+    pub code: String,
+    /// Display name over the counter.
+    pub name: String,
+    pub zone: Option<String>,
+    pub kind: String,
+    pub specials: Vec<super::Special>,
+    pub tidal: bool,
+    pub active: bool,
+    pub acceptance_limit_minutes: i64,
+}
+
+impl From<Window> for WindowItem {
+    fn from(w: Window) -> Self {
+        Self {
+            code: w.code,
+            name: w.name,
+            zone: w.zone_code,
+            kind: w.kind,
+            specials: w.specials,
+            tidal: w.tidal,
+            active: w.active,
+            acceptance_limit_minutes: w.acceptance_limit_minutes,
+        }
+    }
+}
+
+/// A list answer: `{"items":[…]}`.
+#[derive(Serialize, ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+fn items<T, U: From<T>>(v: Vec<T>) -> Json<Items<U>> {
+    Json(Items {
+        items: v.into_iter().map(U::from).collect(),
+    })
+}
+
+/// All centers.
+#[utoipa::path(get, path = "/api/v1/centers", tag = "hall",
+    responses((status = 200, description = "中心列表", body = Items<CenterItem>)))]
+pub async fn list_centers(State(app): State<Arc<App>>) -> AppResult<Json<Items<CenterItem>>> {
+    Ok(items(centers::list(app.db.pool()).await?))
+}
+
+/// One center.
+#[utoipa::path(get, path = "/api/v1/centers/{center}", tag = "hall",
+    params(("center" = String, Path, description = "中心编码")),
+    responses((status = 200, body = CenterItem), (status = 404, description = "没有该中心")))]
+pub async fn get_center(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<CenterItem>> {
+    Ok(Json(centers::by_code(app.db.pool(), &code).await?.into()))
+}
+
+/// Creates a center (system admin).
+#[utoipa::path(post, path = "/api/v1/centers", tag = "hall", request_body = CenterInput,
+    responses((status = 201, body = CenterItem), (status = 409, description = "编码或名称重复"), (status = 422, description = "输入不合规")))]
+pub async fn create_center(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<CenterInput>,
+) -> AppResult<impl IntoResponse> {
+    if !user.is_admin() {
+        return Err(AppError::Forbidden("只有系统管理员可以新建中心".into()));
+    }
+    let mut tx = app.db.begin().await?;
+    let c = centers::create(&mut tx, &Actor::from(&user), &input, app.clock.now_micros()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CenterItem::from(c))))
+}
+
+/// Edits a center (system admin, or a hall manager of it).
+#[utoipa::path(patch, path = "/api/v1/centers/{center}", tag = "hall", request_body = CenterInput,
+    params(("center" = String, Path)), responses((status = 200, body = CenterItem)))]
+pub async fn update_center(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<CenterInput>,
+) -> AppResult<Json<CenterItem>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    let c = centers::update(
+        &mut tx,
+        &Actor::from(&user),
+        &code,
+        &input,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(c.into()))
+}
+
+/// Zones of a center.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/zones", tag = "hall",
+    params(("center" = String, Path)), responses((status = 200, body = Items<ZoneItem>)))]
+pub async fn list_zones(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Items<ZoneItem>>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    Ok(items(zones::list(app.db.pool(), c.id).await?))
+}
+
+/// Adds a zone.
+#[utoipa::path(post, path = "/api/v1/centers/{center}/zones", tag = "hall", request_body = ZoneInput,
+    params(("center" = String, Path)), responses((status = 201, body = ZoneItem)))]
+pub async fn create_zone(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<ZoneInput>,
+) -> AppResult<impl IntoResponse> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    let z = zones::create(
+        &mut tx,
+        &Actor::from(&user),
+        c.id,
+        &input,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(ZoneItem::from(z))))
+}
+
+/// Renames or reorders a zone.
+#[utoipa::path(patch, path = "/api/v1/centers/{center}/zones/{zone}", tag = "hall", request_body = ZoneInput,
+    params(("center" = String, Path), ("zone" = String, Path)), responses((status = 200, body = ZoneItem)))]
+pub async fn update_zone(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, zone)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ZoneInput>,
+) -> AppResult<Json<ZoneItem>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    let z = zones::update(
+        &mut tx,
+        &Actor::from(&user),
+        c.id,
+        &zone,
+        &input,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(z.into()))
+}
+
+/// Windows of a center.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/windows", tag = "hall",
+    params(("center" = String, Path)), responses((status = 200, body = Items<WindowItem>)))]
+pub async fn list_windows(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Items<WindowItem>>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    Ok(items(windows::list(app.db.pool(), c.id).await?))
+}
+
+/// Adds a window.
+#[utoipa::path(post, path = "/api/v1/centers/{center}/windows", tag = "hall", request_body = WindowInput,
+    params(("center" = String, Path)), responses((status = 201, body = WindowItem)))]
+pub async fn create_window(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<WindowInput>,
+) -> AppResult<impl IntoResponse> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    let w = windows::create(
+        &mut tx,
+        &Actor::from(&user),
+        c.id,
+        &input,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(WindowItem::from(w))))
+}
+
+/// Edits a window.
+#[utoipa::path(patch, path = "/api/v1/centers/{center}/windows/{window}", tag = "hall", request_body = WindowInput,
+    params(("center" = String, Path), ("window" = String, Path)), responses((status = 200, body = WindowItem)))]
+pub async fn update_window(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, window)): Path<(String, String)>,
+    ApiJson(input): ApiJson<WindowInput>,
+) -> AppResult<Json<WindowItem>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    let w = windows::update(
+        &mut tx,
+        &Actor::from(&user),
+        c.id,
+        &window,
+        &input,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(w.into()))
+}
+
+/// A person as listed to colleagues.
+#[derive(Serialize, ToSchema)]
+pub struct StaffItem {
+    pub login: String,
+    pub display_name: String,
+    pub employment: String,
+    pub active: bool,
+    pub roles: Vec<crate::auth::Role>,
+    pub centers: Vec<String>,
+}
+
+impl From<staff::Staff> for StaffItem {
+    fn from(s: staff::Staff) -> Self {
+        Self {
+            login: s.login,
+            display_name: s.display_name,
+            employment: s.employment,
+            active: s.active,
+            roles: s.roles,
+            centers: s.centers,
+        }
+    }
+}
+
+/// Staff of a center (members of it, or a system admin).
+#[utoipa::path(get, path = "/api/v1/centers/{center}/staff", tag = "hall",
+    params(("center" = String, Path)), responses((status = 200, body = Items<StaffItem>), (status = 404)))]
+pub async fn list_staff(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Json<Items<StaffItem>>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    if !user.can_see_center(c.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+    }
+    Ok(items(
+        staff::list(app.db.pool(), Some(c.id), app.clock.now_micros()).await?,
+    ))
+}
+
+/// Answer to creating a person: the record and, once, a generated password.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedStaff {
+    pub staff: StaffItem,
+    /// Present when the password was generated; shown only this once.
+    pub password: Option<String>,
+}
+
+/// Adds a person (system admin, or a hall manager for their centers).
+#[utoipa::path(post, path = "/api/v1/staff", tag = "hall", request_body = StaffInput,
+    responses((status = 201, body = CreatedStaff), (status = 409, description = "登录名已被使用")))]
+pub async fn create_staff(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<StaffInput>,
+) -> AppResult<impl IntoResponse> {
+    if !user.is_manager() {
+        return Err(AppError::forbidden());
+    }
+    let (plain, generated) = match input.password.clone().filter(|p| !p.is_empty()) {
+        Some(p) => (p, false),
+        None => (crate::auth::password::generate(), true),
+    };
+    let hash = staff::hash_new_password(plain.clone(), app.hash_cost).await?;
+    let mut tx = app.db.begin().await?;
+    let s = staff::create(
+        &mut tx,
+        Some(&user),
+        &Actor::from(&user),
+        &input,
+        &hash,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    let body = CreatedStaff {
+        staff: s.into(),
+        password: generated.then_some(plain),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Edits a person; a `password` sets a new one.
+#[utoipa::path(patch, path = "/api/v1/staff/{login}", tag = "hall", request_body = StaffInput,
+    params(("login" = String, Path)), responses((status = 200, body = StaffItem)))]
+pub async fn update_staff(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(login): Path<String>,
+    ApiJson(input): ApiJson<StaffInput>,
+) -> AppResult<Json<StaffItem>> {
+    let hash = match input.password.clone().filter(|p| !p.is_empty()) {
+        Some(p) => Some(staff::hash_new_password(p, app.hash_cost).await?),
+        None => None,
+    };
+    let mut tx = app.db.begin().await?;
+    let s = staff::update(
+        &mut tx,
+        &user,
+        &login,
+        &input,
+        hash.as_deref(),
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(s.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PostItem {
+    pub window: String,
+    pub window_name: String,
+    pub a: Option<String>,
+    pub b: Vec<String>,
+    /// 缺少A岗 / 缺少B岗, when the window lacks one.
+    pub gap: Option<String>,
+}
+
+/// A/B posts of a center's windows, with gaps.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/posts", tag = "hall",
+    params(("center" = String, Path)), responses((status = 200, body = Items<PostItem>)))]
+pub async fn list_posts(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Json<Items<PostItem>>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    if !user.can_see_center(c.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+    }
+    let list = posts::of_center(app.db.pool(), c.id).await?;
+    Ok(Json(Items {
+        items: list
+            .into_iter()
+            .map(|w| PostItem {
+                gap: w.gap().map(str::to_owned),
+                a: w.a.as_ref().map(|(l, _)| l.clone()),
+                b: w.b.iter().map(|(l, _)| l.clone()).collect(),
+                window: w.window_code,
+                window_name: w.window_name,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PostInput {
+    /// "A" or "B"
+    pub post: String,
+}
+
+/// Puts a person on a window's A or B post.
+#[utoipa::path(put, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", tag = "hall",
+    request_body = PostInput, params(("center" = String, Path), ("window" = String, Path), ("login" = String, Path)),
+    responses((status = 204), (status = 409, description = "该窗口已有A岗")))]
+pub async fn assign_post(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, window, login)): Path<(String, String, String)>,
+    ApiJson(input): ApiJson<PostInput>,
+) -> AppResult<StatusCode> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let post =
+        Post::parse(&input.post).ok_or_else(|| AppError::Invalid("岗位须为 A 或 B".into()))?;
+    let mut tx = app.db.begin().await?;
+    posts::assign(
+        &mut tx,
+        &user,
+        c.id,
+        &window,
+        &login,
+        post,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a person off a window's post.
+#[utoipa::path(delete, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", tag = "hall",
+    params(("center" = String, Path), ("window" = String, Path), ("login" = String, Path)), responses((status = 204)))]
+pub async fn remove_post(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, window, login)): Path<(String, String, String)>,
+) -> AppResult<StatusCode> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(c.id)?;
+    let mut tx = app.db.begin().await?;
+    posts::remove(
+        &mut tx,
+        &user,
+        c.id,
+        &window,
+        &login,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/centers", get(list_centers).post(create_center))
+        .route(
+            "/api/v1/centers/{center}",
+            get(get_center).patch(update_center),
+        )
+        .route(
+            "/api/v1/centers/{center}/zones",
+            get(list_zones).post(create_zone),
+        )
+        .route("/api/v1/centers/{center}/zones/{zone}", patch(update_zone))
+        .route(
+            "/api/v1/centers/{center}/windows",
+            get(list_windows).post(create_window),
+        )
+        .route(
+            "/api/v1/centers/{center}/windows/{window}",
+            patch(update_window),
+        )
+        .route(
+            "/api/v1/centers/{center}/windows/{window}/posts/{login}",
+            put(assign_post).delete(remove_post),
+        )
+        .route("/api/v1/centers/{center}/staff", get(list_staff))
+        .route("/api/v1/centers/{center}/posts", get(list_posts))
+        .route("/api/v1/staff", axum::routing::post(create_staff))
+        .route("/api/v1/staff/{login}", patch(update_staff))
+}

@@ -1,0 +1,426 @@
+//! Windows (窗口), R1.3: display names per seed 002 §三(三)2/4, special windows (特色窗口,
+//! seed 002 §三(三)5 and seed 000 §4.3) standalone or 加挂 on a comprehensive window, and
+//! 潮汐窗口 whose zone follows the load.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{input, zones};
+use crate::{
+    audit::{self, Actor},
+    db::Tx,
+    error::{AppError, AppResult, conflict_on_duplicate},
+};
+
+/// What a window is, which decides its display-name pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// 通用综合受理N — the county's general comprehensive window.
+    General,
+    /// 综合受理N — a comprehensive window inside a category zone.
+    Zone,
+    /// 出件 — the unified issuance window.
+    Issuance,
+    /// 公安集成综合受理 — township police-integrated window.
+    Police,
+    /// 公共服务综合受理 — township public-utility window.
+    PublicService,
+    /// A standalone special window (办不成事反映, 帮办代办 …).
+    Special,
+}
+
+impl WindowKind {
+    pub const ALL: [WindowKind; 6] = [
+        WindowKind::General,
+        WindowKind::Zone,
+        WindowKind::Issuance,
+        WindowKind::Police,
+        WindowKind::PublicService,
+        WindowKind::Special,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowKind::General => "general",
+            WindowKind::Zone => "zone",
+            WindowKind::Issuance => "issuance",
+            WindowKind::Police => "police",
+            WindowKind::PublicService => "public_service",
+            WindowKind::Special => "special",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowKind::General => "通用综合受理",
+            WindowKind::Zone => "综合受理",
+            WindowKind::Issuance => "出件",
+            WindowKind::Police => "公安集成综合受理",
+            WindowKind::PublicService => "公共服务综合受理",
+            WindowKind::Special => "特色窗口",
+        }
+    }
+}
+
+/// A special-window function (特色窗口).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Special {
+    /// 办不成事反映
+    Unresolved,
+    /// 帮办代办
+    Assisted,
+    /// 一件事一次办
+    OneThing,
+    /// 惠企政策兑现
+    EnterprisePolicy,
+    /// 异地通办
+    CrossRegion,
+    /// 政务专递（邮递服务）
+    Post,
+    /// 延时错时预约窗口 (seed 000 §4.3)
+    ExtendedHours,
+    /// 出件 加挂 on a comprehensive window
+    Issuance,
+}
+
+impl Special {
+    pub const ALL: [Special; 8] = [
+        Special::Unresolved,
+        Special::Assisted,
+        Special::OneThing,
+        Special::EnterprisePolicy,
+        Special::CrossRegion,
+        Special::Post,
+        Special::ExtendedHours,
+        Special::Issuance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Special::Unresolved => "unresolved",
+            Special::Assisted => "assisted",
+            Special::OneThing => "one_thing",
+            Special::EnterprisePolicy => "enterprise_policy",
+            Special::CrossRegion => "cross_region",
+            Special::Post => "post",
+            Special::ExtendedHours => "extended_hours",
+            Special::Issuance => "issuance",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Special::Unresolved => "办不成事反映",
+            Special::Assisted => "帮办代办",
+            Special::OneThing => "一件事一次办",
+            Special::EnterprisePolicy => "惠企政策兑现",
+            Special::CrossRegion => "异地通办",
+            Special::Post => "政务专递",
+            Special::ExtendedHours => "延时错时预约窗口",
+            Special::Issuance => "出件",
+        }
+    }
+}
+
+/// A window of one center, with its zone and special functions.
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    pub id: i64,
+    pub center_id: i64,
+    pub code: String,
+    /// What the screen above the counter shows (通用综合受理3).
+    pub name: String,
+    pub zone_code: Option<String>,
+    pub zone_name: Option<String>,
+    pub kind: String,
+    pub specials: Vec<Special>,
+    /// 潮汐窗口.
+    pub tidal: bool,
+    pub active: bool,
+    /// Acceptance limit at the counter (R4.4): 15 min, 40 at the 不动产+税务 window.
+    pub acceptance_limit_minutes: i64,
+}
+
+impl Window {
+    pub fn kind_label(&self) -> &'static str {
+        WindowKind::parse(&self.kind)
+            .map(WindowKind::label)
+            .unwrap_or("?")
+    }
+
+    /// Special functions 加挂 on a comprehensive window, or a special window's own.
+    pub fn specials_label(&self) -> String {
+        self.specials
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    pub fn has_special(&self, s: &str) -> bool {
+        self.specials.iter().any(|x| x.as_str() == s)
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        json!({"code": self.code, "name": self.name, "zone": self.zone_code, "kind": self.kind,
+               "specials": self.specials, "tidal": self.tidal, "active": self.active,
+               "acceptance_limit_minutes": self.acceptance_limit_minutes})
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct WindowRow {
+    id: i64,
+    center_id: i64,
+    code: String,
+    name: String,
+    zone_code: Option<String>,
+    zone_name: Option<String>,
+    kind: String,
+    tidal: i64,
+    active: i64,
+    acceptance_limit_minutes: i64,
+    specials: Option<String>,
+}
+
+const SELECT: &str = "select w.id, w.center_id, w.code, w.name, z.code as zone_code, z.name as zone_name, \
+    w.kind, w.tidal, w.active, w.acceptance_limit_minutes, \
+    (select string_agg(s.special, ',') from window_specials s where s.window_id = w.id) as specials \
+    from windows w left join zones z on z.id = w.zone_id";
+
+fn select_sql(tail: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!("{SELECT} {tail}"))
+}
+
+fn from_row(r: WindowRow) -> Window {
+    let mut specials: Vec<Special> = r
+        .specials
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(Special::parse)
+        .collect();
+    specials.sort_by_key(|s| Special::ALL.iter().position(|x| x == s));
+    Window {
+        id: r.id,
+        center_id: r.center_id,
+        code: r.code,
+        name: r.name,
+        zone_code: r.zone_code,
+        zone_name: r.zone_name,
+        kind: r.kind,
+        specials,
+        tidal: r.tidal != 0,
+        active: r.active != 0,
+        acceptance_limit_minutes: r.acceptance_limit_minutes,
+    }
+}
+
+/// The windows of a center, by code.
+pub async fn list<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    center_id: i64,
+) -> AppResult<Vec<Window>> {
+    let rows: Vec<WindowRow> = sqlx::query_as(select_sql("where w.center_id = $1 order by w.code"))
+        .bind(center_id)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// A window by code within a center.
+pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    center_id: i64,
+    code: &str,
+) -> AppResult<Window> {
+    let row: Option<WindowRow> =
+        sqlx::query_as(select_sql("where w.center_id = $1 and w.code = $2"))
+            .bind(center_id)
+            .bind(code)
+            .fetch_optional(db)
+            .await?;
+    row.map(from_row)
+        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{code}”的窗口")))
+}
+
+/// A window as submitted.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct WindowInput {
+    pub code: Option<String>,
+    pub name: String,
+    /// The zone's code; none for a window outside any zone.
+    #[serde(default)]
+    pub zone: Option<String>,
+    pub kind: String,
+    #[serde(default)]
+    pub specials: Vec<String>,
+    #[serde(default)]
+    pub tidal: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default = "fifteen")]
+    pub acceptance_limit_minutes: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn fifteen() -> i64 {
+    15
+}
+
+struct Parsed {
+    name: String,
+    zone_id: Option<i64>,
+    kind: WindowKind,
+    specials: Vec<Special>,
+}
+
+async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed> {
+    let name = input::name(&w.name, "窗口名称")?;
+    let kind = WindowKind::parse(w.kind.trim()).ok_or_else(|| {
+        AppError::Invalid(
+            "窗口类型须为 general、zone、issuance、police、public_service 或 special".into(),
+        )
+    })?;
+    let mut specials = Vec::new();
+    for s in &w.specials {
+        let sp = Special::parse(s.trim())
+            .ok_or_else(|| AppError::Invalid(format!("未知的特色窗口类型“{s}”")))?;
+        if !specials.contains(&sp) {
+            specials.push(sp);
+        }
+    }
+    if kind == WindowKind::Special && specials.is_empty() {
+        return Err(AppError::Invalid("特色窗口须至少选择一项特色功能".into()));
+    }
+    if !(1..=480).contains(&w.acceptance_limit_minutes) {
+        return Err(AppError::Invalid("受理时限须在 1 到 480 分钟之间".into()));
+    }
+    let zone_id = match w.zone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(z) => Some(
+            zones::by_code(&mut **tx, center_id, z)
+                .await
+                .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{z}”的专区")))?
+                .id,
+        ),
+    };
+    Ok(Parsed {
+        name,
+        zone_id,
+        kind,
+        specials,
+    })
+}
+
+async fn write_specials(tx: &mut Tx, window_id: i64, specials: &[Special]) -> AppResult<()> {
+    sqlx::query("delete from window_specials where window_id = $1")
+        .bind(window_id)
+        .execute(&mut **tx)
+        .await?;
+    for s in specials {
+        sqlx::query("insert into window_specials (window_id, special) values ($1, $2)")
+            .bind(window_id)
+            .bind(s.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds a window to a center.
+pub async fn create(
+    tx: &mut Tx,
+    actor: &Actor,
+    center_id: i64,
+    w: &WindowInput,
+    now: i64,
+) -> AppResult<Window> {
+    let code = input::code(w.code.as_deref().unwrap_or(""), "窗口编码")?;
+    let p = parse(tx, center_id, w).await?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into windows (center_id, zone_id, code, name, kind, tidal, active, acceptance_limit_minutes, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+    )
+    .bind(center_id)
+    .bind(p.zone_id)
+    .bind(&code)
+    .bind(&p.name)
+    .bind(p.kind.as_str())
+    .bind(i64::from(w.tidal))
+    .bind(i64::from(w.active))
+    .bind(w.acceptance_limit_minutes)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(conflict_on_duplicate("本中心已有同编码或同名称的窗口"))?;
+    write_specials(tx, id, &p.specials).await?;
+    let window = by_code(&mut **tx, center_id, &code).await?;
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "window",
+        &code,
+        Some(center_id),
+        None,
+        Some(window.snapshot()),
+        now,
+    )
+    .await?;
+    Ok(window)
+}
+
+/// Edits a window (name, zone, kind, specials, tidal, active, limit); the code stays.
+pub async fn update(
+    tx: &mut Tx,
+    actor: &Actor,
+    center_id: i64,
+    code: &str,
+    w: &WindowInput,
+    now: i64,
+) -> AppResult<Window> {
+    let before = by_code(&mut **tx, center_id, code).await?;
+    let p = parse(tx, center_id, w).await?;
+    sqlx::query(
+        "update windows set zone_id = $1, name = $2, kind = $3, tidal = $4, active = $5, \
+         acceptance_limit_minutes = $6 where id = $7",
+    )
+    .bind(p.zone_id)
+    .bind(&p.name)
+    .bind(p.kind.as_str())
+    .bind(i64::from(w.tidal))
+    .bind(i64::from(w.active))
+    .bind(w.acceptance_limit_minutes)
+    .bind(before.id)
+    .execute(&mut **tx)
+    .await
+    .map_err(conflict_on_duplicate("本中心已有同名称的窗口"))?;
+    write_specials(tx, before.id, &p.specials).await?;
+    let after = by_code(&mut **tx, center_id, code).await?;
+    audit::record(
+        tx,
+        actor,
+        "update",
+        "window",
+        code,
+        Some(center_id),
+        Some(before.snapshot()),
+        Some(after.snapshot()),
+        now,
+    )
+    .await?;
+    Ok(after)
+}

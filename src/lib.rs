@@ -1,0 +1,19 @@
+//! Yichuang (一窗): the platform that runs a government service hall — one door, one window.
+//!
+//! `main.rs` only calls [`cli::run`]; [`app::App`] builds the HTTP service. Each domain area owns
+//! a folder with its rules, SQL, routes and page structs; see ARCHITECTURE.md.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod hall;
+pub mod metrics;
+pub mod openapi;
+pub mod web;

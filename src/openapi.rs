@@ -1,0 +1,37 @@
+//! The OpenAPI document at `/api/v1/openapi.json` and the offline docs page at `/api/docs`.
+
+use std::sync::Arc;
+
+use axum::{Json, Router, response::Redirect, routing::get};
+use utoipa::OpenApi;
+
+use crate::{app::App, auth, hall};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "一窗 Yichuang API", version = "1", description = "政务服务大厅：中心、专区、窗口、人员与岗位。错误统一为 {\"error\":{\"code\",\"message\"}}，message 为中文说明。"),
+    paths(
+        hall::api::list_centers, hall::api::get_center, hall::api::create_center,
+        hall::api::update_center, hall::api::list_zones, hall::api::create_zone,
+        hall::api::update_zone, hall::api::list_windows, hall::api::create_window,
+        hall::api::update_window, hall::api::list_staff, hall::api::create_staff,
+        hall::api::update_staff, hall::api::list_posts, hall::api::assign_post,
+        hall::api::remove_post,
+        auth::routes::api_login, auth::routes::api_logout, auth::routes::me, auth::routes::create_token,
+    ),
+    tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"))
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route(
+            "/api/docs",
+            get(|| async { Redirect::permanent("/static/apidocs.html") }),
+        )
+}

@@ -1,0 +1,142 @@
+//! Pages: the shared chrome (header, CSRF token), HTML errors, static assets and the home page.
+
+mod assets;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+
+use crate::{
+    app::App,
+    auth::{CsrfToken, CurrentUser, MaybeUser},
+    error::AppError,
+    hall,
+};
+
+/// What every page's header needs: who is signed in and the CSRF token for its forms.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(user: Option<CurrentUser>, csrf: CsrfToken) -> Self {
+        Self { user, csrf: csrf.0 }
+    }
+
+    /// Shows the management menu.
+    pub fn is_manager(&self) -> bool {
+        self.user.as_ref().is_some_and(CurrentUser::is_manager)
+    }
+
+    /// Shows system-admin-only links.
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(CurrentUser::is_admin)
+    }
+}
+
+/// A failed page request, rendered as HTML.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: go to the sign-in page and come back to this path.
+    LoginRequired(String),
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::App(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError::App(e.into())
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::App(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::LoginRequired(next) => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            PageError::App(e) => {
+                e.log();
+                let page = ErrorPage {
+                    status: e.status().as_u16(),
+                    message: e.public_message(),
+                };
+                match page.render() {
+                    Ok(html) => (e.status(), Html(html)).into_response(),
+                    Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误").into_response(),
+                }
+            }
+        }
+    }
+}
+
+/// Result of a page handler.
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template as a 200 page.
+pub fn render(t: &impl Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Renders a template with a status (422 for a form with errors).
+pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+    Ok((status, Html(t.render()?)).into_response())
+}
+
+/// Formats stored instants in templates.
+pub fn local_time(micros: &i64) -> String {
+    crate::clock::format_local(*micros)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    centers: Vec<hall::Center>,
+}
+
+async fn home(
+    State(app): State<Arc<App>>,
+    MaybeUser(user): MaybeUser,
+    csrf: CsrfToken,
+) -> PageResult {
+    let centers = hall::centers::list(app.db.pool()).await?;
+    render(&HomePage {
+        chrome: Chrome::new(user, csrf),
+        centers,
+    })
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/{*path}", get(assets::serve))
+}
