@@ -237,10 +237,14 @@ pub async fn load_if_empty(
     if n > 0 {
         return Ok(Vec::new());
     }
-    load(db, clock, cost).await
+    match load(db, clock, cost).await {
+        // Another server sharing the database loaded it first.
+        Err(AppError::Conflict(_)) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
-/// Loads the demo hall into an empty database in one transaction.
+/// Loads the demo hall into an empty database in one transaction; `Conflict` if not empty.
 pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult<Vec<Account>> {
     // Hash first, on blocking threads, so the write transaction stays short.
     let mut accounts = Vec::new();
@@ -266,6 +270,12 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
     let now = clock.now_micros();
     let actor = Actor::system();
     let mut tx = db.begin().await?;
+    if db.backend() == crate::db::Backend::Postgres {
+        // Several servers may start on one empty database: one loads, the others see it.
+        sqlx::query("select pg_advisory_xact_lock(7460002)")
+            .execute(&mut *tx)
+            .await?;
+    }
     let n: i64 = sqlx::query_scalar("select count(*) from centers")
         .fetch_one(&mut *tx)
         .await?;

@@ -1,7 +1,7 @@
 //! Who is asking: roles (R1.5), passwords, sessions, API tokens, CSRF and sign-in lockout.
 
 mod csrf;
-mod extract;
+pub mod extract;
 pub mod password;
 pub mod routes;
 pub mod tokens;

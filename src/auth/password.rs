@@ -49,13 +49,24 @@ pub fn decoy_hash(cost: HashCost) -> String {
 }
 
 /// A fresh 14-character password without look-alike characters (0/O, 1/l/I).
+/// It always passes [`check_strength`]: draws that lack a letter case or a digit are redrawn.
 pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut buf = [0u8; 14];
-    getrandom::fill(&mut buf).expect("the operating system's random source");
-    buf.iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+    loop {
+        let mut buf = [0u8; 14];
+        getrandom::fill(&mut buf).expect("the operating system's random source");
+        // 224 is a multiple of the alphabet's 56 letters: rejecting above it keeps the draw uniform.
+        if buf.iter().any(|b| *b >= 224) {
+            continue;
+        }
+        let p: String = buf
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect();
+        if check_strength(&p).is_ok() {
+            return p;
+        }
+    }
 }
 
 /// Checks a new password's strength; returns the Chinese reason it is refused.
@@ -98,6 +109,9 @@ mod tests {
 
     #[test]
     fn generated_passwords_are_strong_and_differ() {
+        for _ in 0..200 {
+            assert!(check_strength(&generate()).is_ok());
+        }
         let a = generate();
         let b = generate();
         assert_eq!(a.len(), 14);

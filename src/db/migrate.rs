@@ -3,7 +3,6 @@
 
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::{Backend, Db};
 
@@ -68,27 +67,31 @@ fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
-/// Applies what is missing; returns how many were applied.
+/// Applies what is missing, all in one transaction; returns how many were applied.
+/// PostgreSQL's DDL is transactional, so a failed upgrade leaves the schema as it was.
 pub async fn run(db: &Db) -> Result<usize, MigrateError> {
-    let create = "create table if not exists schema_migrations (\
-        version bigint primary key, name text not null, checksum text not null, applied_at bigint not null)";
-    sqlx::query(create).execute(db.pool()).await?;
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        // Serialises servers that start together; released at commit.
+        sqlx::query("select pg_advisory_xact_lock(7460001)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "create table if not exists schema_migrations (\
+         version bigint primary key, name text not null, checksum text not null, applied_at bigint not null)",
+    )
+    .execute(&mut *tx)
+    .await?;
     let mut applied = 0;
     for m in migrations_for(db.backend()) {
-        let mut tx = db.begin().await?;
-        if db.backend() == Backend::Postgres {
-            // Serialises servers that start together; released at commit.
-            sqlx::query("select pg_advisory_xact_lock(7460001)")
-                .execute(&mut *tx)
+        let existing: Option<String> =
+            sqlx::query_scalar("select checksum from schema_migrations where version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
                 .await?;
-        }
-        let existing = sqlx::query("select checksum from schema_migrations where version = $1")
-            .bind(m.version)
-            .fetch_optional(&mut *tx)
-            .await?;
         let sum = checksum(&m.sql);
-        if let Some(row) = existing {
-            let old: String = row.try_get(0)?;
+        if let Some(old) = existing {
             if old != sum {
                 return Err(MigrateError::Changed(m.version));
             }
@@ -106,8 +109,8 @@ pub async fn run(db: &Db) -> Result<usize, MigrateError> {
         .bind(jiff::Timestamp::now().as_microsecond())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         applied += 1;
     }
+    tx.commit().await?;
     Ok(applied)
 }

@@ -31,6 +31,12 @@ use crate::{
     web::{Chrome, PageResult, render, render_status},
 };
 
+/// Who is looking at a page, with the token their forms carry.
+struct Viewer {
+    user: CurrentUser,
+    csrf: CsrfToken,
+}
+
 /// Flash message after a redirect (`?ok=…`).
 #[derive(Deserialize, Default)]
 struct Flash {
@@ -196,8 +202,7 @@ struct CenterPage {
 
 async fn center_page_data(
     app: &App,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     center: Center,
     error_for: &'static str,
     error: Option<String>,
@@ -205,7 +210,7 @@ async fn center_page_data(
     ok: Option<String>,
 ) -> AppResult<CenterPage> {
     Ok(CenterPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
         parents: centers::list(app.db.pool())
             .await?
             .into_iter()
@@ -232,15 +237,15 @@ async fn center_show(
     Query(f): Query<Flash>,
 ) -> PageResult {
     let c = managed_center(&app, &user, &code).await?;
-    let page = center_page_data(&app, user, csrf, c, "", None, Fields(Vec::new()), f.ok).await?;
+    let viewer = Viewer { user, csrf };
+    let page = center_page_data(&app, viewer, c, "", None, Fields(Vec::new()), f.ok).await?;
     render(&page)
 }
 
 /// Runs a change to a center's structure; on a rule failure re-renders the center page.
 async fn center_change<F, Fut>(
     app: Arc<App>,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     code: String,
     form: Fields,
     error_for: &'static str,
@@ -251,8 +256,8 @@ where
     F: FnOnce(Arc<App>, CurrentUser, Center, Fields) -> Fut,
     Fut: std::future::Future<Output = (Fields, AppResult<()>)>,
 {
-    let c = managed_center(&app, &user, &code).await?;
-    let (form, result) = change(app.clone(), user.clone(), c.clone(), form).await;
+    let c = managed_center(&app, &viewer.user, &code).await?;
+    let (form, result) = change(app.clone(), viewer.user.clone(), c.clone(), form).await;
     match result {
         Ok(()) => done(&format!("/admin/centers/{code}"), ok),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
@@ -263,8 +268,7 @@ where
             };
             let page = center_page_data(
                 &app,
-                user,
-                csrf,
+                viewer,
                 c,
                 error_for,
                 Some(e.public_message()),
@@ -287,8 +291,7 @@ async fn center_update(
 ) -> PageResult {
     center_change(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         form,
         "center",
@@ -338,8 +341,7 @@ async fn zone_create(
 ) -> PageResult {
     center_change(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         form,
         "zone",
@@ -395,8 +397,7 @@ async fn window_create(
 ) -> PageResult {
     center_change(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         form,
         "window",
@@ -585,24 +586,23 @@ async fn window_show(
 
 async fn window_action(
     app: Arc<App>,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     code: String,
     window: String,
     form: Fields,
     ok: &str,
     act: impl AsyncFnOnce(&App, &CurrentUser, &Center, &Fields) -> AppResult<()>,
 ) -> PageResult {
-    let c = managed_center(&app, &user, &code).await?;
+    let c = managed_center(&app, &viewer.user, &code).await?;
     let w = windows::by_code(app.db.pool(), c.id, &window).await?;
-    match act(&app, &user, &c, &form).await {
+    match act(&app, &viewer.user, &c, &form).await {
         Ok(()) => done(&format!("/admin/centers/{code}/windows/{window}"), ok),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
             let msg = e.public_message();
             let keep = form.0.iter().any(|(k, _)| k == "kind").then_some(form);
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &window_page(&app, user, csrf, c, w, keep, Some(msg), None).await?,
+                &window_page(&app, viewer.user, viewer.csrf, c, w, keep, Some(msg), None).await?,
             )
         }
         Err(e) => Err(e.into()),
@@ -619,8 +619,7 @@ async fn window_update(
     let wcode = window.clone();
     window_action(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         window,
         form,
@@ -654,8 +653,7 @@ async fn post_assign(
     let wcode = window.clone();
     window_action(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         window,
         form,
@@ -695,8 +693,7 @@ async fn post_remove(
     let wcode = window.clone();
     window_action(
         app,
-        user,
-        csrf,
+        Viewer { user, csrf },
         code,
         window,
         form,

@@ -1,1 +1,10 @@
+//! One integration-test binary: each module is an area; every storage test runs on SQLite
+//! and on PostgreSQL (`YICHUANG_TEST_PG`).
 
+mod helpers;
+
+mod auth;
+mod browser;
+mod cli;
+mod hall;
+mod ops;

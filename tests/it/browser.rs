@@ -1,0 +1,158 @@
+//! End-to-end in a real browser: Debian's chromium driven through chromedriver.
+//! Set `YICHUANG_CHROMEDRIVER` / `YICHUANG_CHROMIUM` to override the paths.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use thirtyfour::prelude::*;
+use yichuang::db::Backend;
+
+use crate::helpers::TestApp;
+
+/// A chromedriver process, killed on drop.
+pub struct Driver {
+    child: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    /// Starts chromedriver on a free loopback port and a headless browser session.
+    pub async fn start() -> (Self, WebDriver) {
+        let driver_path = std::env::var("YICHUANG_CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium =
+            std::env::var("YICHUANG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {driver_path} ({e}): install chromium-driver (see .ci/run)")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(&chromium).unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1000",
+            "--lang=zh-CN",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .unwrap();
+        let mut last_err = None;
+        for _ in 0..50 {
+            match WebDriver::new(&url, caps.clone()).await {
+                Ok(d) => {
+                    return (
+                        Self {
+                            child,
+                            _profile: profile,
+                        },
+                        d,
+                    );
+                }
+                Err(e) => {
+                    last_err = Some(e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        panic!("chromedriver did not start a session: {last_err:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_manager_signs_in_adds_a_window_and_sees_it_listed() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.goto(app.url("/admin")).await?;
+        // Redirected to the sign-in page.
+        web.find(By::Id("login"))
+            .await?
+            .send_keys("manager")
+            .await?;
+        web.find(By::Id("password"))
+            .await?
+            .send_keys(&app.passwords["manager"])
+            .await?;
+        web.find(By::Id("login-submit")).await?.click().await?;
+        web.find(By::LinkText("管理")).await?;
+        web.goto(app.url("/admin/centers/GX")).await?;
+        web.find(By::Css("details > summary"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Id("window-code"))
+            .await?
+            .send_keys("TY07")
+            .await?;
+        web.find(By::Id("window-name"))
+            .await?
+            .send_keys("通用综合受理7")
+            .await?;
+        let zone = web.find(By::Id("window-zone")).await?;
+        zone.find(By::Css("option[value='TYZH']"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Id("add-window-submit")).await?.click().await?;
+        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        assert_eq!(flash, "窗口已添加");
+        let table = web.find(By::Id("window-list")).await?.text().await?;
+        assert!(table.contains("通用综合受理7"), "{table}");
+        // An empty name is refused in Chinese without adding anything.
+        web.find(By::Css("details > summary"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Id("window-code"))
+            .await?
+            .send_keys("TY08")
+            .await?;
+        web.execute(
+            "document.getElementById('window-name').removeAttribute('required')",
+            vec![],
+        )
+        .await?;
+        web.find(By::Id("window-name"))
+            .await?
+            .send_keys("   ")
+            .await?;
+        web.find(By::Id("add-window-submit")).await?.click().await?;
+        let error = web.find(By::Css(".flash.error")).await?.text().await?;
+        assert_eq!(error, "窗口名称不能为空");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let _ = web.quit().await;
+    result.expect("browser journey");
+    assert_eq!(app.count("windows where code = 'TY08'").await, 0);
+}

@@ -1,0 +1,556 @@
+//! The hall's structure through the API: public signs, changes by managers, refusals.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, expect_error, item_names, on_both};
+
+on_both!(
+    the_demo_hall_is_public_like_the_signs_in_the_hall,
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        let r = anon.get("/api/v1/centers").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        let items = v["items"].as_array().unwrap();
+        let county = items
+            .iter()
+            .find(|c| c["code"] == "GX")
+            .expect("county center");
+        assert_eq!(county["name"], "赣县区政务服务中心");
+        assert_eq!(county["level"], "county");
+        assert!(county["parent"].is_null());
+        let township = items
+            .iter()
+            .find(|c| c["code"] == "GX-ML")
+            .expect("township center");
+        assert_eq!(township["name"], "梅林镇综合便民服务中心");
+        assert_eq!(township["parent"], "GX");
+
+        let windows = item_names(anon.get("/api/v1/centers/GX/windows").await).await;
+        for n in 1..=6 {
+            assert!(windows.contains(&format!("通用综合受理{n}")), "{windows:?}");
+        }
+        for name in [
+            "出件",
+            "办不成事反映",
+            "帮办代办",
+            "延时错时预约窗口",
+            "综合受理1",
+        ] {
+            assert!(
+                windows.contains(&name.to_owned()),
+                "{name} missing from {windows:?}"
+            );
+        }
+        let zones = item_names(anon.get("/api/v1/centers/GX/zones").await).await;
+        for z in [
+            "不动产登记",
+            "市场准入",
+            "工程建设项目",
+            "人社医保",
+            "公安集成",
+            "税务集成",
+            "公积金",
+            "通用综合",
+        ] {
+            assert!(zones.contains(&z.to_owned()), "{z} missing from {zones:?}");
+        }
+        let township_windows = item_names(anon.get("/api/v1/centers/GX-ML/windows").await).await;
+        for name in [
+            "公安集成综合受理",
+            "公共服务综合受理",
+            "通用综合受理1",
+            "出件",
+        ] {
+            assert!(
+                township_windows.contains(&name.to_owned()),
+                "{name} missing"
+            );
+        }
+        expect_error(
+            anon.get("/api/v1/centers/NOPE/windows").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+);
+
+on_both!(
+    a_manager_adds_a_window_and_the_change_is_audited,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let audits_before = app.count("audit_log").await;
+        let r = manager
+            .post(
+                "/api/v1/centers/GX/windows",
+                json!({"code": "TY07", "name": "通用综合受理7", "zone": "TYZH", "kind": "general",
+                   "specials": ["assisted"], "tidal": true}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let w: Value = r.json().await.unwrap();
+        assert_eq!(w["name"], "通用综合受理7");
+        assert_eq!(w["specials"], json!(["assisted"]));
+        assert_eq!(w["tidal"], true);
+        assert_eq!(w["acceptance_limit_minutes"], 15);
+        let names = item_names(app.anonymous().get("/api/v1/centers/GX/windows").await).await;
+        assert!(names.contains(&"通用综合受理7".to_owned()));
+
+        let r = manager
+        .patch(
+            "/api/v1/centers/GX/windows/TY07",
+            json!({"name": "通用综合受理7", "zone": "BDC", "kind": "zone", "acceptance_limit_minutes": 40}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let w: Value = r.json().await.unwrap();
+        assert_eq!(w["zone"], "BDC");
+        assert_eq!(w["acceptance_limit_minutes"], 40);
+        assert_eq!(w["specials"], json!([]));
+
+        assert_eq!(app.count("audit_log").await, audits_before + 2);
+        let (actor, before, after): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "select actor, before_json, after_json from audit_log where entity = 'window' and entity_key = 'TY07' \
+         order by id desc limit 1",
+    )
+    .fetch_one(app.app.db.pool())
+    .await
+    .unwrap();
+        assert_eq!(actor, "manager");
+        assert!(before.unwrap().contains("TYZH"));
+        assert!(after.unwrap().contains("BDC"));
+    }
+);
+
+on_both!(
+    bad_input_gets_a_chinese_message_and_changes_nothing,
+    |app: TestApp| async move {
+        let admin = app.api_as("admin").await;
+        let windows = app.count("windows").await;
+        let centers = app.count("centers").await;
+        let audits = app.count("audit_log").await;
+
+        let msg = expect_error(
+            admin
+                .post(
+                    "/api/v1/centers/GX/windows",
+                    json!({"code": "X1", "name": "   ", "kind": "general"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert_eq!(msg, "窗口名称不能为空");
+        let msg = expect_error(
+            admin
+                .post(
+                    "/api/v1/centers/GX/windows",
+                    json!({"code": "TY01", "name": "新窗口", "kind": "general"}),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("已有"), "{msg}");
+        expect_error(
+            admin
+                .post(
+                    "/api/v1/centers/GX/windows",
+                    json!({"code": "X2", "name": "窗口X", "kind": "teleport"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        expect_error(
+            admin
+                .post(
+                    "/api/v1/centers/GX/windows",
+                    json!({"code": "X3", "name": "窗口Y", "kind": "special", "specials": []}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        expect_error(
+            admin
+                .post_raw(
+                    "/api/v1/centers/GX/windows",
+                    b"{\"code\": \"X4\", ".to_vec(),
+                )
+                .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+        expect_error(
+            admin
+                .post("/api/v1/centers/GX/windows", json!({"code": "X5"}))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+        let huge = format!(
+            "{{\"code\":\"X6\",\"name\":\"{}\",\"kind\":\"general\"}}",
+            "长".repeat(40_000)
+        );
+        let msg = expect_error(
+            admin
+                .post_raw("/api/v1/centers/GX/windows", huge.into_bytes())
+                .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+        assert_eq!(msg, "请求内容过大");
+        let msg = expect_error(
+        admin
+            .post("/api/v1/centers", json!({"code": "GX", "name": "另一个中心", "level": "county", "region_code": "360704"}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+        assert!(msg.contains("已存在"));
+        expect_error(
+        admin
+            .post("/api/v1/centers", json!({"code": "V1", "name": "某村便民服务站", "level": "village", "region_code": "36"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+        let msg = expect_error(
+        admin
+            .post(
+                "/api/v1/centers",
+                json!({"code": "C1", "name": "某市中心", "level": "city", "parent": "GX-ML", "region_code": "360700"}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+        assert!(msg.contains("层级"), "{msg}");
+
+        assert_eq!(app.count("windows").await, windows);
+        assert_eq!(app.count("centers").await, centers);
+        assert_eq!(app.count("audit_log").await, audits);
+    }
+);
+
+on_both!(
+    an_admin_builds_a_village_station_under_the_township,
+    |app: TestApp| async move {
+        let admin = app.api_as("admin").await;
+        let r = admin
+        .post(
+            "/api/v1/centers",
+            json!({"code": "GX-ML-01", "name": "梅林镇某村便民服务站", "level": "village", "parent": "GX-ML",
+                   "region_code": "360704100201"}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = admin
+            .post(
+                "/api/v1/centers/GX-ML-01/zones",
+                json!({"code": "TY", "name": "综合服务"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = admin
+            .patch(
+                "/api/v1/centers/GX-ML-01/zones/TY",
+                json!({"name": "综合服务区", "sort_order": 2}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            item_names(admin.get("/api/v1/centers/GX-ML-01/zones").await).await,
+            vec!["综合服务区"]
+        );
+        let r = admin
+            .patch(
+                "/api/v1/centers/GX-ML-01",
+                json!({"name": "梅林镇某村便民服务站", "level": "village", "parent": "GX-ML",
+                   "region_code": "360704100201", "phone": "0797-1234567"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = admin
+            .get("/api/v1/centers/GX-ML-01")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["phone"], "0797-1234567");
+        assert_eq!(v["level_name"], "村");
+
+        // A manager may not create centers.
+        let manager = app.api_as("manager").await;
+        expect_error(
+        manager
+            .post("/api/v1/centers", json!({"code": "Z9", "name": "某站", "level": "village", "region_code": "360704"}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    }
+);
+
+on_both!(
+    a_clerk_of_one_center_cannot_reach_another_centers_records,
+    |app: TestApp| async move {
+        // clerk7 belongs to the township only.
+        let clerk = app.api_as("clerk7").await;
+        let r = clerk.get("/api/v1/centers/GX-ML/staff").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        expect_error(
+            clerk.get("/api/v1/centers/GX/staff").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            clerk.get("/api/v1/centers/GX/posts").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        // Seeing a center is not managing it.
+        expect_error(
+            clerk
+                .post(
+                    "/api/v1/centers/GX-ML/windows",
+                    json!({"code": "Q1", "name": "窗口Q", "kind": "general"}),
+                )
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        expect_error(
+            clerk
+                .post(
+                    "/api/v1/centers/GX/windows",
+                    json!({"code": "Q1", "name": "窗口Q", "kind": "general"}),
+                )
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        // Without credentials: 401.
+        expect_error(
+            app.anonymous().get("/api/v1/centers/GX/staff").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+
+        // A clerk acts only at their windows; a system admin at any (support).
+        let db = app.app.db.pool();
+        let window = |code: &'static str| async move {
+            sqlx::query_scalar::<_, i64>("select w.id from windows w join centers c on c.id = w.center_id where c.code = 'GX' and w.code = $1")
+            .bind(code)
+            .fetch_one(db)
+            .await
+            .unwrap()
+        };
+        let me = |login: &'static str| {
+            let app = app.app.clone();
+            async move {
+                let id: i64 = sqlx::query_scalar("select id from users where login = $1")
+                    .bind(login)
+                    .fetch_one(app.db.pool())
+                    .await
+                    .unwrap();
+                yichuang::auth::extract::load_user(
+                    &app,
+                    id,
+                    yichuang::auth::extract::AuthVia::Token,
+                )
+                .await
+                .unwrap()
+                .unwrap()
+            }
+        };
+        let clerk1 = me("clerk1").await;
+        let admin = me("admin").await;
+        use yichuang::hall::posts::may_act_at;
+        assert!(may_act_at(db, &clerk1, window("TY01").await).await.unwrap());
+        assert!(
+            may_act_at(db, &clerk1, window("TY06").await).await.unwrap(),
+            "B post counts"
+        );
+        assert!(!may_act_at(db, &clerk1, window("TY03").await).await.unwrap());
+        assert!(may_act_at(db, &admin, window("TY03").await).await.unwrap());
+    }
+);
+
+on_both!(
+    ab_posts_allow_one_a_and_show_windows_lacking_a_b,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let v: Value = manager
+            .get("/api/v1/centers/GX/posts")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = v["items"].as_array().unwrap();
+        let ty1 = items.iter().find(|i| i["window"] == "TY01").unwrap();
+        assert_eq!(ty1["a"], "clerk1");
+        assert_eq!(ty1["b"], json!(["clerk2"]));
+        assert!(ty1["gap"].is_null());
+        let bdc = items.iter().find(|i| i["window"] == "BDC01").unwrap();
+        assert_eq!(bdc["gap"], "缺少A岗和B岗");
+
+        let r = manager
+            .put(
+                "/api/v1/centers/GX/windows/BDC01/posts/clerk3",
+                json!({"post": "A"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let msg = expect_error(
+            manager
+                .put(
+                    "/api/v1/centers/GX/windows/BDC01/posts/clerk4",
+                    json!({"post": "A"}),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("曾丽华"), "names the A holder: {msg}");
+        let v: Value = manager
+            .get("/api/v1/centers/GX/posts")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let bdc = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["window"] == "BDC01")
+            .unwrap()
+            .clone();
+        assert_eq!(bdc["gap"], "缺少B岗");
+        let r = manager
+            .put(
+                "/api/v1/centers/GX/windows/BDC01/posts/clerk4",
+                json!({"post": "B"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let v: Value = manager
+            .get("/api/v1/centers/GX/posts")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let bdc = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["window"] == "BDC01")
+            .unwrap()
+            .clone();
+        assert!(bdc["gap"].is_null());
+
+        // Someone outside the center cannot hold its post.
+        expect_error(
+            manager
+                .put(
+                    "/api/v1/centers/GX/windows/BDC01/posts/clerk7",
+                    json!({"post": "B"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let r = manager
+            .delete("/api/v1/centers/GX/windows/BDC01/posts/clerk4")
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        expect_error(
+            manager
+                .delete("/api/v1/centers/GX/windows/BDC01/posts/clerk4")
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+);
+
+on_both!(
+    managers_add_staff_but_only_admins_grant_admin,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let r = manager
+        .post(
+            "/api/v1/staff",
+            json!({"login": "clerk9", "display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"],
+                   "employment": "purchased"}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        let password = v["password"]
+            .as_str()
+            .expect("generated password shown once");
+        assert_eq!(password.len(), 14);
+        assert_eq!(v["staff"]["centers"], json!(["GX-ML"]));
+        expect_error(
+        manager
+            .post("/api/v1/staff", json!({"login": "root2", "display_name": "某人", "roles": ["system_admin"], "centers": ["GX"]}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+        expect_error(
+        manager
+            .post("/api/v1/staff", json!({"login": "clerk9", "display_name": "重复", "roles": ["window_clerk"], "centers": ["GX"]}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+        expect_error(
+        manager
+            .post("/api/v1/staff", json!({"login": "weak", "display_name": "弱密码", "roles": ["window_clerk"], "centers": ["GX"], "password": "123"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+        // Deactivating someone ends their access.
+        let clerk9 = app.api_as("clerk9").await;
+        assert_eq!(clerk9.get("/api/v1/me").await.status(), StatusCode::OK);
+        let r = manager
+        .patch(
+            "/api/v1/staff/clerk9",
+            json!({"display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"], "active": false}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            clerk9.get("/api/v1/me").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
