@@ -230,7 +230,7 @@ async fn me_of(app: &App, u: &CurrentUser) -> AppResult<Me> {
 }
 
 /// Signs in and sets the session cookie (for browsers and scripts that use cookies).
-#[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginInput,
+#[utoipa::path(post, path = "/api/v1/login", summary = "登录（设置会话 Cookie）", tag = "auth", request_body = LoginInput,
     responses((status = 200, body = Me), (status = 422, description = "用户名或密码错误"), (status = 429, description = "账号已锁定")))]
 pub async fn api_login(
     State(app): State<Arc<App>>,
@@ -253,7 +253,7 @@ pub async fn api_login(
 }
 
 /// Ends the session.
-#[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/logout", summary = "退出登录", tag = "auth", responses((status = 204)))]
 pub async fn api_logout(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
@@ -266,7 +266,7 @@ pub async fn api_logout(
 }
 
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401)))]
+#[utoipa::path(get, path = "/api/v1/me", summary = "当前用户", tag = "auth", responses((status = 200, body = Me), (status = 401)))]
 pub async fn me(State(app): State<Arc<App>>, user: CurrentUser) -> AppResult<Json<Me>> {
     Ok(Json(me_of(&app, &user).await?))
 }
@@ -286,7 +286,7 @@ pub struct NewToken {
 }
 
 /// Creates an API token.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenInput,
+#[utoipa::path(post, path = "/api/v1/tokens", summary = "创建 API 令牌", tag = "auth", request_body = TokenInput,
     responses((status = 201, body = NewToken)))]
 pub async fn create_token(
     State(app): State<Arc<App>>,

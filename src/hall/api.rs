@@ -118,14 +118,14 @@ fn items<T, U: From<T>>(v: Vec<T>) -> Json<Items<U>> {
 }
 
 /// All centers.
-#[utoipa::path(get, path = "/api/v1/centers", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers", summary = "中心列表（公开）", tag = "hall",
     responses((status = 200, description = "中心列表", body = Items<CenterItem>)))]
 pub async fn list_centers(State(app): State<Arc<App>>) -> AppResult<Json<Items<CenterItem>>> {
     Ok(items(centers::list(app.db.pool()).await?))
 }
 
 /// One center.
-#[utoipa::path(get, path = "/api/v1/centers/{center}", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers/{center}", summary = "中心详情（公开）", tag = "hall",
     params(("center" = String, Path, description = "中心编码")),
     responses((status = 200, body = CenterItem), (status = 404, description = "没有该中心")))]
 pub async fn get_center(
@@ -136,7 +136,7 @@ pub async fn get_center(
 }
 
 /// Creates a center (system admin).
-#[utoipa::path(post, path = "/api/v1/centers", tag = "hall", request_body = CenterInput,
+#[utoipa::path(post, path = "/api/v1/centers", summary = "新建中心（系统管理员）", tag = "hall", request_body = CenterInput,
     responses((status = 201, body = CenterItem), (status = 409, description = "编码或名称重复"), (status = 422, description = "输入不合规")))]
 pub async fn create_center(
     State(app): State<Arc<App>>,
@@ -153,7 +153,7 @@ pub async fn create_center(
 }
 
 /// Edits a center (system admin, or a hall manager of it).
-#[utoipa::path(patch, path = "/api/v1/centers/{center}", tag = "hall", request_body = CenterInput,
+#[utoipa::path(patch, path = "/api/v1/centers/{center}", summary = "修改中心信息", tag = "hall", request_body = CenterInput,
     params(("center" = String, Path)), responses((status = 200, body = CenterItem)))]
 pub async fn update_center(
     State(app): State<Arc<App>>,
@@ -177,7 +177,7 @@ pub async fn update_center(
 }
 
 /// Zones of a center.
-#[utoipa::path(get, path = "/api/v1/centers/{center}/zones", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers/{center}/zones", summary = "专区列表（公开）", tag = "hall",
     params(("center" = String, Path)), responses((status = 200, body = Items<ZoneItem>)))]
 pub async fn list_zones(
     State(app): State<Arc<App>>,
@@ -188,7 +188,7 @@ pub async fn list_zones(
 }
 
 /// Adds a zone.
-#[utoipa::path(post, path = "/api/v1/centers/{center}/zones", tag = "hall", request_body = ZoneInput,
+#[utoipa::path(post, path = "/api/v1/centers/{center}/zones", summary = "添加专区", tag = "hall", request_body = ZoneInput,
     params(("center" = String, Path)), responses((status = 201, body = ZoneItem)))]
 pub async fn create_zone(
     State(app): State<Arc<App>>,
@@ -212,7 +212,7 @@ pub async fn create_zone(
 }
 
 /// Renames or reorders a zone.
-#[utoipa::path(patch, path = "/api/v1/centers/{center}/zones/{zone}", tag = "hall", request_body = ZoneInput,
+#[utoipa::path(patch, path = "/api/v1/centers/{center}/zones/{zone}", summary = "修改专区", tag = "hall", request_body = ZoneInput,
     params(("center" = String, Path), ("zone" = String, Path)), responses((status = 200, body = ZoneItem)))]
 pub async fn update_zone(
     State(app): State<Arc<App>>,
@@ -237,7 +237,7 @@ pub async fn update_zone(
 }
 
 /// Windows of a center.
-#[utoipa::path(get, path = "/api/v1/centers/{center}/windows", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers/{center}/windows", summary = "窗口列表（公开）", tag = "hall",
     params(("center" = String, Path)), responses((status = 200, body = Items<WindowItem>)))]
 pub async fn list_windows(
     State(app): State<Arc<App>>,
@@ -248,7 +248,7 @@ pub async fn list_windows(
 }
 
 /// Adds a window.
-#[utoipa::path(post, path = "/api/v1/centers/{center}/windows", tag = "hall", request_body = WindowInput,
+#[utoipa::path(post, path = "/api/v1/centers/{center}/windows", summary = "添加窗口", tag = "hall", request_body = WindowInput,
     params(("center" = String, Path)), responses((status = 201, body = WindowItem)))]
 pub async fn create_window(
     State(app): State<Arc<App>>,
@@ -272,7 +272,7 @@ pub async fn create_window(
 }
 
 /// Edits a window.
-#[utoipa::path(patch, path = "/api/v1/centers/{center}/windows/{window}", tag = "hall", request_body = WindowInput,
+#[utoipa::path(patch, path = "/api/v1/centers/{center}/windows/{window}", summary = "修改窗口", tag = "hall", request_body = WindowInput,
     params(("center" = String, Path), ("window" = String, Path)), responses((status = 200, body = WindowItem)))]
 pub async fn update_window(
     State(app): State<Arc<App>>,
@@ -321,7 +321,7 @@ impl From<staff::Staff> for StaffItem {
 }
 
 /// Staff of a center (members of it, or a system admin).
-#[utoipa::path(get, path = "/api/v1/centers/{center}/staff", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers/{center}/staff", summary = "本中心人员", tag = "hall",
     params(("center" = String, Path)), responses((status = 200, body = Items<StaffItem>), (status = 404)))]
 pub async fn list_staff(
     State(app): State<Arc<App>>,
@@ -346,7 +346,7 @@ pub struct CreatedStaff {
 }
 
 /// Adds a person (system admin, or a hall manager for their centers).
-#[utoipa::path(post, path = "/api/v1/staff", tag = "hall", request_body = StaffInput,
+#[utoipa::path(post, path = "/api/v1/staff", summary = "添加人员", tag = "hall", request_body = StaffInput,
     responses((status = 201, body = CreatedStaff), (status = 409, description = "登录名已被使用")))]
 pub async fn create_staff(
     State(app): State<Arc<App>>,
@@ -380,7 +380,7 @@ pub async fn create_staff(
 }
 
 /// Edits a person; a `password` sets a new one.
-#[utoipa::path(patch, path = "/api/v1/staff/{login}", tag = "hall", request_body = StaffInput,
+#[utoipa::path(patch, path = "/api/v1/staff/{login}", summary = "修改人员（可重设密码）", tag = "hall", request_body = StaffInput,
     params(("login" = String, Path)), responses((status = 200, body = StaffItem)))]
 pub async fn update_staff(
     State(app): State<Arc<App>>,
@@ -417,7 +417,7 @@ pub struct PostItem {
 }
 
 /// A/B posts of a center's windows, with gaps.
-#[utoipa::path(get, path = "/api/v1/centers/{center}/posts", tag = "hall",
+#[utoipa::path(get, path = "/api/v1/centers/{center}/posts", summary = "AB岗安排及缺岗提示", tag = "hall",
     params(("center" = String, Path)), responses((status = 200, body = Items<PostItem>)))]
 pub async fn list_posts(
     State(app): State<Arc<App>>,
@@ -450,7 +450,7 @@ pub struct PostInput {
 }
 
 /// Puts a person on a window's A or B post.
-#[utoipa::path(put, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", tag = "hall",
+#[utoipa::path(put, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", summary = "安排A岗或B岗", tag = "hall",
     request_body = PostInput, params(("center" = String, Path), ("window" = String, Path), ("login" = String, Path)),
     responses((status = 204), (status = 409, description = "该窗口已有A岗")))]
 pub async fn assign_post(
@@ -479,7 +479,7 @@ pub async fn assign_post(
 }
 
 /// Takes a person off a window's post.
-#[utoipa::path(delete, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", tag = "hall",
+#[utoipa::path(delete, path = "/api/v1/centers/{center}/windows/{window}/posts/{login}", summary = "撤下岗位", tag = "hall",
     params(("center" = String, Path), ("window" = String, Path), ("login" = String, Path)), responses((status = 204)))]
 pub async fn remove_post(
     State(app): State<Arc<App>>,

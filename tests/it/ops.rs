@@ -101,3 +101,24 @@ async fn two_servers_share_one_postgres_database() {
         crate::helpers::item_names(other.anonymous().get("/api/v1/centers/GX/windows").await).await;
     assert!(names.contains(&"通用综合受理9".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_ip_limit_answers_429_in_chinese() {
+    let (url, dir) = fresh_database(Backend::Sqlite).await;
+    let config = yichuang::config::Config {
+        rate_limit_per_second: 1,
+        rate_limit_burst: 3,
+        ..test_config(&url)
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, config, dir).await;
+    let anon = app.anonymous();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(anon.get("/api/v1/centers").await);
+    }
+    let limited = statuses
+        .into_iter()
+        .find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS);
+    let limited = limited.expect("a burst past the limit is refused");
+    crate::helpers::expect_error(limited, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+}
