@@ -60,6 +60,17 @@ enum Command {
     },
     /// Write an online, consistent copy of an SQLite database to PATH.
     Backup { path: String },
+    /// Measure: `startup` (time to a healthy server, idle memory).
+    Bench {
+        /// The scenario to run.
+        scenario: String,
+        /// Repetitions; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Print one JSON object on the last line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,6 +192,11 @@ async fn dispatch(cli: Cli) -> CliResult {
             Ok(())
         }
         Command::Backup { path } => backup(&config, &path).await,
+        Command::Bench {
+            scenario,
+            runs,
+            json,
+        } => bench(&scenario, runs, json).await,
     }
 }
 
@@ -306,4 +322,19 @@ async fn backup(config: &Config, path: &str) -> CliResult {
         .await?;
     println!("已备份到 {path}");
     Ok(())
+}
+
+async fn bench(scenario: &str, runs: usize, json: bool) -> CliResult {
+    match scenario {
+        "startup" => {
+            let report = tokio::task::spawn_blocking(move || crate::bench::startup(runs)).await??;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{}", crate::bench::table(&report.figures()));
+            }
+            Ok(())
+        }
+        other => Err(format!("未知的测量场景“{other}”；可用：startup").into()),
+    }
 }
