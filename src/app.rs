@@ -34,6 +34,8 @@ pub struct App {
     pub hash_cost: auth::password::HashCost,
     /// A hash verified against when a login does not exist, so timing does not reveal it.
     pub decoy_hash: String,
+    /// The holiday table, rebuilt when a year is imported.
+    pub calendar: crate::timetable::TableCache,
 }
 
 /// A failure to start.
@@ -72,6 +74,7 @@ impl Server {
             clock,
             hash_cost,
             decoy_hash,
+            calendar: Default::default(),
         });
         let router = router(app.clone());
         Ok(Self {
@@ -129,6 +132,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(web::router())
         .merge(auth::router())
         .merge(hall::router())
+        .merge(crate::timetable::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(app.clone(), auth::protect))

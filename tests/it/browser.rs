@@ -88,6 +88,24 @@ impl Driver {
     }
 }
 
+/// Ends the session; on failure, shows where the browser was and what it saw.
+async fn finish(web: WebDriver, result: WebDriverResult<()>) {
+    if let Err(e) = result {
+        let url = web
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let source = web.source().await.unwrap_or_default();
+        let _ = web.quit().await;
+        panic!(
+            "browser journey failed at {url}: {e}\n{}",
+            source.chars().take(3000).collect::<String>()
+        );
+    }
+    let _ = web.quit().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hall_manager_signs_in_adds_a_window_and_sees_it_listed() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -152,7 +170,50 @@ async fn a_hall_manager_signs_in_adds_a_window_and_sees_it_listed() {
         WebDriverResult::Ok(())
     }
     .await;
-    let _ = web.quit().await;
-    result.expect("browser journey");
+    finish(web, result).await;
     assert_eq!(app.count("windows where code = 'TY08'").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_imports_a_holiday_year_and_the_public_page_shows_the_hours() {
+    let app = TestApp::spawn_at(Backend::Sqlite, "2026-12-30T10:00").await;
+    let (_driver, web) = Driver::start().await;
+    let year = "year = 2027\nnotice_title = \"2027年节假日安排（测试用）\"\nnotice_url = \"https://www.gov.cn/\"\n\
+                holidays = [\n  { name = \"元旦\", dates = [\"2027-01-01\", \"2027-01-02\", \"2027-01-03\"] },\n]\nworkdays = []\n";
+    let result = async {
+        web.goto(app.url("/login?next=/admin/holidays")).await?;
+        web.find(By::Id("login"))
+            .await?
+            .send_keys("manager")
+            .await?;
+        web.find(By::Id("password"))
+            .await?
+            .send_keys(&app.passwords["manager"])
+            .await?;
+        web.find(By::Id("login-submit")).await?.click().await?;
+        web.find(By::Id("holiday-toml"))
+            .await?
+            .send_keys(year)
+            .await?;
+        web.find(By::Css("#import-holidays button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        assert_eq!(flash, "已导入 2027 年节假日安排");
+        let years = web.find(By::Id("years")).await?.text().await?;
+        assert!(years.contains("2027年节假日安排（测试用）"), "{years}");
+
+        web.goto(app.url("/centers/GX/hours")).await?;
+        let today = web.find(By::Id("today")).await?.text().await?;
+        assert!(
+            today.contains("12月30日") && today.contains("08:30–12:00，13:30–16:30"),
+            "{today}"
+        );
+        let next = web.find(By::Id("next-closed")).await?.text().await?;
+        assert!(next.contains("1月1日") && next.contains("元旦"), "{next}");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
 }

@@ -103,11 +103,32 @@ impl TestApp {
     }
 
     pub async fn spawn_with(
-        _backend: Backend,
+        backend: Backend,
         config: Config,
         dir: Option<tempfile::TempDir>,
     ) -> Self {
-        let server = Server::build(config, Clock::system(), TEST_COST)
+        Self::spawn_with_clock(backend, config, dir, Clock::system()).await
+    }
+
+    /// A server whose "now" is `at` in Beijing time, e.g. "2026-02-16T09:00".
+    pub async fn spawn_at(backend: Backend, at: &str) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let ts = at
+            .parse::<jiff::civil::DateTime>()
+            .expect("a civil date-time")
+            .in_tz(yichuang::clock::HALL_TZ)
+            .expect("Beijing time")
+            .timestamp();
+        Self::spawn_with_clock(backend, test_config(&url), dir, Clock::fixed(ts)).await
+    }
+
+    pub async fn spawn_with_clock(
+        _backend: Backend,
+        config: Config,
+        dir: Option<tempfile::TempDir>,
+        clock: Clock,
+    ) -> Self {
+        let server = Server::build(config, clock, TEST_COST)
             .await
             .expect("server starts");
         let base = format!("http://{}", server.local_addr());

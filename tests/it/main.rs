@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod calendar;
 mod cli;
 mod hall;
 mod ops;

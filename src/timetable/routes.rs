@@ -1,0 +1,560 @@
+//! Pages and API of the service calendar.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect},
+    routing::get,
+};
+use jiff::civil::{Date, Time, Weekday};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{center_hours, holiday_table, import_year, next_closed, save_hours, schedules, today};
+use crate::{
+    app::App,
+    audit::Actor,
+    auth::{CsrfToken, CurrentUser, MaybeUser, PageUser},
+    calendar::{self, DaySchedule, HolidayTable, Hours, MonthDay, Period, Season},
+    error::{AppError, AppResult},
+    extract::{ApiJson, Fields},
+    hall::{Center, centers},
+    web::{Chrome, PageResult, render, render_status},
+};
+
+fn hhmm(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn weekday(d: Date) -> &'static str {
+    match d.weekday() {
+        Weekday::Monday => "周一",
+        Weekday::Tuesday => "周二",
+        Weekday::Wednesday => "周三",
+        Weekday::Thursday => "周四",
+        Weekday::Friday => "周五",
+        Weekday::Saturday => "周六",
+        Weekday::Sunday => "周日",
+    }
+}
+
+/// One day as the hours page shows it.
+pub struct DayView {
+    pub date: String,
+    pub weekday: &'static str,
+    pub is_today: bool,
+    /// 工作日 / 调休上班 / holiday name / 周末.
+    pub kind: String,
+    pub regular: String,
+    pub extended: Vec<String>,
+}
+
+fn day_view(s: &DaySchedule, table: &HolidayTable, today: Date) -> DayView {
+    let info = table.day_kind(s.date);
+    let kind = match (&s.holiday, s.workday) {
+        (Some(h), _) => h.clone(),
+        (None, true) if matches!(info.kind, calendar::DayKind::AdjustedWorkday { .. }) => {
+            "调休上班".into()
+        }
+        (None, true) => "工作日".into(),
+        (None, false) => "周末".into(),
+    };
+    DayView {
+        date: format!("{}月{}日", s.date.month(), s.date.day()),
+        weekday: weekday(s.date),
+        is_today: s.date == today,
+        kind,
+        regular: s
+            .regular
+            .iter()
+            .map(|p| format!("{}–{}", hhmm(p.start), hhmm(p.end)))
+            .collect::<Vec<_>>()
+            .join("，"),
+        extended: s
+            .extended
+            .iter()
+            .map(|e| {
+                let base = format!("{}–{}", hhmm(e.start), hhmm(e.end));
+                if e.on_demand {
+                    format!("{base}（有群众等候时延时）")
+                } else {
+                    base
+                }
+            })
+            .collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hours.html")]
+struct HoursPage {
+    chrome: Chrome,
+    center: Center,
+    today: DayView,
+    week: Vec<DayView>,
+    next_closed: Option<(String, String)>,
+    missing_notice: Option<i16>,
+}
+
+async fn hours_data(app: &App, code: &str) -> AppResult<(Center, Arc<HolidayTable>, Hours, Date)> {
+    let center = centers::by_code(app.db.pool(), code).await?;
+    let table = holiday_table(app).await?;
+    let hours = center_hours(app.db.pool(), center.id).await?;
+    Ok((center, table, hours, today(app)))
+}
+
+async fn hours_page(
+    State(app): State<Arc<App>>,
+    MaybeUser(user): MaybeUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> PageResult {
+    let (center, table, hours, now) = hours_data(&app, &code).await?;
+    let week = schedules(&table, &hours, now, 7)?;
+    let next = next_closed(&table, &hours, now)?.map(|(s, why)| {
+        (
+            format!(
+                "{}月{}日（{}）",
+                s.date.month(),
+                s.date.day(),
+                weekday(s.date)
+            ),
+            why,
+        )
+    });
+    render(&HoursPage {
+        chrome: Chrome::new(user, csrf),
+        today: day_view(&week[0], &table, now),
+        missing_notice: week.iter().find(|s| s.year_missing).map(|s| s.date.year()),
+        week: week.iter().map(|s| day_view(s, &table, now)).collect(),
+        next_closed: next,
+        center,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "hours_today.html")]
+struct TodayFragment {
+    today: DayView,
+}
+
+/// Today's hours as an HTML fragment for the lobby display.
+async fn hours_today(State(app): State<Arc<App>>, Path(code): Path<String>) -> PageResult {
+    let (_, table, hours, now) = hours_data(&app, &code).await?;
+    let s = table.day(now, &hours).map_err(AppError::from)?;
+    render(&TodayFragment {
+        today: day_view(&s, &table, now),
+    })
+}
+
+// ---- admin: a center's hours ----
+
+fn periods_text(p: &[Period]) -> String {
+    p.iter()
+        .map(|p| format!("{}-{}", hhmm(p.start), hhmm(p.end)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_time(s: &str) -> Result<Time, AppError> {
+    let bad = || AppError::Invalid(format!("时间“{s}”无效，请写成 08:30 这样的格式"));
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let h: i8 = h.trim().parse().map_err(|_| bad())?;
+    let m: i8 = m.trim().parse().map_err(|_| bad())?;
+    Time::new(h, m, 0, 0).map_err(|_| bad())
+}
+
+/// "08:30-12:00, 14:00-17:00" → periods.
+pub fn parse_periods(text: &str, what: &str) -> Result<Vec<Period>, AppError> {
+    let mut out = Vec::new();
+    for part in text
+        .split([',', '，', ';', '；', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (a, b) = part.split_once(['-', '–', '~', '至']).ok_or_else(|| {
+            AppError::Invalid(format!("{what}时段“{part}”无效，请写成 08:30-12:00"))
+        })?;
+        out.push(Period::new(parse_time(a)?, parse_time(b)?)?);
+    }
+    if out.is_empty() {
+        return Err(AppError::Invalid(format!("请填写{what}的工作时段")));
+    }
+    Ok(out)
+}
+
+fn parse_month_day(text: &str, what: &str) -> Result<MonthDay, AppError> {
+    let bad = || AppError::Invalid(format!("{what}“{text}”无效，请写成 05-01 这样的月-日"));
+    let (m, d) = text.trim().split_once(['-', '/', '月']).ok_or_else(bad)?;
+    let d = d.trim_end_matches('日');
+    let m: i8 = m.trim().parse().map_err(|_| bad())?;
+    let d: i8 = d.trim().parse().map_err(|_| bad())?;
+    Ok(MonthDay::new(m, d)?)
+}
+
+fn hours_from_form(f: &Fields) -> AppResult<Hours> {
+    if f.get("preset") == "nine_to_five" {
+        return Ok(Hours::nine_to_five());
+    }
+    if f.get("preset") == "default" {
+        return Ok(Hours::default());
+    }
+    let season = Season {
+        summer_start: parse_month_day(f.get("summer_start"), "夏季作息开始日期")?,
+        winter_start: parse_month_day(f.get("winter_start"), "冬季作息开始日期")?,
+    };
+    Ok(Hours::new(
+        season,
+        parse_periods(f.get("summer"), "夏季")?,
+        parse_periods(f.get("winter"), "冬季")?,
+    )?)
+}
+
+fn hours_form(h: &Hours) -> Fields {
+    Fields(vec![
+        ("summer_start".into(), h.season().summer_start.to_string()),
+        ("winter_start".into(), h.season().winter_start.to_string()),
+        ("summer".into(), periods_text(h.summer())),
+        ("winter".into(), periods_text(h.winter())),
+    ])
+}
+
+#[derive(Template)]
+#[template(path = "admin/hours.html")]
+struct HoursAdminPage {
+    chrome: Chrome,
+    center: Center,
+    form: Fields,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Flash {
+    ok: Option<String>,
+}
+
+async fn managed(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
+    let c = centers::by_code(app.db.pool(), code).await?;
+    user.require_manage(c.id)?;
+    Ok(c)
+}
+
+async fn hours_admin(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    Query(f): Query<Flash>,
+) -> PageResult {
+    let center = managed(&app, &user, &code).await?;
+    let hours = center_hours(app.db.pool(), center.id).await?;
+    render(&HoursAdminPage {
+        chrome: Chrome::new(Some(user), csrf),
+        center,
+        form: hours_form(&hours),
+        error: None,
+        ok: f.ok,
+    })
+}
+
+async fn hours_admin_save(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let center = managed(&app, &user, &code).await?;
+    let result = async {
+        let hours = hours_from_form(&form)?;
+        let mut tx = app.db.begin().await?;
+        save_hours(
+            &mut tx,
+            &Actor::from(&user),
+            center.id,
+            &hours,
+            app.clock.now_micros(),
+        )
+        .await?;
+        tx.commit().await?;
+        AppResult::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admin/centers/{code}/hours?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
+        ))
+        .into_response()),
+        Err(e @ AppError::Invalid(_)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &HoursAdminPage {
+                chrome: Chrome::new(Some(user), csrf),
+                center,
+                form,
+                error: Some(e.public_message()),
+                ok: None,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- admin: holiday years ----
+
+/// A year of the holiday table as listed.
+#[derive(Serialize, ToSchema)]
+pub struct YearItem {
+    pub year: i16,
+    pub notice_title: String,
+    pub notice_url: String,
+    /// `builtin` (shipped) or `imported`.
+    pub source: String,
+    /// Days off and 调休 working days.
+    pub holidays: usize,
+    pub workdays: usize,
+}
+
+async fn year_items(app: &App) -> AppResult<Vec<YearItem>> {
+    let table = holiday_table(app).await?;
+    let imported: Vec<i64> = sqlx::query_scalar("select year from holiday_years")
+        .fetch_all(app.db.pool())
+        .await?;
+    Ok(table
+        .years()
+        .map(|y| YearItem {
+            year: y.year(),
+            notice_title: y.notice_title().to_owned(),
+            notice_url: y.notice_url().to_owned(),
+            source: if imported.contains(&i64::from(y.year())) {
+                "imported"
+            } else {
+                "builtin"
+            }
+            .into(),
+            holidays: y.holidays().iter().map(|h| h.dates.len()).sum(),
+            workdays: y.workdays().len(),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "admin/holidays.html")]
+struct HolidaysPage {
+    chrome: Chrome,
+    years: Vec<YearItem>,
+    text: String,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+fn require_manager(user: &CurrentUser) -> AppResult<()> {
+    if user.is_manager() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "只有系统管理员或大厅管理员可以维护节假日安排".into(),
+        ))
+    }
+}
+
+async fn holidays_admin(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Query(f): Query<Flash>,
+) -> PageResult {
+    require_manager(&user)?;
+    render(&HolidaysPage {
+        chrome: Chrome::new(Some(user), csrf),
+        years: year_items(&app).await?,
+        text: String::new(),
+        error: None,
+        ok: f.ok,
+    })
+}
+
+async fn holidays_import(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    form: Fields,
+) -> PageResult {
+    require_manager(&user)?;
+    let text = form
+        .0
+        .iter()
+        .find(|(k, _)| k == "toml")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let result = async {
+        let mut tx = app.db.begin().await?;
+        let y = import_year(&mut tx, &Actor::from(&user), &text, app.clock.now_micros()).await?;
+        tx.commit().await?;
+        AppResult::Ok(y.year())
+    }
+    .await;
+    match result {
+        Ok(year) => {
+            let msg: String = url::form_urlencoded::byte_serialize(
+                format!("已导入 {year} 年节假日安排").as_bytes(),
+            )
+            .collect();
+            Ok(Redirect::to(&format!("/admin/holidays?ok={msg}")).into_response())
+        }
+        Err(e @ AppError::Invalid(_)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &HolidaysPage {
+                chrome: Chrome::new(Some(user), csrf),
+                years: year_items(&app).await?,
+                text,
+                error: Some(e.public_message()),
+                ok: None,
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- API ----
+
+/// What a hall offers on a date: regular and extended (延时错时) hours.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/calendar/{date}", summary = "某日办事时间（公开）", tag = "calendar",
+    params(("center" = String, Path), ("date" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 200, description = "{\"date\",\"workday\",\"holiday\",\"regular\",\"extended\"}")))]
+pub async fn api_day(
+    State(app): State<Arc<App>>,
+    Path((code, date)): Path<(String, String)>,
+) -> AppResult<Json<DaySchedule>> {
+    let date = calendar::parse_date(&date)?;
+    let (_, table, hours, _) = hours_data(&app, &code).await?;
+    Ok(Json(table.day(date, &hours)?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DeadlineQuery {
+    /// Day of acceptance, YYYY-MM-DD.
+    pub from: String,
+    /// Working days.
+    pub days: String,
+}
+
+/// The due date of a limit of N working days counted from the day after acceptance.
+#[utoipa::path(get, path = "/api/v1/calendar/deadline", summary = "按工作日计算办结期限（公开）", tag = "calendar",
+    params(DeadlineQuery), responses((status = 200, description = "{\"from\",\"days\",\"due\"}")))]
+pub async fn api_deadline(
+    State(app): State<Arc<App>>,
+    Query(q): Query<DeadlineQuery>,
+) -> AppResult<Json<calendar::Deadline>> {
+    let from = calendar::parse_date(&q.from)?;
+    let days = calendar::parse_days(&q.days)?;
+    let table = holiday_table(&app).await?;
+    Ok(Json(table.deadline(from, days, &[], None)?))
+}
+
+/// The years of the holiday table with their notices.
+#[utoipa::path(get, path = "/api/v1/holidays", summary = "节假日安排年份（公开）", tag = "calendar",
+    responses((status = 200, body = crate::hall::api::Items<YearItem>)))]
+pub async fn api_years(
+    State(app): State<Arc<App>>,
+) -> AppResult<Json<crate::hall::api::Items<YearItem>>> {
+    Ok(Json(crate::hall::api::Items {
+        items: year_items(&app).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ImportInput {
+    /// The year's notice in the shipped TOML format.
+    pub toml: String,
+}
+
+/// Imports a year of holidays and 调休 working days (hall manager or admin).
+#[utoipa::path(post, path = "/api/v1/holidays", summary = "导入一年的节假日安排", tag = "calendar",
+    request_body = ImportInput, responses((status = 201, body = YearItem), (status = 422, description = "格式或日期有误")))]
+pub async fn api_import(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<ImportInput>,
+) -> AppResult<impl IntoResponse> {
+    require_manager(&user)?;
+    let mut tx = app.db.begin().await?;
+    let y = import_year(
+        &mut tx,
+        &Actor::from(&user),
+        &input.toml,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    let item = year_items(&app)
+        .await?
+        .into_iter()
+        .find(|i| i.year == y.year())
+        .ok_or_else(|| AppError::Internal("imported year not in table".into()))?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// A center's regular hours and season switch dates.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/hours", summary = "中心作息时间（公开）", tag = "calendar",
+    params(("center" = String, Path)), responses((status = 200, description = "{\"season\",\"summer\",\"winter\"}")))]
+pub async fn api_hours(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Hours>> {
+    let c = centers::by_code(app.db.pool(), &code).await?;
+    Ok(Json(center_hours(app.db.pool(), c.id).await?))
+}
+
+/// Sets a center's hours (hall manager of it, or admin).
+#[utoipa::path(put, path = "/api/v1/centers/{center}/hours", summary = "设置中心作息时间", tag = "calendar",
+    params(("center" = String, Path)), responses((status = 200), (status = 422)))]
+pub async fn api_set_hours(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(value): ApiJson<serde_json::Value>,
+) -> AppResult<Json<Hours>> {
+    let c = managed(&app, &user, &code).await?;
+    let hours: Hours = serde_json::from_value(value).map_err(|e| {
+        let msg = e.to_string();
+        AppError::Invalid(if msg.is_ascii() {
+            format!("作息时间格式有误：{msg}")
+        } else {
+            msg
+        })
+    })?;
+    let mut tx = app.db.begin().await?;
+    save_hours(
+        &mut tx,
+        &Actor::from(&user),
+        c.id,
+        &hours,
+        app.clock.now_micros(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(hours))
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/centers/{center}/hours", get(hours_page))
+        .route("/centers/{center}/hours/today", get(hours_today))
+        .route(
+            "/admin/centers/{center}/hours",
+            get(hours_admin).post(hours_admin_save),
+        )
+        .route("/admin/holidays", get(holidays_admin).post(holidays_import))
+        .route("/api/v1/centers/{center}/calendar/{date}", get(api_day))
+        .route("/api/v1/calendar/deadline", get(api_deadline))
+        .route("/api/v1/holidays", get(api_years).post(api_import))
+        .route(
+            "/api/v1/centers/{center}/hours",
+            get(api_hours).put(api_set_hours),
+        )
+}

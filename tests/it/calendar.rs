@@ -1,0 +1,324 @@
+//! The service calendar through the API, the pages and the command line.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yichuang::db::Backend;
+
+use crate::helpers::{TestApp, expect_error, fresh_database};
+
+/// A 2027 table used only to prove that importing a year changes the calendar.
+const YEAR_2027: &str = r#"
+year = 2027
+notice_title = "2027年节假日安排（测试用）"
+notice_url = "https://www.gov.cn/"
+holidays = [
+  { name = "元旦", dates = ["2027-01-01", "2027-01-02", "2027-01-03"] },
+]
+workdays = [
+  { name = "元旦", date = "2027-01-09" },
+]
+"#;
+
+macro_rules! on_both_at {
+    ($name:ident, $at:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)(TestApp::spawn_at(Backend::Sqlite, $at).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)(TestApp::spawn_at(Backend::Postgres, $at).await).await;
+            }
+        }
+    };
+}
+
+on_both_at!(
+    the_api_gives_a_days_hours_and_deadlines_by_the_notice,
+    "2026-11-23T09:00",
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2026-02-16")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"date":"2026-02-16","workday":false,"holiday":"春节","regular":[],
+               "extended":[{"start":"08:30","end":"12:00","on_demand":false}]})
+        );
+        // 正月初一 (2026-02-17): no extended service at all.
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2026-02-17")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["extended"], json!([]));
+        // A 调休 Saturday is a working day with the lunch break and the on-demand hour.
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2026-02-14")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["workday"], true);
+        assert_eq!(
+            v["extended"],
+            json!([{"start":"12:00","end":"13:30","on_demand":false},{"start":"16:30","end":"17:30","on_demand":true}])
+        );
+        let v: Value = anon
+            .get("/api/v1/calendar/deadline?from=2026-09-28&days=5")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v, json!({"from":"2026-09-28","days":5,"due":"2026-10-10"}));
+        let msg = expect_error(
+            anon.get("/api/v1/centers/GX/calendar/2026-02-30").await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert!(msg.contains("2026-02-30"), "{msg}");
+        expect_error(
+            anon.get("/api/v1/calendar/deadline?from=2026-09-28&days=-3")
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let v: Value = anon.get("/api/v1/holidays").await.json().await.unwrap();
+        let years: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| y["year"].as_i64().unwrap())
+            .collect();
+        assert_eq!(years, (2019..=2026).collect::<Vec<_>>());
+        assert!(
+            v["items"][7]["notice_title"]
+                .as_str()
+                .unwrap()
+                .contains("2026年部分节假日安排")
+        );
+    }
+);
+
+on_both_at!(
+    a_manager_imports_a_new_year_without_a_rebuild,
+    "2026-12-30T10:00",
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-01-01")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["workday"], true, "no notice yet: a plain Friday");
+        let manager = app.api_as("manager").await;
+        let clerk = app.api_as("clerk1").await;
+        expect_error(
+            clerk
+                .post("/api/v1/holidays", json!({"toml": YEAR_2027}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        let bad = YEAR_2027.replace("2027-01-03", "2027-02-30");
+        let audits = app.count("audit_log").await;
+        let msg = expect_error(
+            manager.post("/api/v1/holidays", json!({"toml": bad})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert!(
+            msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{msg}"
+        );
+        assert_eq!(app.count("holiday_years").await, 0);
+        assert_eq!(app.count("audit_log").await, audits);
+
+        let r = manager
+            .post("/api/v1/holidays", json!({"toml": YEAR_2027}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["year"], 2027);
+        assert_eq!(v["source"], "imported");
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-01-01")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["workday"], false);
+        assert_eq!(v["holiday"], "元旦");
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-01-09")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["workday"], true, "the imported 调休 Saturday");
+        // The public page of this week names the next closed day.
+        let html = anon.get("/centers/GX/hours").await.text().await.unwrap();
+        assert!(html.contains("12月30日") && html.contains("元旦"), "{html}");
+        assert_eq!(app.count("audit_log").await, audits + 1);
+    }
+);
+
+on_both_at!(
+    a_center_uses_its_own_hours,
+    "2026-07-01T10:00",
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        let manager = app.api_as("manager").await;
+        let hours = json!({"season": {"summer_start": "05-01", "winter_start": "10-01"},
+        "summer": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+        "winter": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]});
+        let r = manager
+            .put("/api/v1/centers/GX-ML/hours", hours.clone())
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = anon
+            .get("/api/v1/centers/GX-ML/calendar/2026-07-01")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["regular"],
+            json!([{"start":"09:00","end":"12:00"},{"start":"13:00","end":"17:00"}])
+        );
+        // The county keeps seed 000's summer hours.
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2026-07-01")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["regular"],
+            json!([{"start":"08:30","end":"12:00"},{"start":"14:00","end":"17:00"}])
+        );
+        // Overlapping periods are refused and change nothing.
+        let bad = json!({"summer": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "17:00"}],
+        "winter": [{"start": "09:00", "end": "12:00"}]});
+        expect_error(
+            manager.put("/api/v1/centers/GX-ML/hours", bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let v: Value = anon
+            .get("/api/v1/centers/GX-ML/hours")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v, hours);
+        // Today's page and the lobby fragment show the hours.
+        let html = anon.get("/centers/GX-ML/hours").await.text().await.unwrap();
+        assert!(html.contains("09:00–12:00，13:00–17:00"), "{html}");
+        let frag = anon
+            .get("/centers/GX-ML/hours/today")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(frag.contains("工作时间 09:00–12:00，13:00–17:00"), "{frag}");
+        let clerk = app.api_as("clerk7").await;
+        expect_error(
+            clerk.put("/api/v1/centers/GX-ML/hours", hours).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+);
+
+fn yichuang(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .args(args)
+        .env("YICHUANG_DATABASE_URL", url)
+        .output()
+        .expect("run yichuang");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_calendar_command_prints_the_contract() {
+    let (url, _dir) = fresh_database(Backend::Sqlite).await;
+    let (ok, out, err) = yichuang(&url, &["calendar", "day", "2026-02-16", "--json"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"{"date":"2026-02-16","workday":false,"holiday":"春节","regular":[],"extended":[{"start":"08:30","end":"12:00","on_demand":false}]}"#
+    );
+    let (ok, out, err) = yichuang(
+        &url,
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-09-28",
+            "--days",
+            "5",
+            "--json",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"{"from":"2026-09-28","days":5,"due":"2026-10-10"}"#
+    );
+    let (ok, _, err) = yichuang(&url, &["calendar", "day", "2026-02-30", "--json"]);
+    assert!(!ok);
+    assert!(err.contains("2026-02-30"), "{err}");
+    let (ok, _, err) = yichuang(
+        &url,
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-09-28",
+            "--days",
+            "-3",
+            "--json",
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("-3"), "{err}");
+    let (ok, out, err) = yichuang(&url, &["calendar", "day", "2027-03-01", "--json"]);
+    assert!(ok, "{err}");
+    assert!(out.contains(r#""workday":true"#));
+    assert!(err.contains("尚未录入 2027 年"), "{err}");
+    let (ok, _, err) = yichuang(
+        &url,
+        &[
+            "calendar",
+            "day",
+            "2026-03-01",
+            "--center",
+            "NOPE",
+            "--json",
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("NOPE"), "{err}");
+}
