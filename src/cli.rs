@@ -159,6 +159,8 @@ pub fn run() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The answer was printed; the warning on stderr says why it is provisional.
+        Err(e) if e.downcast_ref::<NoticeMissing>().is_some() => ExitCode::from(2),
         Err(e) => {
             eprintln!("错误：{e}");
             ExitCode::FAILURE
@@ -167,6 +169,19 @@ pub fn run() -> ExitCode {
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// A calendar answer computed for a year whose holiday notice is not loaded: printed, with a
+/// warning, and the command exits with status 2 so scripts notice.
+#[derive(Debug)]
+struct NoticeMissing;
+
+impl std::fmt::Display for NoticeMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("节假日安排缺失")
+    }
+}
+
+impl std::error::Error for NoticeMissing {}
 
 async fn dispatch(cli: Cli) -> CliResult {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -433,7 +448,8 @@ async fn calendar(config: &Config, command: CalendarCommand) -> CliResult {
             let hours = calendar_hours(&db, center.as_deref()).await?;
             let table = crate::timetable::build_table(db.pool()).await?;
             let day = table.day(date, &hours)?;
-            if day.year_missing {
+            let missing = day.year_missing;
+            if missing {
                 warn_missing(&[date.year()]);
             }
             if json {
@@ -466,6 +482,9 @@ async fn calendar(config: &Config, command: CalendarCommand) -> CliResult {
                 let fmt = |s: &serde_json::Value| s.to_string();
                 println!("工作时间：{}", fmt(&serde_json::to_value(&day.regular)?));
                 println!("延时错时：{}", fmt(&serde_json::to_value(&day.extended)?));
+            }
+            if missing {
+                return Err(NoticeMissing.into());
             }
         }
         CalendarCommand::Deadline {
@@ -500,6 +519,9 @@ async fn calendar(config: &Config, command: CalendarCommand) -> CliResult {
                 println!("{}", serde_json::to_string(&out)?);
             } else {
                 println!("{from} 受理，{days} 个工作日，应于 {} 前办结", d.due);
+            }
+            if !d.missing_years.is_empty() {
+                return Err(NoticeMissing.into());
             }
         }
     }

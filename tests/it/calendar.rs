@@ -304,10 +304,29 @@ async fn the_calendar_command_prints_the_contract() {
     );
     assert!(!ok);
     assert!(err.contains("-3"), "{err}");
-    let (ok, out, err) = yichuang(&url, &["calendar", "day", "2027-03-01", "--json"]);
-    assert!(ok, "{err}");
-    assert!(out.contains(r#""workday":true"#));
-    assert!(err.contains("尚未录入 2027 年"), "{err}");
+    // A year without a notice: computed as weekdays and weekends, said on stderr, exit 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .args(["calendar", "day", "2027-03-01", "--json"])
+        .env("YICHUANG_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""workday":true"#));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("尚未录入 2027 年"));
+    let (ok, out, _) = yichuang(
+        &url,
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-12-20",
+            "--days",
+            "20",
+            "--json",
+        ],
+    );
+    assert!(!ok, "a deadline reaching into 2027 is provisional");
+    assert!(out.contains(r#""due":"2027-"#), "{out}");
     let (ok, _, err) = yichuang(
         &url,
         &[
