@@ -65,17 +65,8 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
-    /// Measure: `startup` (time to a healthy server, idle memory), `calendar` (deadlines per second).
-    Bench {
-        /// The scenario to run.
-        scenario: String,
-        /// Repetitions; the median is reported.
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-        /// Print one JSON object on the last line instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Measure: startup, healthz, calendar, and the areas' load scenarios.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -241,11 +232,15 @@ async fn dispatch(cli: Cli) -> CliResult {
         }
         Command::Backup { path } => backup(&config, &path).await,
         Command::Calendar { command } => calendar(&config, command).await,
-        Command::Bench {
-            scenario,
-            runs,
-            json,
-        } => bench(&scenario, runs, json).await,
+        Command::Bench(args) => {
+            let out = crate::bench::dispatch(&args).await?;
+            if args.json {
+                println!("{}", out.json);
+            } else {
+                println!("{}", out.table);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -371,53 +366,6 @@ async fn backup(config: &Config, path: &str) -> CliResult {
         .await?;
     println!("已备份到 {path}");
     Ok(())
-}
-
-async fn bench(scenario: &str, runs: usize, json: bool) -> CliResult {
-    match scenario {
-        "startup" => {
-            let report = tokio::task::spawn_blocking(move || crate::bench::startup(runs)).await??;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                println!("{}", crate::bench::table(&report.figures()));
-            }
-            Ok(())
-        }
-        "calendar" => {
-            // `runs` scales the work: 200,000 deadlines per run, each implementation.
-            let n = runs.clamp(1, 50) * 200_000;
-            let r = tokio::task::spawn_blocking(move || {
-                crate::calendar::bench::run(&crate::calendar::HolidayTable::builtin(), n, 0x5eed)
-            })
-            .await?;
-            if json {
-                let v = serde_json::json!({"scenario": "calendar", "requests": r.n, "days": r.days,
-                    "indexed_per_sec": r.fast_per_sec, "day_by_day_per_sec": r.naive_per_sec});
-                println!("{v}");
-            } else {
-                let figures = [
-                    crate::bench::Figure {
-                        name: "20-working-day deadlines, indexed",
-                        value: r.fast_per_sec,
-                        unit: "/s",
-                    },
-                    crate::bench::Figure {
-                        name: "20-working-day deadlines, day by day",
-                        value: r.naive_per_sec,
-                        unit: "/s",
-                    },
-                ];
-                println!(
-                    "{} deadlines over random acceptance dates 2019–2026, same answers from both",
-                    r.n
-                );
-                println!("{}", crate::bench::table(&figures));
-            }
-            Ok(())
-        }
-        other => Err(format!("未知的测量场景“{other}”；可用：startup、calendar").into()),
-    }
 }
 
 /// The hours to use: the named center's, else the demo county center's, else seed 000's.
