@@ -36,6 +36,8 @@ pub struct App {
     pub decoy_hash: String,
     /// The holiday table, rebuilt when a year is imported.
     pub calendar: crate::timetable::TableCache,
+    /// Queue events for lobby displays, window screens and phones (SSE).
+    pub events: crate::queue::EventHub,
 }
 
 /// A failure to start.
@@ -75,7 +77,13 @@ impl Server {
             hash_cost,
             decoy_hash,
             calendar: Default::default(),
+            events: crate::queue::EventHub::new(),
         });
+        crate::queue::hub::spawn_listener(
+            &app.db,
+            app.config.database_url.clone(),
+            app.events.clone(),
+        );
         let router = router(app.clone());
         Ok(Self {
             listener,
@@ -133,6 +141,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(auth::router())
         .merge(hall::router())
         .merge(crate::timetable::router())
+        .merge(crate::queue::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(app.clone(), auth::protect))

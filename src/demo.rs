@@ -319,10 +319,12 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
         (township.id, TOWNSHIP_ZONES, TOWNSHIP_WINDOWS),
     ] {
         for (i, (code, name)) in zone_list.iter().enumerate() {
+            // Ticket prefixes A, B, C … in display order.
             let z = ZoneInput {
                 code: Some((*code).into()),
                 name: (*name).into(),
                 sort_order: i as i64 + 1,
+                ticket_prefix: Some(char::from(b'A' + i as u8).to_string()),
             };
             zones::create(&mut tx, &actor, center, &z, now).await?;
         }

@@ -18,5 +18,6 @@ pub mod extract;
 pub mod hall;
 pub mod metrics;
 pub mod openapi;
+pub mod queue;
 pub mod timetable;
 pub mod web;

@@ -65,6 +65,8 @@ pub struct ZoneItem {
     pub code: String,
     pub name: String,
     pub sort_order: i64,
+    /// First letter of the zone's ticket numbers.
+    pub ticket_prefix: String,
 }
 
 impl From<Zone> for ZoneItem {
@@ -73,6 +75,7 @@ impl From<Zone> for ZoneItem {
             code: z.code,
             name: z.name,
             sort_order: z.sort_order,
+            ticket_prefix: z.ticket_prefix,
         }
     }
 }

@@ -323,6 +323,7 @@ fn zone_input(f: &Fields, with_code: bool) -> AppResult<ZoneInput> {
     Ok(ZoneInput {
         code: with_code.then(|| f.get("code").to_owned()),
         name: f.get("name").to_owned(),
+        ticket_prefix: Some(f.get("ticket_prefix").to_owned()),
         sort_order: if sort.is_empty() {
             0
         } else {
@@ -447,6 +448,7 @@ async fn zone_show(
     let form = Fields(vec![
         ("name".into(), z.name.clone()),
         ("sort_order".into(), z.sort_order.to_string()),
+        ("ticket_prefix".into(), z.ticket_prefix.clone()),
     ]);
     render(&ZonePage {
         chrome: Chrome::new(Some(user), csrf),

@@ -18,11 +18,13 @@ pub struct Zone {
     pub code: String,
     pub name: String,
     pub sort_order: i64,
+    /// First letter of this zone's ticket numbers (A023); empty: the code's first letter.
+    pub ticket_prefix: String,
 }
 
 impl Zone {
     fn snapshot(&self) -> serde_json::Value {
-        json!({"code": self.code, "name": self.name, "sort_order": self.sort_order})
+        json!({"code": self.code, "name": self.name, "sort_order": self.sort_order, "ticket_prefix": self.ticket_prefix})
     }
 }
 
@@ -32,7 +34,7 @@ pub async fn list<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     center_id: i64,
 ) -> AppResult<Vec<Zone>> {
     Ok(sqlx::query_as(
-        "select id, center_id, code, name, sort_order from zones where center_id = $1 order by sort_order, code",
+        "select id, center_id, code, name, sort_order, ticket_prefix from zones where center_id = $1 order by sort_order, code",
     )
     .bind(center_id)
     .fetch_all(db)
@@ -45,7 +47,7 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     center_id: i64,
     code: &str,
 ) -> AppResult<Zone> {
-    sqlx::query_as("select id, center_id, code, name, sort_order from zones where center_id = $1 and code = $2")
+    sqlx::query_as("select id, center_id, code, name, sort_order, ticket_prefix from zones where center_id = $1 and code = $2")
         .bind(center_id)
         .bind(code)
         .fetch_optional(db)
@@ -60,6 +62,37 @@ pub struct ZoneInput {
     pub name: String,
     #[serde(default)]
     pub sort_order: i64,
+    /// One capital letter for ticket numbers; unique within the center.
+    #[serde(default)]
+    pub ticket_prefix: Option<String>,
+}
+
+/// Checks a ticket prefix: empty, or one capital letter no other zone of the center uses.
+async fn prefix(
+    tx: &mut Tx,
+    center_id: i64,
+    own: Option<i64>,
+    raw: Option<&str>,
+) -> AppResult<String> {
+    let p = raw.unwrap_or("").trim().to_ascii_uppercase();
+    if p.is_empty() {
+        return Ok(p);
+    }
+    if p.len() != 1 || !p.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(AppError::Invalid("号码字头须为一个英文字母，如 A".into()));
+    }
+    let taken: Option<String> = sqlx::query_scalar(
+        "select name from zones where center_id = $1 and ticket_prefix = $2 and id <> $3",
+    )
+    .bind(center_id)
+    .bind(&p)
+    .bind(own.unwrap_or(-1))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(name) = taken {
+        return Err(AppError::Conflict(format!("号码字头 {p} 已被“{name}”使用")));
+    }
+    Ok(p)
 }
 
 /// Adds a zone to a center.
@@ -72,12 +105,16 @@ pub async fn create(
 ) -> AppResult<Zone> {
     let code = input::code(z.code.as_deref().unwrap_or(""), "专区编码")?;
     let name = input::name(&z.name, "专区名称")?;
-    sqlx::query("insert into zones (center_id, code, name, sort_order, created_at) values ($1, $2, $3, $4, $5)")
-        .bind(center_id)
-        .bind(&code)
-        .bind(&name)
-        .bind(z.sort_order)
-        .bind(now)
+    let prefix = prefix(tx, center_id, None, z.ticket_prefix.as_deref()).await?;
+    sqlx::query(
+        "insert into zones (center_id, code, name, sort_order, created_at, ticket_prefix) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(center_id)
+    .bind(&code)
+    .bind(&name)
+    .bind(z.sort_order)
+    .bind(now)
+    .bind(&prefix)
         .execute(&mut **tx)
         .await
         .map_err(conflict_on_duplicate("本中心已有同编码或同名称的专区"))?;
@@ -108,9 +145,13 @@ pub async fn update(
 ) -> AppResult<Zone> {
     let before = by_code(&mut **tx, center_id, code).await?;
     let name = input::name(&z.name, "专区名称")?;
-    sqlx::query("update zones set name = $1, sort_order = $2 where id = $3")
+    // Absent from the input: keep the zone's prefix.
+    let wanted = z.ticket_prefix.as_deref().unwrap_or(&before.ticket_prefix);
+    let prefix = prefix(tx, center_id, Some(before.id), Some(wanted)).await?;
+    sqlx::query("update zones set name = $1, sort_order = $2, ticket_prefix = $3 where id = $4")
         .bind(&name)
         .bind(z.sort_order)
+        .bind(&prefix)
         .bind(before.id)
         .execute(&mut **tx)
         .await

@@ -1,0 +1,753 @@
+//! JSON API of the queue: issuing (public, like the kiosk), the clerk's actions, the phone's
+//! status, the display's state, statistics and the SSE event stream.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tokio_stream::{StreamExt, wrappers::BroadcastStream};
+use utoipa::ToSchema;
+
+use super::{
+    hub,
+    stats::{self, StatLine},
+    ticket::{self, Desk, HoldKind, Priority, Rule, Ticket, TransferTo, Who},
+};
+use crate::{
+    app::App,
+    auth::CurrentUser,
+    error::{AppError, AppResult},
+    extract::ApiJson,
+    hall::{Center, centers, posts},
+};
+
+/// A center's calling settings.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Settings {
+    pub rule: Rule,
+    pub auto_no_show_after: i64,
+    pub wait_target_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rule: Rule::PriorityFirst,
+            auto_no_show_after: 3,
+            wait_target_minutes: 30,
+        }
+    }
+}
+
+pub async fn settings<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    center_id: i64,
+) -> AppResult<Settings> {
+    let row = sqlx::query("select rule, auto_no_show_after, wait_target_minutes from queue_settings where center_id = $1")
+        .bind(center_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(match row {
+        None => Settings::default(),
+        Some(r) => Settings {
+            rule: Rule::parse(&r.try_get::<String, _>(0)?).unwrap_or(Rule::PriorityFirst),
+            auto_no_show_after: r.try_get(1)?,
+            wait_target_minutes: r.try_get(2)?,
+        },
+    })
+}
+
+/// Today's service date in Beijing, as stored.
+pub fn service_date(app: &App) -> String {
+    crate::timetable::today(app).to_string()
+}
+
+/// The printed prefix of a zone's tickets: its own, or the first letter of its code.
+fn prefix_of(stored: &str, code: &str) -> String {
+    if !stored.is_empty() {
+        return stored.to_owned();
+    }
+    code.chars()
+        .find(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_else(|| "A".into())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IssueInput {
+    /// Zone code.
+    pub zone: String,
+    /// elderly | disabled | pregnant | military | appointment
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+/// A freshly issued ticket.
+#[derive(Serialize, ToSchema)]
+pub struct Issued {
+    pub id: i64,
+    pub number: String,
+    pub zone: String,
+    pub zone_name: String,
+    pub ahead: i64,
+    pub estimated_wait_minutes: i64,
+    /// Microseconds since the epoch.
+    pub issued_at: i64,
+    /// Path of the visitor's phone page (the QR code's target).
+    pub follow: String,
+}
+
+/// Minutes a visitor should expect to wait with `ahead` people before them in a zone.
+async fn estimate(
+    app: &App,
+    center_id: i64,
+    zone_id: i64,
+    date: &str,
+    ahead: i64,
+) -> AppResult<i64> {
+    let avg: Option<f64> = sqlx::query_scalar(
+        "select cast(avg(finished_at - started_at - paused_micros) as double precision) from tickets \
+         where center_id = $1 and service_date = $2 and zone_id = $3 and state = 'done'",
+    )
+    .bind(center_id)
+    .bind(date)
+    .bind(zone_id)
+    .fetch_one(app.db.pool())
+    .await?;
+    let windows: i64 = sqlx::query_scalar(
+        "select count(*) from windows w where w.active = 1 and (w.zone_id = $1 or exists \
+         (select 1 from window_zones wz where wz.window_id = w.id and wz.zone_id = $1))",
+    )
+    .bind(zone_id)
+    .fetch_one(app.db.pool())
+    .await?;
+    let per_visitor = avg
+        .map(|m| m / 60_000_000.0)
+        .filter(|m| *m > 0.5)
+        .unwrap_or(5.0);
+    Ok(((ahead as f64) * per_visitor / windows.max(1) as f64).ceil() as i64)
+}
+
+/// Issues a ticket (public, like the kiosk).
+#[utoipa::path(post, path = "/api/v1/centers/{center}/tickets", summary = "取号（公开）", tag = "queue",
+    request_body = IssueInput, params(("center" = String, Path)),
+    responses((status = 201, body = Issued), (status = 422, description = "专区或优先类型无效")))]
+pub async fn issue_ticket(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<IssueInput>,
+) -> AppResult<impl IntoResponse> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    let issued = issue_for(&app, &center, &input.zone, input.priority.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// Issues a ticket at `center` in `zone` (shared by the API and the kiosk page).
+pub async fn issue_for(
+    app: &App,
+    center: &Center,
+    zone: &str,
+    priority: Option<&str>,
+) -> AppResult<Issued> {
+    let priority = match priority.map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(Priority::parse(p).ok_or_else(|| {
+            AppError::Invalid(
+                "优先类型须为 elderly、disabled、pregnant、military 或 appointment".into(),
+            )
+        })?),
+    };
+    let row =
+        sqlx::query("select id, code, ticket_prefix from zones where center_id = $1 and code = $2")
+            .bind(center.id)
+            .bind(zone.trim())
+            .fetch_optional(app.db.pool())
+            .await?
+            .ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{}”的专区", zone.trim())))?;
+    let zone_id: i64 = row.try_get(0)?;
+    let prefix = prefix_of(&row.try_get::<String, _>(2)?, &row.try_get::<String, _>(1)?);
+    let date = service_date(app);
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let t = ticket::issue(
+        &mut tx, center.id, zone_id, &prefix, &date, priority, None, now,
+    )
+    .await?;
+    let e = ticket::issued_event(&t, now);
+    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
+    tx.commit().await?;
+    hub::after_commit(&app.events, app.db.backend(), vec![e]);
+    let ahead = ticket::ahead_of(app.db.pool(), &t).await?;
+    Ok(Issued {
+        estimated_wait_minutes: estimate(app, center.id, zone_id, &date, ahead).await?,
+        id: t.id,
+        follow: format!("/t/{}", t.public_token),
+        number: t.number,
+        zone: t.zone,
+        zone_name: t.zone_name,
+        ahead,
+        issued_at: t.issued_at,
+    })
+}
+
+/// The window `code` of `center`, if `user` may act there (post holder or system admin).
+pub async fn desk_for(
+    app: &App,
+    user: &CurrentUser,
+    center: &Center,
+    code: &str,
+) -> AppResult<Desk> {
+    if !user.can_see_center(center.id) {
+        return Err(AppError::NotFound(format!(
+            "找不到编码为“{}”的中心",
+            center.code
+        )));
+    }
+    let w = crate::hall::windows::by_code(app.db.pool(), center.id, code).await?;
+    if !posts::may_act_at(app.db.pool(), user, w.id).await? {
+        return Err(AppError::Forbidden(format!(
+            "您没有在“{}”的岗位，不能在此叫号",
+            w.name
+        )));
+    }
+    if !w.active {
+        return Err(AppError::Conflict(format!("“{}”已停用", w.name)));
+    }
+    let zone_id: Option<i64> = sqlx::query_scalar("select zone_id from windows where id = $1")
+        .bind(w.id)
+        .fetch_one(app.db.pool())
+        .await?;
+    Ok(Desk {
+        center_id: center.id,
+        window_id: w.id,
+        code: w.code,
+        name: w.name,
+        zone_id,
+    })
+}
+
+/// The answer to a clerk's action.
+#[derive(Serialize, ToSchema)]
+pub struct Acted {
+    pub ticket: Ticket,
+}
+
+/// What a clerk can do at a window.
+pub enum Act {
+    CallNext,
+    CallNumber(String),
+    Recall,
+    Start,
+    Finish,
+    NoShow,
+    Transfer {
+        window: Option<String>,
+        zone: Option<String>,
+    },
+    Hold(HoldKind),
+}
+
+/// Runs one action at a window in one transaction and publishes its event after commit.
+pub async fn act(
+    app: &App,
+    user: &CurrentUser,
+    center: &Center,
+    window: &str,
+    action: Act,
+) -> AppResult<Option<Ticket>> {
+    let desk = desk_for(app, user, center, window).await?;
+    let s = settings(app.db.pool(), center.id).await?;
+    let who = Who {
+        user_id: Some(user.id),
+        name: user.login.clone(),
+    };
+    let date = service_date(app);
+    let now = app.clock.now_micros();
+    let to = match &action {
+        Act::Transfer {
+            window: Some(w), ..
+        } => {
+            let target = crate::hall::windows::by_code(app.db.pool(), center.id, w)
+                .await
+                .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{w}”的窗口")))?;
+            let zone_id: Option<i64> =
+                sqlx::query_scalar("select zone_id from windows where id = $1")
+                    .bind(target.id)
+                    .fetch_one(app.db.pool())
+                    .await?;
+            Some(TransferTo::Window {
+                id: target.id,
+                zone_id,
+                code: target.code,
+            })
+        }
+        Act::Transfer { zone: Some(z), .. } => {
+            let id: Option<i64> =
+                sqlx::query_scalar("select id from zones where center_id = $1 and code = $2")
+                    .bind(center.id)
+                    .bind(z)
+                    .fetch_optional(app.db.pool())
+                    .await?;
+            let id = id.ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{z}”的专区")))?;
+            Some(TransferTo::Zone {
+                id,
+                code: z.clone(),
+            })
+        }
+        Act::Transfer { .. } => return Err(AppError::Invalid("请指定转往的窗口或专区".into())),
+        _ => None,
+    };
+    let mut tx = app.db.begin().await?;
+    let result = match action {
+        Act::CallNext => {
+            ticket::call_next(&mut tx, app.db.backend(), &desk, s.rule, &date, &who, now).await?
+        }
+        Act::CallNumber(n) => {
+            Some(ticket::call_number(&mut tx, &desk, &date, &n, &who, now).await?)
+        }
+        Act::Recall => Some(ticket::recall(&mut tx, &desk, s.auto_no_show_after, &who, now).await?),
+        Act::Start => Some(ticket::start(&mut tx, &desk, &who, now).await?),
+        Act::Finish => Some(ticket::finish(&mut tx, &desk, &who, now).await?),
+        Act::NoShow => Some(ticket::no_show(&mut tx, &desk, &who, now, false).await?),
+        Act::Transfer { .. } => {
+            let to = to.ok_or_else(|| AppError::Internal("transfer target".into()))?;
+            Some(ticket::transfer(&mut tx, &desk, &to, &who, now).await?)
+        }
+        Act::Hold(kind) => Some(ticket::hold(&mut tx, &desk, kind, &who, now).await?),
+    };
+    let Some((t, e)) = result else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
+    tx.commit().await?;
+    hub::after_commit(&app.events, app.db.backend(), vec![e]);
+    Ok(Some(t))
+}
+
+fn acted(t: Option<Ticket>) -> Response {
+    match t {
+        Some(ticket) => Json(Acted { ticket }).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// Calls the next visitor for a window.
+#[utoipa::path(post, path = "/api/v1/centers/{center}/windows/{window}/call-next", summary = "叫下一号", tag = "queue",
+    params(("center" = String, Path), ("window" = String, Path)),
+    responses((status = 200, body = Acted), (status = 204, description = "没有人等候"), (status = 409, description = "当前号码尚未办结")))]
+pub async fn call_next(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, window)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    Ok(acted(
+        act(&app, &user, &center, &window, Act::CallNext).await?,
+    ))
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+pub struct ActionInput {
+    /// For `call`: the number to call (指呼).
+    #[serde(default)]
+    pub number: Option<String>,
+    /// For `transfer`: the target window code…
+    #[serde(default)]
+    pub window: Option<String>,
+    /// …or the target zone code.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// For `hold`: away (不持件) | with_docs (持件) | waiting (等待).
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// One of: call (指呼), recall, start, finish, no-show, transfer, hold.
+#[utoipa::path(post, path = "/api/v1/centers/{center}/windows/{window}/{action}", summary = "窗口操作：call 指呼 / recall 重呼 / start 开始办理 / finish 办结 / no-show 过号 / transfer 转移 / hold 挂起", tag = "queue",
+    request_body = ActionInput,
+    params(("center" = String, Path), ("window" = String, Path), ("action" = String, Path)),
+    responses((status = 200, body = Acted), (status = 409, description = "状态不允许该操作")))]
+pub async fn window_action(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path((code, window, action)): Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    // The body is optional (recall, start … carry none).
+    let input: ActionInput = if body.iter().all(u8::is_ascii_whitespace) {
+        ActionInput::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| AppError::BadRequest("JSON 格式错误，无法解析".into()))?
+    };
+    let action =
+        match action.as_str() {
+            "call" => Act::CallNumber(
+                input
+                    .number
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or_else(|| AppError::Invalid("请填写要呼叫的号码".into()))?,
+            ),
+            "recall" => Act::Recall,
+            "start" => Act::Start,
+            "finish" => Act::Finish,
+            "no-show" => Act::NoShow,
+            "transfer" => Act::Transfer {
+                window: input.window.filter(|w| !w.is_empty()),
+                zone: input.zone.filter(|z| !z.is_empty()),
+            },
+            "hold" => Act::Hold(input.kind.as_deref().and_then(HoldKind::parse).ok_or_else(
+                || {
+                    AppError::Invalid(
+                        "挂起方式须为 away（不持件）、with_docs（持件）或 waiting（等待）".into(),
+                    )
+                },
+            )?),
+            other => return Err(AppError::NotFound(format!("没有“{other}”这个窗口操作"))),
+        };
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    Ok(acted(act(&app, &user, &center, &window, action).await?))
+}
+
+/// What a visitor's phone shows.
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    pub number: String,
+    pub state: String,
+    pub zone_name: String,
+    pub ahead: i64,
+    pub estimated_wait_minutes: i64,
+    pub window_name: Option<String>,
+    pub center: String,
+}
+
+pub async fn status_of(app: &App, token: &str) -> AppResult<(Ticket, Status)> {
+    let t = ticket::by_token(app.db.pool(), token).await?;
+    let ahead = if t.state == "waiting" {
+        ticket::ahead_of(app.db.pool(), &t).await?
+    } else {
+        0
+    };
+    let wait = if t.state == "waiting" {
+        estimate(app, t.center_id, t.zone_id, &t.service_date, ahead).await?
+    } else {
+        0
+    };
+    let s = Status {
+        number: t.number.clone(),
+        state: t.state.clone(),
+        zone_name: t.zone_name.clone(),
+        ahead,
+        estimated_wait_minutes: wait,
+        window_name: t.window_name.clone(),
+        center: t.center_code.clone(),
+    };
+    Ok((t, s))
+}
+
+/// A ticket's live status (the QR code's page polls it).
+#[utoipa::path(get, path = "/api/v1/tickets/{token}", summary = "号码状态（凭二维码）", tag = "queue",
+    params(("token" = String, Path)), responses((status = 200, body = Status)))]
+pub async fn ticket_status(
+    State(app): State<Arc<App>>,
+    Path(token): Path<String>,
+) -> AppResult<Json<Status>> {
+    Ok(Json(status_of(&app, &token).await?.1))
+}
+
+/// Leaves the queue.
+#[utoipa::path(post, path = "/api/v1/tickets/{token}/leave", summary = "放弃排队", tag = "queue",
+    params(("token" = String, Path)), responses((status = 200, body = Status), (status = 409)))]
+pub async fn leave(
+    State(app): State<Arc<App>>,
+    Path(token): Path<String>,
+) -> AppResult<Json<Status>> {
+    leave_queue(&app, &token).await?;
+    Ok(Json(status_of(&app, &token).await?.1))
+}
+
+pub async fn leave_queue(app: &App, token: &str) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    let (_, e) = ticket::leave(&mut tx, token, app.clock.now_micros()).await?;
+    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
+    tx.commit().await?;
+    hub::after_commit(&app.events, app.db.backend(), vec![e]);
+    Ok(())
+}
+
+/// A window's current call, for the lobby display.
+#[derive(Serialize, ToSchema)]
+pub struct CallItem {
+    pub window: String,
+    pub window_name: String,
+    pub ticket: String,
+    pub state: String,
+    pub called_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WaitingItem {
+    pub zone: String,
+    pub zone_name: String,
+    pub waiting: i64,
+}
+
+/// Everything a lobby display shows.
+#[derive(Serialize, ToSchema)]
+pub struct DisplayState {
+    pub center: String,
+    pub center_name: String,
+    /// Current calls, newest first.
+    pub calls: Vec<CallItem>,
+    /// The last calls of the day, newest first.
+    pub recent: Vec<CallItem>,
+    pub waiting: Vec<WaitingItem>,
+}
+
+pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState> {
+    let date = service_date(app);
+    let call_rows = |sql: &'static str, limit: i64| {
+        sqlx::query(sql)
+            .bind(center.id)
+            .bind(date.clone())
+            .bind(limit)
+            .fetch_all(app.db.pool())
+    };
+    let to_items = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<Vec<CallItem>> {
+        rows.iter()
+            .map(|r| {
+                Ok(CallItem {
+                    window: r.try_get(0)?,
+                    window_name: r.try_get(1)?,
+                    ticket: r.try_get(2)?,
+                    state: r.try_get(3)?,
+                    called_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    };
+    let calls = to_items(
+        call_rows(
+            "select w.code, w.name, t.number, t.state, t.called_at from tickets t join windows w on w.id = t.window_id \
+             where t.center_id = $1 and t.service_date = $2 and t.state in ('called', 'serving') \
+             order by t.called_at desc limit $3",
+            50,
+        )
+        .await?,
+    )?;
+    let recent = to_items(
+        call_rows(
+            "select w.code, w.name, t.number, t.state, t.called_at from tickets t join windows w on w.id = t.window_id \
+             where t.center_id = $1 and t.service_date = $2 and t.called_at is not null \
+             order by t.called_at desc limit $3",
+            10,
+        )
+        .await?,
+    )?;
+    let waiting = sqlx::query(
+        "select z.code, z.name, count(t.id) from zones z left join tickets t on t.zone_id = z.id \
+         and t.service_date = $2 and t.state = 'waiting' where z.center_id = $1 \
+         group by z.code, z.name, z.sort_order order by z.sort_order, z.code",
+    )
+    .bind(center.id)
+    .bind(&date)
+    .fetch_all(app.db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(WaitingItem {
+            zone: r.try_get(0)?,
+            zone_name: r.try_get(1)?,
+            waiting: r.try_get(2)?,
+        })
+    })
+    .collect::<AppResult<Vec<_>>>()?;
+    Ok(DisplayState {
+        center: center.code.clone(),
+        center_name: center.name.clone(),
+        calls,
+        recent,
+        waiting,
+    })
+}
+
+/// The lobby display's state (public, like the screen in the hall).
+#[utoipa::path(get, path = "/api/v1/centers/{center}/display", summary = "大厅显示屏数据（公开）", tag = "queue",
+    params(("center" = String, Path)), responses((status = 200, body = DisplayState)))]
+pub async fn display(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<DisplayState>> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    Ok(Json(display_state(&app, &center).await?))
+}
+
+/// Server-sent events of a center: `called`, `recalled`, `issued`, … with the ticket and window;
+/// `resync` when the stream fell behind (re-read the state).
+#[utoipa::path(get, path = "/api/v1/centers/{center}/events", summary = "叫号事件流（SSE，公开）", tag = "queue",
+    params(("center" = String, Path)), responses((status = 200, description = "text/event-stream")))]
+pub async fn events(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<impl IntoResponse> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    let stream = BroadcastStream::new(app.events.subscribe()).filter_map(move |item| match item {
+        Ok(e) if e.center == center.code => Some(Ok::<_, Infallible>(
+            Event::default()
+                .event(e.kind.clone())
+                .data(serde_json::to_string(&e).unwrap_or_default()),
+        )),
+        Ok(_) => None,
+        Err(_) => Some(Ok(Event::default().event("resync").data("{}"))),
+    });
+    let opening = tokio_stream::once(Ok::<_, Infallible>(
+        Event::default().event("hello").data("{}"),
+    ));
+    Ok(Sse::new(opening.chain(stream))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StatsQuery {
+    /// YYYY-MM-DD, default today.
+    pub date: Option<String>,
+    /// window | zone | clerk
+    pub by: Option<String>,
+}
+
+/// Statistics of a day (members of the center).
+#[utoipa::path(get, path = "/api/v1/centers/{center}/queue/stats", summary = "排队统计", tag = "queue",
+    params(("center" = String, Path), StatsQuery), responses((status = 200, body = crate::hall::api::Items<StatLine>)))]
+pub async fn queue_stats(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<Json<crate::hall::api::Items<StatLine>>> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    if !user.can_see_center(center.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+    }
+    let date = match q.date.as_deref() {
+        Some(d) => crate::calendar::parse_date(d)?.to_string(),
+        None => service_date(&app),
+    };
+    let by = q.by.as_deref().unwrap_or("window");
+    if !matches!(by, "window" | "zone" | "clerk") {
+        return Err(AppError::Invalid(
+            "统计维度须为 window、zone 或 clerk".into(),
+        ));
+    }
+    let s = settings(app.db.pool(), center.id).await?;
+    Ok(Json(crate::hall::api::Items {
+        items: stats::of_day(app.db.pool(), center.id, &date, by, s.wait_target_minutes).await?,
+    }))
+}
+
+/// A center's calling settings.
+#[utoipa::path(get, path = "/api/v1/centers/{center}/queue/settings", summary = "叫号规则", tag = "queue",
+    params(("center" = String, Path)), responses((status = 200, body = Settings)))]
+pub async fn get_settings(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Settings>> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    Ok(Json(settings(app.db.pool(), center.id).await?))
+}
+
+/// Sets a center's calling rule, automatic no-show and wait target (hall manager).
+#[utoipa::path(put, path = "/api/v1/centers/{center}/queue/settings", summary = "设置叫号规则", tag = "queue",
+    request_body = Settings, params(("center" = String, Path)), responses((status = 200, body = Settings)))]
+pub async fn put_settings(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(s): ApiJson<Settings>,
+) -> AppResult<Json<Settings>> {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(center.id)?;
+    save_settings(&app, &user, &center, &s).await?;
+    Ok(Json(s))
+}
+
+pub async fn save_settings(
+    app: &App,
+    user: &CurrentUser,
+    center: &Center,
+    s: &Settings,
+) -> AppResult<()> {
+    if !(0..=20).contains(&s.auto_no_show_after) {
+        return Err(AppError::Invalid(
+            "自动过号的重呼次数须在 0 到 20 之间".into(),
+        ));
+    }
+    if !(1..=480).contains(&s.wait_target_minutes) {
+        return Err(AppError::Invalid("等候目标须在 1 到 480 分钟之间".into()));
+    }
+    let rule = match s.rule {
+        Rule::Fifo => "fifo",
+        Rule::PriorityFirst => "priority_first",
+        Rule::AppointmentsFirst => "appointments_first",
+    };
+    let before = settings(app.db.pool(), center.id).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    sqlx::query(
+        "insert into queue_settings (center_id, rule, auto_no_show_after, wait_target_minutes) values ($1, $2, $3, $4) \
+         on conflict (center_id) do update set rule = excluded.rule, auto_no_show_after = excluded.auto_no_show_after, \
+         wait_target_minutes = excluded.wait_target_minutes",
+    )
+    .bind(center.id)
+    .bind(rule)
+    .bind(s.auto_no_show_after)
+    .bind(s.wait_target_minutes)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &crate::audit::Actor::from(user),
+        "update",
+        "queue_settings",
+        &center.code,
+        Some(center.id),
+        serde_json::to_value(&before).ok(),
+        serde_json::to_value(s).ok(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/centers/{center}/tickets", post(issue_ticket))
+        .route(
+            "/api/v1/centers/{center}/windows/{window}/call-next",
+            post(call_next),
+        )
+        .route(
+            "/api/v1/centers/{center}/windows/{window}/{action}",
+            post(window_action),
+        )
+        .route("/api/v1/tickets/{token}", get(ticket_status))
+        .route("/api/v1/tickets/{token}/leave", post(leave))
+        .route("/api/v1/centers/{center}/display", get(display))
+        .route("/api/v1/centers/{center}/events", get(events))
+        .route("/api/v1/centers/{center}/queue/stats", get(queue_stats))
+        .route(
+            "/api/v1/centers/{center}/queue/settings",
+            get(get_settings).put(put_settings),
+        )
+}

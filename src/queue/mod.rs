@@ -1,0 +1,25 @@
+//! The queue (排队叫号), R4; seed 001 (一)(五); seed 003 §(四)1(1); seed 004 附件4 一.
+//!
+//! A ticket is issued at the kiosk (numbered per center, day and zone prefix), called by a
+//! window, started, finished — or recalled, transferred (keeping its place, 首问负责), held in
+//! one of three ways, or marked no-show. Every change is a row in `ticket_events` and an event
+//! on the hub that lobby displays and phones follow over SSE.
+
+mod api;
+pub mod hub;
+mod pages;
+pub mod stats;
+pub mod ticket;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::app::App;
+
+pub use hub::{EventHub, QueueEvent};
+pub use ticket::{HoldKind, Priority, Rule, Ticket};
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new().merge(api::router()).merge(pages::router())
+}

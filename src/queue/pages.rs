@@ -1,0 +1,427 @@
+//! Queue pages: the kiosk (取号机) and its ticket slip, the visitor's phone page, the clerk's
+//! workstation, the lobby display and the screen above a window, and the statistics page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    api::{self, Settings},
+    stats::{self, StatLine},
+    ticket::{self, Priority, Rule, Ticket},
+};
+use crate::{
+    app::App,
+    auth::{CsrfToken, MaybeUser, PageUser},
+    error::{AppError, AppResult},
+    extract::Fields,
+    hall::{Center, Window, Zone, centers, windows, zones},
+    web::{Chrome, PageResult, render, render_status},
+};
+
+/// The phone page's QR code as inline SVG.
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+// ---- kiosk ----
+
+#[derive(Template)]
+#[template(path = "queue/kiosk.html")]
+struct KioskPage {
+    chrome: Chrome,
+    center: Center,
+    zones: Vec<Zone>,
+    priorities: Vec<Priority>,
+    error: Option<String>,
+}
+
+async fn kiosk(
+    State(app): State<Arc<App>>,
+    MaybeUser(user): MaybeUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    render(&KioskPage {
+        chrome: Chrome::new(user, csrf),
+        zones: zones::list(app.db.pool(), center.id).await?,
+        priorities: Priority::ALL
+            .into_iter()
+            .filter(|p| *p != Priority::Appointment)
+            .collect(),
+        center,
+        error: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "queue/slip.html")]
+struct SlipPage {
+    chrome: Chrome,
+    center: Center,
+    issued: api::Issued,
+    priority: Option<&'static str>,
+    qr: String,
+    issued_time: String,
+}
+
+async fn kiosk_take(
+    State(app): State<Arc<App>>,
+    MaybeUser(user): MaybeUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    let priority = Some(form.get("priority")).filter(|p| !p.is_empty() && *p != "none");
+    match api::issue_for(&app, &center, form.get("zone"), priority).await {
+        Ok(issued) => {
+            let host = "";
+            let qr = qr_svg(&format!("{host}{}", issued.follow));
+            render(&SlipPage {
+                chrome: Chrome::new(user, csrf),
+                issued_time: crate::clock::format_local(issued.issued_at),
+                priority: priority.and_then(Priority::parse).map(Priority::label),
+                center,
+                issued,
+                qr,
+            })
+        }
+        Err(e @ AppError::Invalid(_)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &KioskPage {
+                chrome: Chrome::new(user, csrf),
+                zones: zones::list(app.db.pool(), center.id).await?,
+                priorities: Priority::ALL
+                    .into_iter()
+                    .filter(|p| *p != Priority::Appointment)
+                    .collect(),
+                center,
+                error: Some(e.public_message()),
+            },
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- the visitor's phone ----
+
+#[derive(Template)]
+#[template(path = "queue/follow.html")]
+struct FollowPage {
+    chrome: Chrome,
+    token: String,
+    status: api::Status,
+    state_label: &'static str,
+    error: Option<String>,
+}
+
+fn state_label(s: &str) -> &'static str {
+    match s {
+        "waiting" => "排队中",
+        "called" => "请到窗口办理",
+        "serving" => "办理中",
+        "held" => "已挂起",
+        "done" => "已办结",
+        "no_show" => "已过号",
+        "left" => "已放弃排队",
+        _ => "",
+    }
+}
+
+async fn follow(
+    State(app): State<Arc<App>>,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+) -> PageResult {
+    let (_, status) = api::status_of(&app, &token).await?;
+    render(&FollowPage {
+        chrome: Chrome::new(None, csrf),
+        state_label: state_label(&status.state),
+        token,
+        status,
+        error: None,
+    })
+}
+
+async fn follow_leave(
+    State(app): State<Arc<App>>,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+) -> PageResult {
+    match api::leave_queue(&app, &token).await {
+        Ok(()) => Ok(Redirect::to(&format!("/t/{token}")).into_response()),
+        Err(e @ AppError::Conflict(_)) => {
+            let (_, status) = api::status_of(&app, &token).await?;
+            render_status(
+                StatusCode::CONFLICT,
+                &FollowPage {
+                    chrome: Chrome::new(None, csrf),
+                    state_label: state_label(&status.state),
+                    token,
+                    status,
+                    error: Some(e.public_message()),
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- the clerk's workstation ----
+
+#[derive(Template)]
+#[template(path = "queue/desk.html")]
+struct DeskPage {
+    chrome: Chrome,
+    center: Center,
+    window: Window,
+    current: Option<Ticket>,
+    held: Vec<Ticket>,
+    waiting: i64,
+    windows: Vec<Window>,
+    zones: Vec<Zone>,
+}
+
+async fn desk(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path((code, window)): Path<(String, String)>,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    let desk = api::desk_for(&app, &user, &center, &window).await?;
+    let w = windows::by_code(app.db.pool(), center.id, &window).await?;
+    let mut tx = app.db.pool().begin().await?;
+    let current = ticket::current_at(&mut tx, desk.window_id).await?;
+    tx.rollback().await?;
+    let date = api::service_date(&app);
+    let held_ids: Vec<i64> = sqlx::query_scalar(
+        "select id from tickets where center_id = $1 and service_date = $2 and state = 'held' \
+         and (hold_kind = 'away' or window_id = $3) order by queue_key",
+    )
+    .bind(center.id)
+    .bind(&date)
+    .bind(desk.window_id)
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut held = Vec::new();
+    for id in held_ids {
+        held.push(ticket::by_id(app.db.pool(), id).await?);
+    }
+    let waiting: i64 = sqlx::query_scalar(
+        "select count(*) from tickets where center_id = $1 and service_date = $2 and state = 'waiting' \
+         and ((target_window_id is null and (zone_id = $3 or zone_id in (select zone_id from window_zones where window_id = $4))) \
+              or target_window_id = $4)",
+    )
+    .bind(center.id)
+    .bind(&date)
+    .bind(desk.zone_id.unwrap_or(-1))
+    .bind(desk.window_id)
+    .fetch_one(app.db.pool())
+    .await?;
+    render(&DeskPage {
+        chrome: Chrome::new(Some(user), csrf),
+        windows: windows::list(app.db.pool(), center.id)
+            .await?
+            .into_iter()
+            .filter(|x| x.active && x.id != w.id)
+            .collect(),
+        zones: zones::list(app.db.pool(), center.id).await?,
+        center,
+        window: w,
+        current,
+        held,
+        waiting,
+    })
+}
+
+// ---- displays ----
+
+#[derive(Template)]
+#[template(path = "queue/display.html")]
+struct DisplayPage {
+    center: Center,
+}
+
+async fn display(State(app): State<Arc<App>>, Path(code): Path<String>) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    render(&DisplayPage { center })
+}
+
+#[derive(Template)]
+#[template(path = "queue/screen.html")]
+struct ScreenPage {
+    center: Center,
+    window: Window,
+}
+
+async fn screen(
+    State(app): State<Arc<App>>,
+    Path((code, window)): Path<(String, String)>,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    let window = windows::by_code(app.db.pool(), center.id, &window).await?;
+    render(&ScreenPage { center, window })
+}
+
+// ---- statistics and settings ----
+
+#[derive(Template)]
+#[template(path = "queue/stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    center: Center,
+    date: String,
+    by_window: Vec<StatLine>,
+    by_zone: Vec<StatLine>,
+    by_clerk: Vec<StatLine>,
+    settings: Settings,
+    rule: &'static str,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    date: Option<String>,
+    ok: Option<String>,
+}
+
+async fn stats_data(
+    app: &App,
+    center: &Center,
+    date: &str,
+) -> AppResult<(Vec<StatLine>, Vec<StatLine>, Vec<StatLine>, Settings)> {
+    let s = api::settings(app.db.pool(), center.id).await?;
+    let t = s.wait_target_minutes;
+    Ok((
+        stats::of_day(app.db.pool(), center.id, date, "window", t).await?,
+        stats::of_day(app.db.pool(), center.id, date, "zone", t).await?,
+        stats::of_day(app.db.pool(), center.id, date, "clerk", t).await?,
+        s,
+    ))
+}
+
+fn rule_name(r: Rule) -> &'static str {
+    match r {
+        Rule::Fifo => "fifo",
+        Rule::PriorityFirst => "priority_first",
+        Rule::AppointmentsFirst => "appointments_first",
+    }
+}
+
+async fn stats_page(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    if !user.can_see_center(center.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")).into());
+    }
+    let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => crate::calendar::parse_date(d)
+            .map_err(AppError::from)?
+            .to_string(),
+        None => api::service_date(&app),
+    };
+    let (by_window, by_zone, by_clerk, settings) = stats_data(&app, &center, &date).await?;
+    render(&StatsPage {
+        chrome: Chrome::new(Some(user), csrf),
+        rule: rule_name(settings.rule),
+        center,
+        date,
+        by_window,
+        by_zone,
+        by_clerk,
+        settings,
+        error: None,
+        ok: q.ok,
+    })
+}
+
+async fn settings_save(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let center = centers::by_code(app.db.pool(), &code).await?;
+    user.require_manage(center.id)?;
+    let result = async {
+        let s = Settings {
+            rule: Rule::parse(form.get("rule"))
+                .ok_or_else(|| AppError::Invalid("请选择叫号规则".into()))?,
+            auto_no_show_after: form
+                .get("auto_no_show_after")
+                .parse()
+                .map_err(|_| AppError::Invalid("自动过号的重呼次数须为整数".into()))?,
+            wait_target_minutes: form
+                .get("wait_target_minutes")
+                .parse()
+                .map_err(|_| AppError::Invalid("等候目标须为整数分钟".into()))?,
+        };
+        api::save_settings(&app, &user, &center, &s).await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admin/centers/{code}/queue?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
+        ))
+        .into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let date = api::service_date(&app);
+            let (by_window, by_zone, by_clerk, settings) = stats_data(&app, &center, &date).await?;
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &StatsPage {
+                    chrome: Chrome::new(Some(user), csrf),
+                    rule: rule_name(settings.rule),
+                    center,
+                    date,
+                    by_window,
+                    by_zone,
+                    by_clerk,
+                    settings,
+                    error: Some(e.public_message()),
+                    ok: None,
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/centers/{center}/kiosk", get(kiosk).post(kiosk_take))
+        .route("/t/{token}", get(follow))
+        .route("/t/{token}/leave", post(follow_leave))
+        .route("/centers/{center}/windows/{window}/desk", get(desk))
+        .route("/centers/{center}/display", get(display))
+        .route("/centers/{center}/windows/{window}/screen", get(screen))
+        .route(
+            "/admin/centers/{center}/queue",
+            get(stats_page).post(settings_save),
+        )
+}

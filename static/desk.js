@@ -1,0 +1,83 @@
+// Clerk workstation: every action is one key or one click; the page reloads after each so
+// what the clerk sees is always what the database says.
+(function () {
+  'use strict';
+  var desk = document.getElementById('desk');
+  if (!desk) return;
+  var base = desk.dataset.base, csrf = desk.dataset.csrf;
+  var errorBox = document.getElementById('desk-error');
+
+  function showError(msg) { errorBox.textContent = msg; errorBox.hidden = false; }
+
+  function act(name, body) {
+    var path = base + '/' + name;
+    return fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      if (r.status === 204) { showError('当前没有人等候'); return; }
+      if (r.ok) { location.reload(); return; }
+      return r.json().then(function (e) { showError((e.error && e.error.message) || '操作失败'); },
+                           function () { showError('操作失败（' + r.status + '）'); });
+    }, function () { showError('网络连接中断，请稍后再试'); });
+  }
+
+  function run(button) {
+    var name = button.dataset.act;
+    if (name === 'call') {
+      var number = button.dataset.number || document.getElementById('call-number').value.trim();
+      if (!number) { showError('请先输入要呼叫的号码'); document.getElementById('call-number').focus(); return; }
+      return act('call', { number: number });
+    }
+    if (name === 'transfer') {
+      var to = document.getElementById('transfer-to').value.split(':');
+      return act('transfer', to[0] === 'window' ? { window: to[1] } : { zone: to[1] });
+    }
+    if (name === 'hold') return act('hold', { kind: button.dataset.kind });
+    return act(name);
+  }
+
+  desk.addEventListener('click', function (e) {
+    var b = e.target.closest('button[data-act]');
+    if (b) { e.preventDefault(); run(b); }
+  });
+
+  var keys = { n: 'call-next', r: 'recall', s: 'start', f: 'finish', x: 'no-show', c: 'call', t: 'transfer' };
+  var holds = { '1': 'away', '2': 'with_docs', '3': 'waiting' };
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var tag = (e.target.tagName || '').toLowerCase();
+    if (tag === 'input' || tag === 'select' || tag === 'textarea') {
+      if (e.key === 'Enter' && e.target.id === 'call-number') { e.preventDefault(); act('call', { number: e.target.value.trim() }); }
+      return;
+    }
+    var k = e.key.toLowerCase();
+    if (keys[k]) {
+      e.preventDefault();
+      if (k === 'c') { document.getElementById('call-number').focus(); return; }
+      run(desk.querySelector('button[data-act="' + keys[k] + '"]'));
+    } else if (holds[k]) {
+      e.preventDefault();
+      act('hold', { kind: holds[k] });
+    }
+  });
+
+  // The service timer: from start (or call), less time on hold; flags the acceptance limit.
+  var cur = document.getElementById('current');
+  var timer = document.getElementById('timer');
+  if (cur && timer && cur.dataset.called) {
+    var from = Number(cur.dataset.started) || Number(cur.dataset.called);
+    var paused = Number(cur.dataset.paused) || 0;
+    var limit = Number(cur.dataset.limit) * 60;
+    var tick = function () {
+      var secs = Math.max(0, Math.floor((Date.now() * 1000 - from - paused) / 1e6));
+      var m = Math.floor(secs / 60), s = secs % 60;
+      timer.textContent = (m < 10 ? '0' : '') + m + ':' + (s < 10 ? '0' : '') + s;
+      document.getElementById('overrun').hidden = secs <= limit;
+    };
+    tick();
+    setInterval(tick, 1000);
+  }
+})();
