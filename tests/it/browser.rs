@@ -70,6 +70,10 @@ impl Driver {
         for _ in 0..50 {
             match WebDriver::new(&url, caps.clone()).await {
                 Ok(d) => {
+                    // Look-ups wait for the element: a page may still be loading after a click.
+                    d.set_implicit_wait_timeout(Duration::from_secs(10))
+                        .await
+                        .expect("set the implicit wait");
                     return (
                         Self {
                             child,
@@ -212,6 +216,56 @@ async fn a_manager_imports_a_holiday_year_and_the_public_page_shows_the_hours() 
         );
         let next = web.find(By::Id("next-closed")).await?.text().await?;
         assert!(next.contains("1月1日") && next.contains("元旦"), "{next}");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        // The lobby display, open before anything happens.
+        web.goto(app.url("/centers/GX/display?voice=0")).await?;
+        let display = web.window().await?;
+        // A visitor takes a ticket at the kiosk (in a second tab).
+        let kiosk = web.new_tab().await?;
+        web.switch_to_window(kiosk).await?;
+        web.goto(app.url("/centers/GX/kiosk")).await?;
+        web.find(By::Id("zone-TYZH")).await?.click().await?;
+        let number = web.find(By::Id("ticket-number")).await?.text().await?;
+        assert_eq!(number, "A001");
+        // The clerk signs in and calls the next number from the keyboard.
+        web.goto(app.url("/login?next=/centers/GX/windows/TY01/desk"))
+            .await?;
+        web.find(By::Id("login")).await?.send_keys("clerk1").await?;
+        web.find(By::Id("password"))
+            .await?
+            .send_keys(&app.passwords["clerk1"])
+            .await?;
+        web.find(By::Id("login-submit")).await?.click().await?;
+        web.find(By::Css("#current.idle")).await?;
+        web.find(By::Tag("body")).await?.send_keys("n").await?;
+        let current = web.find(By::Id("current-number")).await?.text().await?;
+        assert_eq!(current, "A001");
+        // The display shows the call without a reload.
+        web.switch_to_window(display).await?;
+        let row = web.query(By::Css("#calls tbody tr")).first().await?;
+        let text = row.text().await?;
+        assert!(
+            text.contains("A001") && text.contains("通用综合受理1"),
+            "{text}"
+        );
+        let banner = web
+            .query(By::Id("announce"))
+            .and_displayed()
+            .first()
+            .await?
+            .text()
+            .await?;
+        assert_eq!(banner, "请A001号到通用综合受理1号窗口办理");
         WebDriverResult::Ok(())
     }
     .await;

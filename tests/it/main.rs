@@ -9,3 +9,4 @@ mod calendar;
 mod cli;
 mod hall;
 mod ops;
+mod queue;

@@ -1,0 +1,486 @@
+//! The queue through the API: numbering, calling rules, the clerk's actions, events, and
+//! concurrency on both engines (no number twice, no ticket at two windows).
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yichuang::db::Backend;
+
+use crate::helpers::{Api, TestApp, expect_error, on_both};
+
+async fn take(api: &Api, zone: &str) -> Value {
+    let r = api
+        .post("/api/v1/centers/GX/tickets", json!({"zone": zone}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+async fn act(api: &Api, window: &str, action: &str, body: Value) -> reqwest::Response {
+    api.post(
+        &format!("/api/v1/centers/GX/windows/{window}/{action}"),
+        body,
+    )
+    .await
+}
+
+async fn called(api: &Api, window: &str) -> Value {
+    let r = act(api, window, "call-next", json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["ticket"].clone()
+}
+
+on_both!(
+    tickets_are_numbered_per_zone_and_called_in_order,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        let a1 = take(&kiosk, "TYZH").await;
+        assert_eq!(a1["number"], "A001");
+        assert_eq!(a1["ahead"], 0);
+        assert!(a1["estimated_wait_minutes"].is_i64());
+        assert!(a1["issued_at"].is_i64() && a1["id"].is_i64());
+        let a2 = take(&kiosk, "TYZH").await;
+        assert_eq!(a2["number"], "A002");
+        assert_eq!(a2["ahead"], 1);
+        let b1 = take(&kiosk, "BDC").await;
+        assert_eq!(
+            b1["number"], "B001",
+            "each zone has its prefix and sequence"
+        );
+        let r = kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                json!({"zone": "TYZH", "priority": "elderly"}),
+            )
+            .await;
+        let old = r.json::<Value>().await.unwrap();
+        assert_eq!(old["number"], "A003");
+        expect_error(
+            kiosk
+                .post("/api/v1/centers/GX/tickets", json!({"zone": "NOPE"}))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        expect_error(
+            kiosk
+                .post(
+                    "/api/v1/centers/GX/tickets",
+                    json!({"zone": "TYZH", "priority": "vip"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert_eq!(app.count("tickets").await, 4);
+
+        let clerk = app.api_as("clerk1").await;
+        // Priority first (the default rule): the elderly visitor, then first come.
+        assert_eq!(called(&clerk, "TY01").await["number"], "A003");
+        let msg = expect_error(
+            act(&clerk, "TY01", "call-next", json!({})).await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("A003"), "{msg}");
+        assert_eq!(
+            act(&clerk, "TY01", "start", json!({})).await.status(),
+            StatusCode::OK
+        );
+        let done = act(&clerk, "TY01", "finish", json!({}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(done["ticket"]["state"], "done");
+        assert_eq!(called(&clerk, "TY01").await["number"], "A001");
+        act(&clerk, "TY01", "finish", json!({})).await;
+        assert_eq!(called(&clerk, "TY01").await["number"], "A002");
+        act(&clerk, "TY01", "finish", json!({})).await;
+        // Nobody left in 通用综合: 204.
+        assert_eq!(
+            act(&clerk, "TY01", "call-next", json!({})).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        // The 不动产 ticket waits for its own zone's windows.
+        let admin = app.api_as("admin").await;
+        assert_eq!(called(&admin, "BDC01").await["number"], "B001");
+
+        // Every change is recorded with who and when.
+        let actions: Vec<(String, String)> = sqlx::query_as(
+        "select e.action, e.actor from ticket_events e join tickets t on t.id = e.ticket_id where t.number = 'A003' order by e.id",
+    )
+    .fetch_all(app.app.db.pool())
+    .await
+    .unwrap();
+        let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(names, ["issued", "called", "started", "finished"]);
+        assert_eq!(actions[1].1, "clerk1");
+    }
+);
+
+on_both!(
+    clerks_act_only_at_their_windows,
+    |app: TestApp| async move {
+        take(&app.anonymous(), "TYZH").await;
+        let clerk = app.api_as("clerk1").await;
+        let msg = expect_error(
+            act(&clerk, "TY03", "call-next", json!({})).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        assert!(msg.contains("通用综合受理3"), "{msg}");
+        let township = app.api_as("clerk7").await;
+        expect_error(
+            act(&township, "TY01", "call-next", json!({})).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            app.anonymous()
+                .post("/api/v1/centers/GX/windows/TY01/call-next", json!({}))
+                .await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        // A system admin may act at any window (support).
+        let admin = app.api_as("admin").await;
+        assert_eq!(called(&admin, "TY03").await["number"], "A001");
+    }
+);
+
+on_both!(
+    transfer_keeps_the_place_and_holds_come_back,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        for _ in 0..3 {
+            take(&kiosk, "TYZH").await;
+        }
+        let c1 = app.api_as("clerk1").await;
+        let c2 = app.api_as("clerk2").await;
+        assert_eq!(called(&c1, "TY01").await["number"], "A001");
+        // 首问负责: A001 goes to window TY02 and is called there before A002 and A003.
+        let r = act(&c1, "TY01", "transfer", json!({"window": "TY02"})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(called(&c2, "TY02").await["number"], "A001");
+        // 持件: held at TY02; another window cannot resume it, TY02 can.
+        let r = act(&c2, "TY02", "hold", json!({"kind": "with_docs"})).await;
+        assert_eq!(r.json::<Value>().await.unwrap()["ticket"]["state"], "held");
+        let msg = expect_error(
+            act(&c1, "TY01", "call", json!({"number": "A001"})).await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("原窗口"), "{msg}");
+        // Meanwhile TY02 serves the next visitor.
+        assert_eq!(called(&c2, "TY02").await["number"], "A002");
+        act(&c2, "TY02", "finish", json!({})).await;
+        let r = act(&c2, "TY02", "call", json!({"number": "a001"})).await;
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["ticket"]["state"],
+            "called"
+        );
+        // 不持件: any window may take it back.
+        act(&c2, "TY02", "start", json!({})).await;
+        act(&c2, "TY02", "hold", json!({"kind": "away"})).await;
+        let r = act(&c1, "TY01", "call", json!({"number": "A001"})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let t = act(&c1, "TY01", "finish", json!({}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["ticket"]
+            .clone();
+        assert_eq!(t["state"], "done");
+        assert!(t["paused_micros"].as_i64().unwrap() >= 0);
+        expect_error(
+            act(&c1, "TY01", "hold", json!({"kind": "forever"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        expect_error(
+            act(&c1, "TY01", "transfer", json!({})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        expect_error(
+            act(&c1, "TY01", "teleport", json!({})).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+);
+
+on_both!(
+    recalls_past_the_limit_become_a_no_show,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let r = manager
+            .put(
+                "/api/v1/centers/GX/queue/settings",
+                json!({"rule": "fifo", "auto_no_show_after": 2, "wait_target_minutes": 20}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        take(&app.anonymous(), "TYZH").await;
+        let c = app.api_as("clerk1").await;
+        called(&c, "TY01").await;
+        for n in 1..=2 {
+            let t = act(&c, "TY01", "recall", json!({}))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap();
+            assert_eq!(t["ticket"]["recalls"], n);
+        }
+        let t = act(&c, "TY01", "recall", json!({}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(t["ticket"]["state"], "no_show");
+        let v: Value = c
+            .get("/api/v1/centers/GX/queue/stats?by=window")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let line = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["key"] == "TY01")
+            .unwrap()
+            .clone();
+        assert_eq!(line["no_show"], 1);
+        assert_eq!(line["served"], 0);
+        expect_error(
+            manager
+                .put(
+                    "/api/v1/centers/GX/queue/settings",
+                    json!({"rule": "fifo", "auto_no_show_after": 99, "wait_target_minutes": 20}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+    }
+);
+
+on_both!(
+    a_visitor_follows_and_leaves_from_the_phone,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        take(&kiosk, "TYZH").await;
+        let mine = take(&kiosk, "TYZH").await;
+        let follow = mine["follow"].as_str().unwrap().to_owned();
+        let token = follow.trim_start_matches("/t/");
+        let s: Value = kiosk
+            .get(&format!("/api/v1/tickets/{token}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "waiting");
+        assert_eq!(s["ahead"], 1);
+        let html = kiosk.get(&follow).await.text().await.unwrap();
+        assert!(html.contains("A002") && html.contains("前面还有"));
+        let s: Value = kiosk
+            .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["state"], "left");
+        expect_error(
+            kiosk
+                .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
+                .await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        expect_error(
+            kiosk.get("/api/v1/tickets/nope").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+);
+
+on_both!(
+    a_call_reaches_the_event_stream_with_its_announcement,
+    |app: TestApp| async move {
+        take(&app.anonymous(), "TYZH").await;
+        let mut stream = reqwest::Client::new()
+            .get(app.url("/api/v1/centers/GX/events"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.headers()["content-type"], "text/event-stream");
+        let first = stream.chunk().await.unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("hello"));
+        let clerk = app.api_as("clerk3").await;
+        called(&clerk, "TY03").await;
+        let mut seen = String::new();
+        while !seen.contains("event: called") {
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(seen.contains("请A001号到通用综合受理3号窗口办理"), "{seen}");
+        let v: Value = app
+            .anonymous()
+            .get("/api/v1/centers/GX/display")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["calls"][0]["ticket"], "A001");
+        assert_eq!(v["calls"][0]["window_name"], "通用综合受理3");
+    }
+);
+
+/// Issues from many concurrent clients and calls from every window at once.
+async fn no_duplicates_and_no_double_calls(app: TestApp) {
+    let base = app.base.clone();
+    let mut issuers = Vec::new();
+    for _ in 0..16 {
+        let base = base.clone();
+        issuers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut numbers = Vec::new();
+            for _ in 0..12 {
+                let r = client
+                    .post(format!("{base}/api/v1/centers/GX/tickets"))
+                    .json(&json!({"zone": "TYZH"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+                numbers.push(
+                    r.json::<Value>().await.unwrap()["number"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+            }
+            numbers
+        }));
+    }
+    let mut all = Vec::new();
+    for h in issuers {
+        all.extend(h.await.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 192);
+    assert_eq!(unique.len(), 192, "a number was handed out twice");
+
+    // Every window of the zone calls as fast as it can until the line is empty.
+    let admin = app.api_as("admin").await;
+    let token = admin.token.clone().unwrap();
+    let mut callers = Vec::new();
+    for w in ["TY01", "TY02", "TY03", "TY04", "TY05", "TY06"] {
+        let (base, token) = (base.clone(), token.clone());
+        callers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut got = Vec::new();
+            loop {
+                let r = client
+                    .post(format!("{base}/api/v1/centers/GX/windows/{w}/call-next"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                if r.status() == StatusCode::NO_CONTENT {
+                    break;
+                }
+                assert_eq!(r.status(), StatusCode::OK);
+                got.push(
+                    r.json::<Value>().await.unwrap()["ticket"]["number"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
+                let r = client
+                    .post(format!("{base}/api/v1/centers/GX/windows/{w}/finish"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+            }
+            got
+        }));
+    }
+    let mut calls = Vec::new();
+    for h in callers {
+        calls.extend(h.await.unwrap());
+    }
+    let unique: HashSet<_> = calls.iter().collect();
+    assert_eq!(calls.len(), 192, "every ticket called once");
+    assert_eq!(unique.len(), 192, "a ticket was called by two windows");
+    let called_twice: i64 = sqlx::query_scalar(
+        "select count(*) from (select ticket_id from ticket_events where action = 'called' group by ticket_id having count(*) > 1) x",
+    )
+    .fetch_one(app.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(called_twice, 0);
+}
+
+on_both!(
+    concurrent_kiosks_and_windows_never_duplicate,
+    no_duplicates_and_no_double_calls
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_share_numbers_calls_and_events() {
+    let (url, _) = crate::helpers::fresh_database(Backend::Postgres).await;
+    let a = TestApp::spawn_with(Backend::Postgres, crate::helpers::test_config(&url), None).await;
+    let b = TestApp::spawn_with(Backend::Postgres, crate::helpers::test_config(&url), None).await;
+    // A display on server B hears a call made on server A.
+    let mut stream = reqwest::Client::new()
+        .get(b.url("/api/v1/centers/GX/events"))
+        .send()
+        .await
+        .unwrap();
+    stream.chunk().await.unwrap();
+    let mut numbers = HashSet::new();
+    for i in 0..20 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let t = take(&server.anonymous(), "TYZH").await;
+        assert!(
+            numbers.insert(t["number"].as_str().unwrap().to_owned()),
+            "duplicate across servers"
+        );
+    }
+    let clerk = a.api_as("clerk1").await;
+    called(&clerk, "TY01").await;
+    let mut seen = String::new();
+    while !seen.contains("event: called") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("the other server's call arrives")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("A001"), "{seen}");
+}
