@@ -38,6 +38,10 @@ pub struct App {
     pub calendar: crate::timetable::TableCache,
     /// Queue events for lobby displays, window screens and phones (SSE).
     pub events: crate::queue::EventHub,
+    /// The group-commit writer that issues tickets.
+    pub issuer: crate::queue::issuer::Issuer,
+    /// Short-lived lookups for the kiosk's hot path.
+    pub queue_cache: crate::queue::cache::QueueCache,
 }
 
 /// A failure to start.
@@ -70,6 +74,8 @@ impl Server {
         let listener = TcpListener::bind(&config.listen).await?;
         let decoy_hash =
             tokio::task::spawn_blocking(move || auth::password::decoy_hash(hash_cost)).await?;
+        let events = crate::queue::EventHub::new();
+        let issuer = crate::queue::issuer::Issuer::start(db.clone(), clock.clone(), events.clone());
         let app = Arc::new(App {
             config,
             db,
@@ -77,7 +83,9 @@ impl Server {
             hash_cost,
             decoy_hash,
             calendar: Default::default(),
-            events: crate::queue::EventHub::new(),
+            events,
+            issuer,
+            queue_cache: Default::default(),
         });
         crate::queue::hub::spawn_listener(
             &app.db,

@@ -233,7 +233,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         Command::Backup { path } => backup(&config, &path).await,
         Command::Calendar { command } => calendar(&config, command).await,
         Command::Bench(args) => {
-            let out = crate::bench::dispatch(&args).await?;
+            let out = crate::bench::dispatch(&args, &config.database_url).await?;
             if args.json {
                 println!("{}", out.json);
             } else {

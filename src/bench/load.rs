@@ -69,9 +69,11 @@ pub fn loopback_addr(base: &str) -> Result<SocketAddr, LoadError> {
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+/// One HTTP/1.1 connection's request sender.
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
+/// Opens one keep-alive connection.
+pub async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let io = hyper_util::rt::TokioIo::new(stream);
@@ -84,11 +86,12 @@ async fn connect(addr: SocketAddr) -> std::io::Result<Sender> {
     Ok(sender)
 }
 
-/// Runs the load. `make(i)` builds the i-th request (path and body; the host is added);
-/// `check(i, status, body)` sees every answer and returns whether it counts as ok.
+/// Runs the load. `make(worker, n)` builds worker `worker`'s `n`-th request (path and body;
+/// the host is added); `check(worker, status, body)` sees every answer and says whether it
+/// counts as ok.
 pub async fn run<M, C>(config: LoadConfig, make: M, check: C) -> Result<LoadReport, LoadError>
 where
-    M: Fn(usize) -> Request<Full<Bytes>> + Send + Sync + 'static,
+    M: Fn(usize, usize) -> Request<Full<Bytes>> + Send + Sync + 'static,
     C: Fn(usize, StatusCode, &Bytes) -> bool + Send + Sync + 'static,
 {
     let addr = loopback_addr(&config.base)?;
@@ -103,10 +106,11 @@ where
     let deadline = Instant::now() + config.duration.unwrap_or(Duration::from_secs(3600));
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..config.concurrency.max(1) {
+    for worker in 0..config.concurrency.max(1) {
         let (make, check, next) = (make.clone(), check.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
+            let mut own = 0usize;
             let (mut ok, mut errors) = (0usize, 0usize);
             let mut sender: Option<Sender> = None;
             loop {
@@ -125,7 +129,8 @@ where
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
-                let mut req = make(i);
+                let mut req = make(worker, own);
+                own += 1;
                 req.headers_mut().insert(
                     hyper::header::HOST,
                     hyper::header::HeaderValue::from_static("127.0.0.1"),
@@ -142,7 +147,7 @@ where
                 latencies.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
                 match answer {
                     Ok((status, body)) => {
-                        if check(i, status, &body) {
+                        if check(worker, status, &body) {
                             ok += 1;
                         } else {
                             errors += 1;

@@ -143,7 +143,8 @@ pub fn load_output(scenario: &str, r: &load::LoadReport, extra: serde_json::Valu
 }
 
 /// Runs the named scenario.
-pub async fn dispatch(args: &BenchArgs) -> Result<Output, BenchError> {
+/// `db_url` is the server's database, for scenarios that prepare data or check it afterwards.
+pub async fn dispatch(args: &BenchArgs, db_url: &str) -> Result<Output, BenchError> {
     match args.scenario.as_str() {
         "startup" => {
             let runs = args.runs;
@@ -185,12 +186,18 @@ pub async fn dispatch(args: &BenchArgs) -> Result<Output, BenchError> {
         "healthz" => {
             let r = load::run(
                 load_config(args),
-                |_| load::get("/healthz"),
+                |_, _| load::get("/healthz"),
                 |_, s, _| s.is_success(),
             )
             .await?;
             Ok(load_output("healthz", &r, serde_json::json!({})))
         }
-        other => Err(format!("未知的测量场景“{other}”；可用：startup、healthz、calendar").into()),
+        "tickets" => crate::queue::bench::tickets(args, db_url).await,
+        "call-next" => crate::queue::bench::call_next(args, db_url).await,
+        "display" => crate::queue::bench::display(args, db_url).await,
+        other => Err(format!(
+            "未知的测量场景“{other}”；可用：startup、healthz、calendar、tickets、call-next、display、search"
+        )
+        .into()),
     }
 }

@@ -72,17 +72,6 @@ pub fn service_date(app: &App) -> String {
     crate::timetable::today(app).to_string()
 }
 
-/// The printed prefix of a zone's tickets: its own, or the first letter of its code.
-fn prefix_of(stored: &str, code: &str) -> String {
-    if !stored.is_empty() {
-        return stored.to_owned();
-    }
-    code.chars()
-        .find(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_uppercase().to_string())
-        .unwrap_or_else(|| "A".into())
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct IssueInput {
     /// Zone code.
@@ -115,27 +104,11 @@ async fn estimate(
     date: &str,
     ahead: i64,
 ) -> AppResult<i64> {
-    let avg: Option<f64> = sqlx::query_scalar(
-        "select cast(avg(finished_at - started_at - paused_micros) as double precision) from tickets \
-         where center_id = $1 and service_date = $2 and zone_id = $3 and state = 'done'",
-    )
-    .bind(center_id)
-    .bind(date)
-    .bind(zone_id)
-    .fetch_one(app.db.pool())
-    .await?;
-    let windows: i64 = sqlx::query_scalar(
-        "select count(*) from windows w where w.active = 1 and (w.zone_id = $1 or exists \
-         (select 1 from window_zones wz where wz.window_id = w.id and wz.zone_id = $1))",
-    )
-    .bind(zone_id)
-    .fetch_one(app.db.pool())
-    .await?;
-    let per_visitor = avg
-        .map(|m| m / 60_000_000.0)
-        .filter(|m| *m > 0.5)
-        .unwrap_or(5.0);
-    Ok(((ahead as f64) * per_visitor / windows.max(1) as f64).ceil() as i64)
+    let (per_visitor, windows) = app
+        .queue_cache
+        .estimate_inputs(app, center_id, zone_id, date)
+        .await?;
+    Ok(((ahead as f64) * per_visitor / windows as f64).ceil() as i64)
 }
 
 /// Issues a ticket (public, like the kiosk).
@@ -147,7 +120,7 @@ pub async fn issue_ticket(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<IssueInput>,
 ) -> AppResult<impl IntoResponse> {
-    let center = centers::by_code(app.db.pool(), &code).await?;
+    let center = app.queue_cache.center(&app, &code).await?;
     let issued = issue_for(&app, &center, &input.zone, input.priority.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
@@ -167,35 +140,26 @@ pub async fn issue_for(
             )
         })?),
     };
-    let row =
-        sqlx::query("select id, code, ticket_prefix from zones where center_id = $1 and code = $2")
-            .bind(center.id)
-            .bind(zone.trim())
-            .fetch_optional(app.db.pool())
-            .await?
-            .ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{}”的专区", zone.trim())))?;
-    let zone_id: i64 = row.try_get(0)?;
-    let prefix = prefix_of(&row.try_get::<String, _>(2)?, &row.try_get::<String, _>(1)?);
-    let date = service_date(app);
-    let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let t = ticket::issue(
-        &mut tx, center.id, zone_id, &prefix, &date, priority, None, now,
-    )
-    .await?;
-    let e = ticket::issued_event(&t, now);
-    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
-    tx.commit().await?;
-    hub::after_commit(&app.events, app.db.backend(), vec![e]);
-    let ahead = ticket::ahead_of(app.db.pool(), &t).await?;
+    let zone = app.queue_cache.zone(app, center.id, zone.trim()).await?;
+    let t = app
+        .issuer
+        .issue(super::issuer::IssueRequest {
+            center_id: center.id,
+            center_code: center.code.clone(),
+            zone_id: zone.id,
+            zone_code: zone.code.clone(),
+            prefix: zone.prefix.clone(),
+            priority,
+        })
+        .await?;
     Ok(Issued {
-        estimated_wait_minutes: estimate(app, center.id, zone_id, &date, ahead).await?,
+        estimated_wait_minutes: estimate(app, center.id, zone.id, &t.service_date, t.ahead).await?,
         id: t.id,
         follow: format!("/t/{}", t.public_token),
         number: t.number,
-        zone: t.zone,
-        zone_name: t.zone_name,
-        ahead,
+        zone: zone.code,
+        zone_name: zone.name,
+        ahead: t.ahead,
         issued_at: t.issued_at,
     })
 }

@@ -6,7 +6,10 @@
 //! on the hub that lobby displays and phones follow over SSE.
 
 mod api;
+pub mod bench;
+pub mod cache;
 pub mod hub;
+pub mod issuer;
 mod pages;
 pub mod stats;
 pub mod ticket;

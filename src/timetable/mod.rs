@@ -177,11 +177,16 @@ pub async fn import_year(
 
 /// Today in Beijing.
 pub fn today(app: &App) -> Date {
-    app.clock
+    today_at(&app.clock)
+}
+
+/// The civil date in Beijing by `clock`.
+pub fn today_at(clock: &crate::clock::Clock) -> Date {
+    clock
         .now()
         .in_tz(crate::clock::HALL_TZ)
         .map(|z| z.date())
-        .unwrap_or_else(|_| app.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date())
+        .unwrap_or_else(|_| clock.now().to_zoned(jiff::tz::TimeZone::UTC).date())
 }
 
 /// A center's schedule for `days` days from `from`.
