@@ -43,6 +43,11 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Where write transactions run. On SQLite a pool of one connection: writers queue in
+    /// the pool (first come, first served) instead of retrying against the file lock in
+    /// SQLite's busy handler, whose back-off sleeps collapse throughput under load.
+    /// On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -69,8 +74,23 @@ impl Db {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
+        let pool = Self::pool_options(backend, max_connections.max(1))
+            .connect_with(options.clone())
+            .await?;
+        let writer = match backend {
+            Backend::Sqlite => Self::pool_options(backend, 1).connect_with(options).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Self {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+        AnyPoolOptions::new()
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -84,9 +104,6 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool, backend })
     }
 
     /// The engine behind this pool.
@@ -103,8 +120,8 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a deferred one that later upgrades fails with SQLITE_BUSY.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -118,9 +135,10 @@ impl Db {
         sqlx::query("select 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Closes the pool, waiting for connections to return.
+    /// Closes the pools, waiting for connections to return.
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
+        self.writer.close().await
     }
 }
 

@@ -82,18 +82,6 @@ impl Rule {
             _ => None,
         }
     }
-
-    /// ORDER BY of the waiting line; `$5` is "now + 15 minutes" in microseconds.
-    fn order_by(self) -> &'static str {
-        match self {
-            Rule::Fifo => "queue_key, id",
-            Rule::PriorityFirst => "case when priority is null then 1 else 0 end, queue_key, id",
-            Rule::AppointmentsFirst => {
-                "case when appointment_at is not null and appointment_at <= $5 then 0 \
-                 when priority is not null then 1 else 2 end, queue_key, id"
-            }
-        }
-    }
 }
 
 /// The three holds halls use (挂起).
@@ -417,6 +405,96 @@ pub async fn current_at(tx: &mut Tx, window_id: i64) -> AppResult<Option<Ticket>
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// A head of line: (id, queue_key, is priority, appointment due soon).
+type Head = (i64, i64, bool, bool);
+
+/// The ticket the rule puts first for `desk`, read as the heads of the window's lines through
+/// partial indexes (no sort of the line): transferred to this window, and per zone served the
+/// first priority ticket, the first appointment and the first of all.
+async fn next_candidate(
+    tx: &mut Tx,
+    backend: Backend,
+    desk: &Desk,
+    rule: Rule,
+    date: &str,
+    now: i64,
+) -> AppResult<Option<i64>> {
+    let lock = if backend == Backend::Postgres {
+        " for update skip locked"
+    } else {
+        ""
+    };
+    let soon = now + 15 * 60_000_000;
+    let mut zones: Vec<i64> =
+        sqlx::query_scalar("select zone_id from window_zones where window_id = $1")
+            .bind(desk.window_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    if let Some(z) = desk.zone_id {
+        zones.push(z);
+    }
+    let mut heads: Vec<Head> = Vec::new();
+    let transferred: Option<(i64, i64, Option<String>, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select id, queue_key, priority, appointment_at from tickets where target_window_id = $1 and state = 'waiting' \
+         order by queue_key, id limit 1{lock}"
+    )))
+    .bind(desk.window_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((id, key, p, a)) = transferred {
+        heads.push((id, key, p.is_some(), a.is_some_and(|a| a <= soon)));
+    }
+    let base = "from tickets where center_id = $1 and service_date = $2 and zone_id = $3 \
+                and state = 'waiting' and target_window_id is null";
+    for zone in zones {
+        let mut queries = vec![format!(
+            "select id, queue_key, priority, appointment_at {base} order by queue_key, id limit 1{lock}"
+        )];
+        if rule != Rule::Fifo {
+            queries.push(format!(
+                "select id, queue_key, priority, appointment_at {base} and priority is not null order by queue_key, id limit 1{lock}"
+            ));
+        }
+        if rule == Rule::AppointmentsFirst {
+            queries.push(format!(
+                "select id, queue_key, priority, appointment_at {base} and appointment_at is not null and appointment_at <= $4 \
+                 order by appointment_at, id limit 1{lock}"
+            ));
+        }
+        for sql in queries {
+            let mut q = sqlx::query_as::<_, (i64, i64, Option<String>, Option<i64>)>(
+                sqlx::AssertSqlSafe(sql),
+            )
+            .bind(desk.center_id)
+            .bind(date)
+            .bind(zone);
+            if rule == Rule::AppointmentsFirst {
+                q = q.bind(soon);
+            }
+            if let Some((id, key, p, a)) = q.fetch_optional(&mut **tx).await? {
+                heads.push((id, key, p.is_some(), a.is_some_and(|a| a <= soon)));
+            }
+        }
+    }
+    let rank = |h: &Head| -> (u8, i64, i64) {
+        let first = match rule {
+            Rule::Fifo => 0,
+            Rule::PriorityFirst => u8::from(!h.2),
+            Rule::AppointmentsFirst => {
+                if h.3 {
+                    0
+                } else if h.2 {
+                    1
+                } else {
+                    2
+                }
+            }
+        };
+        (first, h.1, h.0)
+    };
+    Ok(heads.into_iter().min_by_key(rank).map(|h| h.0))
+}
+
 /// Calls the next ticket for a window by the center's rule; `None` when nobody waits.
 /// On PostgreSQL the candidate row is locked with SKIP LOCKED so concurrent windows (on any
 /// server) never take the same ticket; on SQLite the write transaction serialises them.
@@ -435,26 +513,7 @@ pub async fn call_next(
             cur.number
         )));
     }
-    let lock = if backend == Backend::Postgres {
-        " for update skip locked"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "select id from tickets where center_id = $1 and service_date = $2 and state = 'waiting' \
-         and ((target_window_id is null and (zone_id = $3 or zone_id in (select zone_id from window_zones where window_id = $4))) \
-              or target_window_id = $4) \
-         and $5 = $5 order by {} limit 1{lock}",
-        rule.order_by()
-    );
-    let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(desk.center_id)
-        .bind(date)
-        .bind(desk.zone_id.unwrap_or(-1))
-        .bind(desk.window_id)
-        .bind(now + 15 * 60_000_000)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let id = next_candidate(tx, backend, desk, rule, date, now).await?;
     let Some(id) = id else { return Ok(None) };
     let t = take_call(tx, desk, id, who, "called", now).await?;
     Ok(Some(t))
