@@ -40,6 +40,8 @@ pub struct App {
     pub events: crate::queue::EventHub,
     /// The group-commit writer that issues tickets.
     pub issuer: crate::queue::issuer::Issuer,
+    /// The group-commit writer of the clerks' window actions.
+    pub desk_writer: crate::queue::desk_writer::DeskWriter,
     /// Short-lived lookups for the kiosk's hot path.
     pub queue_cache: crate::queue::cache::QueueCache,
 }
@@ -76,6 +78,8 @@ impl Server {
             tokio::task::spawn_blocking(move || auth::password::decoy_hash(hash_cost)).await?;
         let events = crate::queue::EventHub::new();
         let issuer = crate::queue::issuer::Issuer::start(db.clone(), clock.clone(), events.clone());
+        let desk_writer =
+            crate::queue::desk_writer::DeskWriter::start(db.clone(), clock.clone(), events.clone());
         let app = Arc::new(App {
             config,
             db,
@@ -85,6 +89,7 @@ impl Server {
             calendar: Default::default(),
             events,
             issuer,
+            desk_writer,
             queue_cache: Default::default(),
         });
         crate::queue::hub::spawn_listener(

@@ -19,6 +19,7 @@ use tokio_stream::{StreamExt, wrappers::BroadcastStream};
 use utoipa::ToSchema;
 
 use super::{
+    desk_writer::Step,
     hub,
     stats::{self, StatLine},
     ticket::{self, Desk, HoldKind, Priority, Rule, Ticket, TransferTo, Who},
@@ -236,7 +237,6 @@ pub async fn act(
         name: user.login.clone(),
     };
     let date = service_date(app);
-    let now = app.clock.now_micros();
     let to = match &action {
         Act::Transfer {
             window: Some(w), ..
@@ -271,32 +271,19 @@ pub async fn act(
         Act::Transfer { .. } => return Err(AppError::Invalid("请指定转往的窗口或专区".into())),
         _ => None,
     };
-    let mut tx = app.db.begin().await?;
-    let result = match action {
-        Act::CallNext => {
-            ticket::call_next(&mut tx, app.db.backend(), &desk, s.rule, &date, &who, now).await?
-        }
-        Act::CallNumber(n) => {
-            Some(ticket::call_number(&mut tx, &desk, &date, &n, &who, now).await?)
-        }
-        Act::Recall => Some(ticket::recall(&mut tx, &desk, s.auto_no_show_after, &who, now).await?),
-        Act::Start => Some(ticket::start(&mut tx, &desk, &who, now).await?),
-        Act::Finish => Some(ticket::finish(&mut tx, &desk, &who, now).await?),
-        Act::NoShow => Some(ticket::no_show(&mut tx, &desk, &who, now, false).await?),
+    let step = match action {
+        Act::CallNext => Step::CallNext(s.rule),
+        Act::CallNumber(n) => Step::CallNumber(n),
+        Act::Recall => Step::Recall(s.auto_no_show_after),
+        Act::Start => Step::Start,
+        Act::Finish => Step::Finish,
+        Act::NoShow => Step::NoShow,
         Act::Transfer { .. } => {
-            let to = to.ok_or_else(|| AppError::Internal("transfer target".into()))?;
-            Some(ticket::transfer(&mut tx, &desk, &to, &who, now).await?)
+            Step::Transfer(to.ok_or_else(|| AppError::Internal("transfer target".into()))?)
         }
-        Act::Hold(kind) => Some(ticket::hold(&mut tx, &desk, kind, &who, now).await?),
+        Act::Hold(kind) => Step::Hold(kind),
     };
-    let Some((t, e)) = result else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
-    tx.commit().await?;
-    hub::after_commit(&app.events, app.db.backend(), vec![e]);
-    Ok(Some(t))
+    app.desk_writer.run(desk, step, who, date).await
 }
 
 fn acted(t: Option<Ticket>) -> Response {

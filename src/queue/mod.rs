@@ -8,6 +8,7 @@
 mod api;
 pub mod bench;
 pub mod cache;
+pub mod desk_writer;
 pub mod hub;
 pub mod issuer;
 mod pages;

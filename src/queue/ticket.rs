@@ -450,12 +450,28 @@ async fn next_candidate(
         let mut queries = vec![format!(
             "select id, queue_key, priority, appointment_at {base} order by queue_key, id limit 1{lock}"
         )];
+        // SQLite has no statistics to prefer the partial index over `tickets_line`, which would
+        // walk every waiting ticket of the zone looking for a priority one: name it.
+        let hint = |index: &str| match backend {
+            Backend::Sqlite => format!(" indexed by {index}"),
+            Backend::Postgres => String::new(),
+        };
         if rule != Rule::Fifo {
+            let base = base.replacen(
+                "from tickets",
+                &format!("from tickets{}", hint("tickets_next_priority")),
+                1,
+            );
             queries.push(format!(
                 "select id, queue_key, priority, appointment_at {base} and priority is not null order by queue_key, id limit 1{lock}"
             ));
         }
         if rule == Rule::AppointmentsFirst {
+            let base = base.replacen(
+                "from tickets",
+                &format!("from tickets{}", hint("tickets_next_appointment")),
+                1,
+            );
             queries.push(format!(
                 "select id, queue_key, priority, appointment_at {base} and appointment_at is not null and appointment_at <= $4 \
                  order by appointment_at, id limit 1{lock}"

@@ -484,3 +484,30 @@ async fn two_servers_on_one_postgres_share_numbers_calls_and_events() {
     }
     assert!(seen.contains("A001"), "{seen}");
 }
+
+on_both!(
+    first_come_first_served_ignores_priority,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let r = manager
+            .put(
+                "/api/v1/centers/GX/queue/settings",
+                json!({"rule": "fifo", "auto_no_show_after": 3, "wait_target_minutes": 30}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let kiosk = app.anonymous();
+        take(&kiosk, "TYZH").await;
+        let r = kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                json!({"zone": "TYZH", "priority": "military"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let clerk = app.api_as("clerk1").await;
+        assert_eq!(called(&clerk, "TY01").await["number"], "A001");
+        act(&clerk, "TY01", "finish", json!({})).await;
+        assert_eq!(called(&clerk, "TY01").await["number"], "A002");
+    }
+);
