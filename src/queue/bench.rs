@@ -73,15 +73,15 @@ async fn zones_of(args: &BenchArgs) -> Result<Vec<String>, BenchError> {
         cfg,
         move |_, _| load::get(&format!("/api/v1/centers/{center}/zones")),
         move |_, status, body| {
-            if let Ok(v) = serde_json::from_slice::<Value>(body) {
-                if let Some(items) = v["items"].as_array() {
-                    let mut z = sink.lock().expect("zones");
-                    z.extend(
-                        items
-                            .iter()
-                            .filter_map(|i| i["code"].as_str().map(str::to_owned)),
-                    );
-                }
+            if let Ok(v) = serde_json::from_slice::<Value>(body)
+                && let Some(items) = v["items"].as_array()
+            {
+                let mut z = sink.lock().expect("zones");
+                z.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| i["code"].as_str().map(str::to_owned)),
+                );
             }
             status.is_success()
         },
@@ -136,11 +136,11 @@ pub async fn tickets(args: &BenchArgs, db_url: &str) -> Result<Output, BenchErro
     .await?;
     let mut duplicates = dups.load(Ordering::Relaxed) as i64;
     let mut checked = "answers";
-    if let Some(db) = open_db(db_url).await {
-        if let Ok(c) = center_id(&db, &args.center).await {
-            duplicates += db_duplicates(&db, c).await?;
-            checked = "answers+database";
-        }
+    if let Some(db) = open_db(db_url).await
+        && let Ok(c) = center_id(&db, &args.center).await
+    {
+        duplicates += db_duplicates(&db, c).await?;
+        checked = "answers+database";
     }
     let mut out = load_output(
         "tickets",
@@ -357,15 +357,14 @@ pub async fn display(args: &BenchArgs, db_url: &str) -> Result<Output, BenchErro
                 buf.push_str(&String::from_utf8_lossy(&data));
                 while let Some(end) = buf.find("\n\n") {
                     let message: String = buf.drain(..end + 2).collect();
-                    if message.contains("event: called") {
-                        if let Some(line) = message.lines().find(|l| l.starts_with("data: ")) {
-                            if let Ok(e) = serde_json::from_str::<Value>(&line[6..]) {
-                                let at = e["at"].as_i64().unwrap_or(now);
-                                lat.lock()
-                                    .expect("latencies")
-                                    .push((now - at).max(0) as u32);
-                            }
-                        }
+                    if message.contains("event: called")
+                        && let Some(line) = message.lines().find(|l| l.starts_with("data: "))
+                        && let Ok(e) = serde_json::from_str::<Value>(&line[6..])
+                    {
+                        let at = e["at"].as_i64().unwrap_or(now);
+                        lat.lock()
+                            .expect("latencies")
+                            .push((now - at).max(0) as u32);
                     }
                 }
             }

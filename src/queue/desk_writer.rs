@@ -40,10 +40,15 @@ struct Job {
     reply: oneshot::Sender<AppResult<Option<Ticket>>>,
 }
 
-/// Handle to the writer task.
+/// Handle to the writer task (SQLite), or the way to run an action in its own transaction
+/// (PostgreSQL, which already shares WAL flushes between concurrent commits: there parallel
+/// transactions beat one writer paying a network round trip per statement).
 #[derive(Clone, Debug)]
 pub struct DeskWriter {
     tx: mpsc::Sender<Job>,
+    db: Db,
+    clock: Clock,
+    hub: EventHub,
 }
 
 async fn run_step(
@@ -96,6 +101,12 @@ impl DeskWriter {
     /// Starts the writer on the current runtime.
     pub fn start(db: Db, clock: Clock, hub: EventHub) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let this = Self {
+            tx,
+            db: db.clone(),
+            clock: clock.clone(),
+            hub: hub.clone(),
+        };
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
@@ -132,7 +143,7 @@ impl DeskWriter {
                 }
             }
         });
-        Self { tx }
+        this
     }
 
     /// Runs one action; returns once it is committed (or refused).
@@ -144,6 +155,26 @@ impl DeskWriter {
         date: String,
     ) -> AppResult<Option<Ticket>> {
         let (reply, answer) = oneshot::channel();
+        if self.db.backend() == Backend::Postgres {
+            let job = Job {
+                desk,
+                step,
+                who,
+                date,
+                reply,
+            };
+            let mut tx = self.db.begin().await?;
+            let Some((t, e)) =
+                run_step(&mut tx, Backend::Postgres, &job, self.clock.now_micros()).await?
+            else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            hub::notify_in(&mut tx, Backend::Postgres, &e).await?;
+            tx.commit().await?;
+            hub::after_commit(&self.hub, Backend::Postgres, vec![e]);
+            return Ok(Some(t));
+        }
         self.tx
             .send(Job {
                 desk,

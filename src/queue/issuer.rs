@@ -146,7 +146,7 @@ async fn write_batch(
     // Places in line: those waiting in each zone now, plus the batch before each ticket.
     let mut waiting: HashMap<i64, i64> = HashMap::new();
     for r in reqs {
-        if !waiting.contains_key(&r.zone_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = waiting.entry(r.zone_id) {
             let n: i64 = sqlx::query_scalar(
                 "select count(*) from tickets where center_id = $1 and service_date = $2 and state = 'waiting' and zone_id = $3",
             )
@@ -155,7 +155,7 @@ async fn write_batch(
             .bind(r.zone_id)
             .fetch_one(&mut *tx)
             .await?;
-            waiting.insert(r.zone_id, n);
+            slot.insert(n);
         }
     }
 
