@@ -155,6 +155,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(hall::router())
         .merge(crate::timetable::router())
         .merge(crate::queue::router())
+        .merge(crate::catalog::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(app.clone(), auth::protect))

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The matter catalogue: import/export .xlsx, generate a synthetic catalogue.
+    Catalog {
+        #[command(subcommand)]
+        command: crate::catalog::cli::CatalogCommand,
+    },
     /// Measure: startup, healthz, calendar, and the areas' load scenarios.
     Bench(crate::bench::BenchArgs),
 }
@@ -232,6 +237,7 @@ async fn dispatch(cli: Cli) -> CliResult {
         }
         Command::Backup { path } => backup(&config, &path).await,
         Command::Calendar { command } => calendar(&config, command).await,
+        Command::Catalog { command } => crate::catalog::cli::run(&config, command).await,
         Command::Bench(args) => {
             let out = crate::bench::dispatch(&args, &config.database_url).await?;
             if args.json {

@@ -380,6 +380,7 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
             .await?;
         }
     }
+    crate::catalog::demo::load(&mut tx, &actor, TOWNSHIP, now).await?;
     tx.commit().await?;
     Ok(accounts)
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod calendar;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -18,8 +18,11 @@ use crate::{app::App, auth, hall};
         hall::api::update_staff, hall::api::list_posts, hall::api::assign_post,
         hall::api::remove_post,
         auth::routes::api_login, auth::routes::api_logout, auth::routes::me, auth::routes::create_token,
+        crate::catalog::api::search_matters, crate::catalog::api::get_matter, crate::catalog::api::put_matter,
+        crate::catalog::api::delete_matter, crate::catalog::api::lists, crate::catalog::api::export,
+        crate::catalog::api::import, crate::catalog::api::matter_types,
     ),
-    tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"))
+    tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"))
 )]
 pub struct ApiDoc;
 

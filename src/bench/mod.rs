@@ -192,6 +192,7 @@ pub async fn dispatch(args: &BenchArgs, db_url: &str) -> Result<Output, BenchErr
             .await?;
             Ok(load_output("healthz", &r, serde_json::json!({})))
         }
+        "search" => crate::catalog::bench::run(args).await,
         "tickets" => crate::queue::bench::tickets(args, db_url).await,
         "call-next" => crate::queue::bench::call_next(args, db_url).await,
         "display" => crate::queue::bench::display(args, db_url).await,

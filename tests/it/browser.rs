@@ -271,3 +271,41 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
     .await;
     finish(web, result).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_finds_a_matter_by_pinyin_initials_and_opens_its_guide() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.goto(app.url("/")).await?;
+        web.find(By::LinkText("事项 / 办事指南"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Name("q")).await?.send_keys("bdcdj").await?;
+        web.find(By::Css("#matter-search button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let results = web.find(By::Id("results")).await?.text().await?;
+        assert!(results.contains("不动产登记（宅基地建房）"), "{results}");
+        let q = web.find(By::Name("q")).await?;
+        q.clear().await?;
+        q.send_keys("身份证").await?;
+        web.find(By::Css("#matter-search button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::LinkText("首次申领居民身份证"))
+            .await?
+            .click()
+            .await?;
+        let points = web.find(By::Id("review-form")).await?.text().await?;
+        assert!(points.contains("居民户口簿"), "{points}");
+        let materials = web.find(By::Id("materials")).await?.text().await?;
+        assert!(materials.contains("居民户口簿"), "{materials}");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod calendar;
+mod catalog;
 mod cli;
 mod hall;
 mod ops;

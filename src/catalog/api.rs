@@ -1,0 +1,294 @@
+//! JSON API of the catalogue: public search and guides; managers save, delete, import, export.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    Guide, MatterInput,
+    search::{self, Found},
+    store::{self, ListRow},
+    xlsx::{self, ImportError, ImportReport},
+};
+use crate::{
+    app::App,
+    audit::Actor,
+    auth::CurrentUser,
+    error::{AppError, AppResult},
+    extract::ApiJson,
+    hall::centers,
+};
+
+/// Search parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words, or pinyin initials (bdcdj); empty lists every matter.
+    #[serde(default)]
+    pub q: String,
+    /// Only this center's catalogue.
+    pub center: Option<String>,
+    /// Page, from 1; 20 per page.
+    pub page: Option<i64>,
+}
+
+/// Searches the catalogue.
+#[utoipa::path(get, path = "/api/v1/matters", summary = "搜索事项（公开）", tag = "catalog",
+    params(SearchParams), responses((status = 200, body = Found), (status = 404, description = "没有该中心")))]
+pub async fn search_matters(
+    app: Arc<App>,
+    cache: Arc<search::Cache>,
+    p: SearchParams,
+) -> AppResult<Response> {
+    let body = cache
+        .search_json(&app.db, &p.q, p.center.as_deref(), p.page.unwrap_or(1))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A matter's full guide.
+#[utoipa::path(get, path = "/api/v1/matters/{code}", summary = "办事指南（公开）", tag = "catalog",
+    params(("code" = String, Path, description = "事项编号")),
+    responses((status = 200, body = Guide), (status = 404, description = "没有该事项")))]
+pub async fn get_matter(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> AppResult<Json<Guide>> {
+    let mut conn = app.db.pool().acquire().await?;
+    Ok(Json(store::guide(&mut conn, &code).await?))
+}
+
+async fn center_id(app: &App, code: &str) -> AppResult<i64> {
+    Ok(centers::by_code(app.db.pool(), code).await?.id)
+}
+
+/// Creates or replaces a matter (its center's manager).
+#[utoipa::path(put, path = "/api/v1/matters/{code}", summary = "保存事项（新建或修改）", tag = "catalog",
+    request_body = MatterInput, params(("code" = String, Path, description = "事项编号")),
+    responses((status = 200, body = Guide), (status = 422, description = "输入不合规"), (status = 403, description = "无权管理该中心")))]
+pub async fn put_matter(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    ApiJson(mut input): ApiJson<MatterInput>,
+) -> AppResult<Json<Guide>> {
+    if input.code.trim().is_empty() {
+        input.code = code.clone();
+    } else if input.code.trim() != code {
+        return Err(AppError::Invalid(
+            "请求体中的事项编号与地址中的不一致".into(),
+        ));
+    }
+    user.require_manage(center_id(&app, &input.center).await?)?;
+    let mut tx = app.db.begin().await?;
+    if let Some(existing) = existing_center(&mut tx, &code).await? {
+        user.require_manage(existing)?;
+    }
+    let action = "save";
+    store::save(
+        &mut tx,
+        &Actor::from(&user),
+        &input,
+        action,
+        app.clock.now_micros(),
+    )
+    .await?;
+    let g = store::guide(&mut tx, &code).await?;
+    tx.commit().await?;
+    Ok(Json(g))
+}
+
+async fn existing_center(tx: &mut crate::db::Tx, code: &str) -> AppResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("select center_id from matters where code = $1")
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// Deletes a matter without sub-matters.
+#[utoipa::path(delete, path = "/api/v1/matters/{code}", summary = "删除事项", tag = "catalog",
+    params(("code" = String, Path)), responses((status = 204), (status = 409, description = "还有下级事项")))]
+pub async fn delete_matter(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<StatusCode> {
+    let mut tx = app.db.begin().await?;
+    let c = existing_center(&mut tx, &code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
+    user.require_manage(c)?;
+    store::delete(&mut tx, &Actor::from(&user), &code, app.clock.now_micros()).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CenterParam {
+    /// 中心编码.
+    pub center: String,
+}
+
+/// The published lists of a center (seed 000 §3): every 办事情形 with its list and columns.
+#[utoipa::path(get, path = "/api/v1/catalog/lists", summary = "延时错时、预约服务目录与负面清单（公开）", tag = "catalog",
+    params(CenterParam), responses((status = 200, body = ListAnswer)))]
+pub async fn lists(
+    State(app): State<Arc<App>>,
+    Query(p): Query<CenterParam>,
+) -> AppResult<Json<ListAnswer>> {
+    let c = centers::by_code(app.db.pool(), &p.center).await?;
+    Ok(Json(ListAnswer {
+        center: c.code,
+        items: store::list_rows(app.db.pool(), c.id).await?,
+    }))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct ListAnswer {
+    pub center: String,
+    pub items: Vec<ListRow>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExportParams {
+    /// Only this center (default: every center the user manages may see; admins all).
+    pub center: Option<String>,
+}
+
+/// The catalogue as an .xlsx workbook.
+pub async fn export_bytes(app: &App, center: Option<&str>) -> AppResult<Vec<u8>> {
+    let mut conn = app.db.pool().acquire().await?;
+    let matters = store::export(&mut conn, center).await?;
+    let types = store::types(app.db.pool()).await?;
+    tokio::task::spawn_blocking(move || xlsx::write(&matters, &types)).await?
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn xlsx_response(bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, XLSX),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalog.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Exports the catalogue (managers).
+#[utoipa::path(get, path = "/api/v1/catalog/export", summary = "导出事项目录（.xlsx）", tag = "catalog",
+    params(ExportParams), responses((status = 200, description = "Excel 工作簿", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> AppResult<Response> {
+    match p.center.as_deref() {
+        Some(c) => user.require_manage(center_id(&app, c).await?)?,
+        None if user.is_admin() => {}
+        None => return Err(AppError::Invalid("请指定要导出的中心（center）".into())),
+    }
+    Ok(xlsx_response(
+        export_bytes(&app, p.center.as_deref()).await?,
+    ))
+}
+
+/// Imports a workbook for `user`: all rows or none; only centers the user manages.
+pub async fn import_bytes(
+    app: &App,
+    user: &CurrentUser,
+    bytes: &[u8],
+) -> Result<ImportReport, ImportError> {
+    let mut tx = app.db.begin().await?;
+    let check = |center_id: i64| user.require_manage(center_id);
+    let report = xlsx::import(
+        &mut tx,
+        &Actor::from(user),
+        bytes,
+        app.clock.now_micros(),
+        &check,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The answer to an import with errors: 422 and every error by row and column.
+pub fn import_error_response(e: ImportError) -> Response {
+    match e {
+        ImportError::App(e) => e.into_response(),
+        ImportError::Rows(rows) => {
+            let message = format!(
+                "表格有 {} 处错误，未导入任何内容：{}",
+                rows.len(),
+                rows.iter()
+                    .take(5)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("；")
+            );
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"error": {"code": "invalid", "message": message, "rows": rows}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Imports an .xlsx workbook (body is the file).
+#[utoipa::path(post, path = "/api/v1/catalog/import", summary = "导入事项目录（.xlsx，有错则全部不导入）", tag = "catalog",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = ImportReport), (status = 422, description = "逐行逐列列出错误，未导入任何内容")))]
+pub async fn import(State(app): State<Arc<App>>, user: CurrentUser, body: Bytes) -> Response {
+    match import_bytes(&app, &user, &body).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => import_error_response(e),
+    }
+}
+
+/// 事项类型 code list.
+#[utoipa::path(get, path = "/api/v1/matter-types", summary = "事项类型代码表（公开）", tag = "catalog",
+    responses((status = 200, description = "[{code, name}]")))]
+pub async fn matter_types(State(app): State<Arc<App>>) -> AppResult<Json<serde_json::Value>> {
+    let t = store::types(app.db.pool()).await?;
+    Ok(Json(
+        json!({"items": t.into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>()}),
+    ))
+}
+
+pub fn router() -> Router<Arc<App>> {
+    let cache = Arc::new(search::Cache::default());
+    Router::new()
+        .route(
+            "/api/v1/matters",
+            get(
+                move |State(app): State<Arc<App>>, Query(p): Query<SearchParams>| {
+                    search_matters(app, cache.clone(), p)
+                },
+            ),
+        )
+        .route(
+            "/api/v1/matters/{code}",
+            get(get_matter).put(put_matter).delete(delete_matter),
+        )
+        .route("/api/v1/matter-types", get(matter_types))
+        .route("/api/v1/catalog/lists", get(lists))
+        .route("/api/v1/catalog/export", get(export))
+        .route("/api/v1/catalog/import", post(import))
+}

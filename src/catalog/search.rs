@@ -1,0 +1,467 @@
+//! Matter search: names and paths cut into words by jieba (search mode, so 户口 is found in
+//! 居民户口簿补领), plus the pinyin and pinyin initials of the name and of each word (bdcdj →
+//! 不动产登记). Tokens go to FTS5 on SQLite and a `simple` tsvector with a GIN index on
+//! PostgreSQL; a query is the AND of its words as prefixes. When nothing matches, a plain
+//! substring match on the name is tried.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+};
+
+use axum::body::Bytes;
+
+use jieba_rs::Jieba;
+use pinyin::ToPinyin;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{
+    MatterInput, MatterSummary,
+    store::{MatterRow, path_of, select_sql},
+};
+use crate::{
+    db::{Backend, Db, Tx},
+    error::{AppError, AppResult},
+};
+
+/// The dictionary is read once per process (about 0.3 s) and never changes.
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Results per page.
+pub const PER_PAGE: i64 = 20;
+
+fn is_cjk(c: char) -> bool {
+    ('\u{3400}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Words of `text` in search mode, lower-cased, without punctuation; repeated words once.
+pub fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in JIEBA.cut_for_search(text, true) {
+        let w: String = t
+            .word
+            .chars()
+            .filter(|c| is_word_char(*c))
+            .flat_map(char::to_lowercase)
+            .collect();
+        if !w.is_empty() && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// Pinyin initials of the Chinese characters (and ASCII letters/digits) of `text`.
+pub fn initials(text: &str) -> String {
+    let mut s = String::new();
+    for c in text.chars() {
+        if let Some(p) = c.to_pinyin() {
+            s.push_str(p.first_letter());
+        } else if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        }
+    }
+    s
+}
+
+/// Toneless pinyin of `text`, syllables run together.
+pub fn full_pinyin(text: &str) -> String {
+    let mut s = String::new();
+    for c in text.chars() {
+        if let Some(p) = c.to_pinyin() {
+            s.push_str(p.plain());
+        } else if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        }
+    }
+    s
+}
+
+/// The search tokens of a matter: words of its path and department, the pinyin initials
+/// of its name, and the pinyin and initials of each word of its name.
+/// The token that puts a matter in its center's catalogue (no one types a Greek letter).
+pub fn center_token(center_id: i64) -> String {
+    format!("ζ{center_id}")
+}
+
+pub fn tokens(path: &[String], department: &str, center_id: i64) -> String {
+    let name = path.last().map(String::as_str).unwrap_or("");
+    let mut all: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !w.is_empty() && !all.contains(&w) {
+            all.push(w);
+        }
+    };
+    for w in words(name) {
+        let (ini, full) = (initials(&w), full_pinyin(&w));
+        push(w);
+        push(ini);
+        push(full);
+    }
+    push(initials(name));
+    // Single characters of the name, for the fallback of a query cut differently.
+    for c in name.chars().filter(|c| is_cjk(*c)) {
+        push(c.to_string());
+    }
+    for p in path.iter().take(path.len().saturating_sub(1)) {
+        for w in words(p) {
+            push(w);
+        }
+    }
+    for w in words(department) {
+        push(w);
+    }
+    push(center_token(center_id));
+    all.join(" ")
+}
+
+async fn write_tokens(tx: &mut Tx, id: i64, text: &str) -> AppResult<()> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("update matters set search_tsv = to_tsvector('simple', $1) where id = $2")
+            .bind(text)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("delete from matter_fts where rowid = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("insert into matter_fts (rowid, tokens) values ($1, $2)")
+            .bind(id)
+            .bind(text)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Indexes a matter just saved; categories are not searched.
+pub async fn index(
+    tx: &mut Tx,
+    id: i64,
+    center_id: i64,
+    path: &[String],
+    m: &MatterInput,
+) -> AppResult<()> {
+    if m.node == "category" {
+        return unindex(tx, id).await;
+    }
+    write_tokens(tx, id, &tokens(path, &m.department, center_id)).await
+}
+
+/// Re-indexes a stored matter (after its path changed).
+pub async fn reindex(tx: &mut Tx, id: i64) -> AppResult<()> {
+    let (path_json, department, center_id, node): (String, String, i64, String) =
+        sqlx::query_as("select path_json, department, center_id, node from matters where id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if node == "category" {
+        return unindex(tx, id).await;
+    }
+    write_tokens(
+        tx,
+        id,
+        &tokens(&path_of(&path_json), &department, center_id),
+    )
+    .await
+}
+
+/// Drops a matter from the index (before it is deleted).
+pub async fn unindex(tx: &mut Tx, id: i64) -> AppResult<()> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("update matters set search_tsv = ''::tsvector where id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("delete from matter_fts where rowid = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A page of results.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Found {
+    pub items: Vec<MatterSummary>,
+    pub total: i64,
+}
+
+/// Searches the matters (not categories) of one center, or of all; `page` counts from 1.
+/// An empty query lists every matter in catalogue order.
+pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppResult<Found> {
+    let q = q.trim();
+    if q.chars().count() > 100 {
+        return Err(AppError::Invalid("搜索内容不能超过 100 个字".into()));
+    }
+    let page = page.clamp(1, 10_000);
+    let center_id: Option<i64> = match center.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            sqlx::query_scalar("select id from centers where code = $1")
+                .bind(c)
+                .fetch_optional(db.pool())
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{c}”的中心")))?,
+        ),
+    };
+    let offset = (page - 1) * PER_PAGE;
+    let words = words(q);
+    let found = if words.is_empty() {
+        run(db, "1 = 1", Vec::new(), center_id, offset).await?
+    } else {
+        // The center is a token too, so one index lookup answers count and page.
+        let center = center_id.map(center_token);
+        match db.backend() {
+            Backend::Sqlite => {
+                let mut terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+                terms.extend(center.map(|c| format!("\"{c}\"")));
+                run_fts(db, &terms.join(" AND "), offset).await?
+            }
+            Backend::Postgres => {
+                let mut terms: Vec<String> = words.iter().map(|w| format!("'{w}':*")).collect();
+                terms.extend(center.map(|c| format!("'{c}'")));
+                let filter = "m.search_tsv @@ to_tsquery('simple', $1)";
+                run(db, filter, vec![terms.join(" & ")], None, offset).await?
+            }
+        }
+    };
+    if found.total > 0 || q.is_empty() {
+        return Ok(found);
+    }
+    // Nothing by words (a query jieba cuts differently from the name): names that hold
+    // every character of the query, checked as a substring. Both steps use the index.
+    let chars: Vec<String> = q
+        .chars()
+        .filter(|c| is_cjk(*c))
+        .map(String::from)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if chars.is_empty() {
+        return Ok(found);
+    }
+    let mut chars = chars;
+    chars.extend(center_id.map(center_token));
+    let escaped: String = q
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let like = format!("%{escaped}%");
+    let (filter, arg) = match db.backend() {
+        Backend::Sqlite => (
+            "m.id in (select rowid from matter_fts where matter_fts match $1) and m.name like $2 escape '\\'",
+            chars
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
+        Backend::Postgres => (
+            "m.search_tsv @@ to_tsquery('simple', $1) and m.name like $2 escape '\\'",
+            chars
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    };
+    run(db, filter, vec![arg, like], None, offset).await
+}
+
+/// SQLite: count and page straight from FTS5, whose rowids come in ascending order.
+async fn run_fts(db: &Db, query: &str, offset: i64) -> AppResult<Found> {
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from matter_fts where matter_fts match $1")
+            .bind(query)
+            .fetch_one(db.pool())
+            .await?;
+    if total <= offset {
+        return Ok(Found {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let rows: Vec<MatterRow> = sqlx::query_as(select_sql(
+        "where m.id in (select rowid from matter_fts where matter_fts match $1 \
+         order by rowid limit $2 offset $3) order by m.id",
+    ))
+    .bind(query)
+    .bind(PER_PAGE)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(Found {
+        items: rows.iter().map(MatterRow::summary).collect(),
+        total,
+    })
+}
+
+async fn run(
+    db: &Db,
+    filter: &str,
+    args: Vec<String>,
+    center_id: Option<i64>,
+    offset: i64,
+) -> AppResult<Found> {
+    // Placeholders: the filter's arguments first, then center, limit, offset.
+    let mut n = args.len();
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let center_sql = match center_id {
+        Some(_) => format!(" and m.center_id = {}", next()),
+        None => String::new(),
+    };
+    let cond = format!("where {filter} and m.node = 'matter'{center_sql}");
+    let limit = next();
+    let off = next();
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "select count(*) from matters m {cond}"
+    )));
+    let mut items = sqlx::query_as::<_, MatterRow>(select_sql(&format!(
+        "{cond} order by m.id limit {limit} offset {off}"
+    )));
+    for a in &args {
+        count = count.bind(a.clone());
+        items = items.bind(a.clone());
+    }
+    if let Some(c) = center_id {
+        count = count.bind(c);
+        items = items.bind(c);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+    let rows = if total > offset {
+        items
+            .bind(PER_PAGE)
+            .bind(offset)
+            .fetch_all(db.pool())
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(Found {
+        items: rows.iter().map(MatterRow::summary).collect(),
+        total,
+    })
+}
+
+/// Answers of the public search, serialised, while the catalogue stays the same: citizens
+/// ask the same few things (户口, 身份证) all day. One per server; a change anywhere bumps
+/// `catalog_version`, and the next search here drops everything.
+#[derive(Debug, Default)]
+pub struct Cache {
+    inner: Mutex<CacheState>,
+}
+
+type Key = (String, Option<String>, i64);
+
+#[derive(Debug, Default)]
+struct CacheState {
+    version: i64,
+    answers: HashMap<Key, Bytes>,
+    /// Searches under way: concurrent askers of the same question wait for one answer.
+    pending: HashMap<Key, Arc<tokio::sync::OnceCell<Bytes>>>,
+}
+
+/// Answers kept at most; the cache starts over when full.
+const CACHE_ENTRIES: usize = 10_000;
+
+impl Cache {
+    /// The JSON answer of [`search`], from the cache when the catalogue has not changed.
+    pub async fn search_json(
+        &self,
+        db: &Db,
+        q: &str,
+        center: Option<&str>,
+        page: i64,
+    ) -> AppResult<Bytes> {
+        let version: i64 = sqlx::query_scalar("select version from catalog_version where id = 1")
+            .fetch_one(db.pool())
+            .await?;
+        let key = (
+            q.trim().to_owned(),
+            center
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            page.clamp(1, 10_000),
+        );
+        let cell = {
+            let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if st.version != version {
+                st.answers.clear();
+                st.pending.clear();
+                st.version = version;
+            }
+            if let Some(b) = st.answers.get(&key) {
+                return Ok(b.clone());
+            }
+            st.pending.entry(key.clone()).or_default().clone()
+        };
+        let bytes = cell
+            .get_or_try_init(|| async {
+                let found = search(db, &key.0, key.1.as_deref(), key.2).await?;
+                serde_json::to_vec(&found)
+                    .map(Bytes::from)
+                    .map_err(|e| AppError::Internal(e.to_string()))
+            })
+            .await
+            .cloned();
+        let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        st.pending.remove(&key);
+        let bytes = bytes?;
+        if st.version == version {
+            if st.answers.len() >= CACHE_ENTRIES {
+                st.answers.clear();
+            }
+            st.answers.insert(key, bytes.clone());
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_include_two_character_words_inside_longer_ones() {
+        assert!(words("居民户口簿补领").contains(&"户口".to_owned()));
+        assert!(words("首次申领居民身份证").contains(&"身份证".to_owned()));
+    }
+
+    #[test]
+    fn initials_spell_the_name() {
+        assert_eq!(initials("不动产登记（宅基地建房）"), "bdcdjzjdjf");
+        assert_eq!(full_pinyin("户口"), "hukou");
+    }
+
+    #[test]
+    fn tokens_carry_pinyin_of_each_word_and_the_path() {
+        let t = tokens(&["公安".into(), "首次申领居民身份证".into()], "公安局", 7);
+        for w in [
+            "身份证",
+            "sfz",
+            "shenfenzheng",
+            "scsljmsfz",
+            "公安",
+            "ζ7",
+            "证",
+        ] {
+            assert!(t.split(' ').any(|x| x == w), "{w} missing from {t}");
+        }
+    }
+}
