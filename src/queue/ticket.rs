@@ -616,6 +616,22 @@ pub async fn call_number(
     take_call(tx, desk, t.id, who, action, now).await
 }
 
+/// The ticket after a change at `desk`: its `ticket_events` row written and its event made.
+async fn recorded(
+    tx: &mut Tx,
+    desk: &Desk,
+    who: &Who,
+    id: i64,
+    action: &str,
+    detail: Option<String>,
+    now: i64,
+) -> AppResult<(Ticket, QueueEvent)> {
+    let t = by_id(&mut **tx, id).await?;
+    record(tx, &t, who, action, Some(desk.window_id), detail, now).await?;
+    let e = event(&t, action, Some((&desk.code, &desk.name)), now);
+    Ok((t, e))
+}
+
 /// The ticket this window is calling or serving, or a Chinese refusal.
 async fn current_or_refuse(tx: &mut Tx, desk: &Desk) -> AppResult<Ticket> {
     current_at(tx, desk.window_id)
@@ -645,12 +661,7 @@ pub async fn recall(
         .bind(t.id)
         .execute(&mut **tx)
         .await?;
-    let t = by_id(&mut **tx, t.id).await?;
-    record(tx, &t, who, "recalled", Some(desk.window_id), None, now).await?;
-    Ok((
-        t.clone(),
-        event(&t, "recalled", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "recalled", None, now).await
 }
 
 /// The visitor has arrived: service starts (the service timer runs from here).
@@ -669,12 +680,7 @@ pub async fn start(
         .bind(t.id)
         .execute(&mut **tx)
         .await?;
-    let t = by_id(&mut **tx, t.id).await?;
-    record(tx, &t, who, "started", Some(desk.window_id), None, now).await?;
-    Ok((
-        t.clone(),
-        event(&t, "started", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "started", None, now).await
 }
 
 /// Service done (a called ticket finished without "start" counts from its call).
@@ -690,12 +696,7 @@ pub async fn finish(
         .bind(t.id)
         .execute(&mut **tx)
         .await?;
-    let t = by_id(&mut **tx, t.id).await?;
-    record(tx, &t, who, "finished", Some(desk.window_id), None, now).await?;
-    Ok((
-        t.clone(),
-        event(&t, "finished", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "finished", None, now).await
 }
 
 /// 过号: the visitor did not come.
@@ -718,13 +719,8 @@ pub async fn no_show(
         .bind(t.id)
         .execute(&mut **tx)
         .await?;
-    let t = by_id(&mut **tx, t.id).await?;
     let detail = automatic.then(|| "多次重呼未到，自动过号".to_owned());
-    record(tx, &t, who, "no_show", Some(desk.window_id), detail, now).await?;
-    Ok((
-        t.clone(),
-        event(&t, "no_show", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "no_show", detail, now).await
 }
 
 /// Where a transfer sends the visitor.
@@ -772,21 +768,7 @@ pub async fn transfer(
     .bind(t.id)
     .execute(&mut **tx)
     .await?;
-    let t = by_id(&mut **tx, t.id).await?;
-    record(
-        tx,
-        &t,
-        who,
-        "transferred",
-        Some(desk.window_id),
-        Some(detail),
-        now,
-    )
-    .await?;
-    Ok((
-        t.clone(),
-        event(&t, "transferred", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "transferred", Some(detail), now).await
 }
 
 /// 挂起: puts the current ticket on hold; its paused time does not count against the clerk.
@@ -814,21 +796,7 @@ pub async fn hold(
     .bind(t.id)
     .execute(&mut **tx)
     .await?;
-    let t = by_id(&mut **tx, t.id).await?;
-    record(
-        tx,
-        &t,
-        who,
-        "held",
-        Some(desk.window_id),
-        Some(kind.as_str().into()),
-        now,
-    )
-    .await?;
-    Ok((
-        t.clone(),
-        event(&t, "held", Some((&desk.code, &desk.name)), now),
-    ))
+    recorded(tx, desk, who, t.id, "held", Some(kind.as_str().into()), now).await
 }
 
 /// The visitor leaves the queue from their phone.
