@@ -230,6 +230,11 @@ async fn prepare(
         tx.commit().await?;
         left -= batch;
     }
+    if db.backend() == crate::db::Backend::Postgres {
+        // A hall's tables grow slowly and autovacuum keeps their statistics; a bench that
+        // inserts thousands of rows at once must refresh them itself.
+        sqlx::query("analyze tickets").execute(db.pool()).await?;
+    }
     Ok((token, center))
 }
 
