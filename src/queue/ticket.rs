@@ -361,11 +361,6 @@ pub async fn issue(
     Ok(t)
 }
 
-/// The issued event (after `issue`).
-pub fn issued_event(t: &Ticket, now: i64) -> QueueEvent {
-    event(t, "issued", None, now)
-}
-
 /// People waiting before `t` in its zone (or for its target window).
 pub async fn ahead_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     db: E,

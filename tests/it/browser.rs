@@ -92,6 +92,16 @@ impl Driver {
     }
 }
 
+/// Fills in the sign-in form the browser is on (or was redirected to) as `login`.
+async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult<()> {
+    web.find(By::Id("login")).await?.send_keys(login).await?;
+    web.find(By::Id("password"))
+        .await?
+        .send_keys(&app.passwords[login])
+        .await?;
+    web.find(By::Id("login-submit")).await?.click().await
+}
+
 /// Ends the session; on failure, shows where the browser was and what it saw.
 async fn finish(web: WebDriver, result: WebDriverResult<()>) {
     if let Err(e) = result {
@@ -117,15 +127,7 @@ async fn a_hall_manager_signs_in_adds_a_window_and_sees_it_listed() {
     let result = async {
         web.goto(app.url("/admin")).await?;
         // Redirected to the sign-in page.
-        web.find(By::Id("login"))
-            .await?
-            .send_keys("manager")
-            .await?;
-        web.find(By::Id("password"))
-            .await?
-            .send_keys(&app.passwords["manager"])
-            .await?;
-        web.find(By::Id("login-submit")).await?.click().await?;
+        sign_in(&web, &app, "manager").await?;
         web.find(By::LinkText("管理")).await?;
         web.goto(app.url("/admin/centers/GX")).await?;
         web.find(By::Css("details > summary"))
@@ -186,15 +188,7 @@ async fn a_manager_imports_a_holiday_year_and_the_public_page_shows_the_hours() 
                 holidays = [\n  { name = \"元旦\", dates = [\"2027-01-01\", \"2027-01-02\", \"2027-01-03\"] },\n]\nworkdays = []\n";
     let result = async {
         web.goto(app.url("/login?next=/admin/holidays")).await?;
-        web.find(By::Id("login"))
-            .await?
-            .send_keys("manager")
-            .await?;
-        web.find(By::Id("password"))
-            .await?
-            .send_keys(&app.passwords["manager"])
-            .await?;
-        web.find(By::Id("login-submit")).await?.click().await?;
+        sign_in(&web, &app, "manager").await?;
         web.find(By::Id("holiday-toml"))
             .await?
             .send_keys(year)
@@ -240,12 +234,7 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
         // The clerk signs in and calls the next number from the keyboard.
         web.goto(app.url("/login?next=/centers/GX/windows/TY01/desk"))
             .await?;
-        web.find(By::Id("login")).await?.send_keys("clerk1").await?;
-        web.find(By::Id("password"))
-            .await?
-            .send_keys(&app.passwords["clerk1"])
-            .await?;
-        web.find(By::Id("login-submit")).await?.click().await?;
+        sign_in(&web, &app, "clerk1").await?;
         web.find(By::Css("#current.idle")).await?;
         web.find(By::Tag("body")).await?.send_keys("n").await?;
         let current = web.find(By::Id("current-number")).await?.text().await?;
