@@ -55,21 +55,24 @@ pub async fn sign_in(app: &App, login: &str, plain: &str) -> AppResult<String> {
     let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash)).await?;
     let Some(user_id) = user_id.filter(|_| ok && active) else {
         if let Some(id) = user_id {
+            // Writes go through the writer (on SQLite the one write connection).
+            let mut tx = app.db.begin().await?;
             let failed: i64 = sqlx::query_scalar(
                 "update users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins",
             )
             .bind(id)
-            .fetch_one(app.db.pool())
+            .fetch_one(&mut *tx)
             .await?;
             if failed >= app.config.lockout_after {
                 let until = now + app.config.lockout_minutes * 60_000_000;
                 sqlx::query("update users set locked_until = $1, failed_logins = 0 where id = $2")
                     .bind(until)
                     .bind(id)
-                    .execute(app.db.pool())
+                    .execute(&mut *tx)
                     .await?;
                 tracing::warn!(login, "account locked after repeated failed sign-ins");
             }
+            tx.commit().await?;
         }
         return Err(refused());
     };
@@ -116,10 +119,12 @@ async fn end_session(app: &App, headers: &axum::http::HeaderMap) -> AppResult<()
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_owned());
     if let Some(s) = secret {
+        let mut tx = app.db.begin().await?;
         sqlx::query("delete from sessions where token_hash = $1")
             .bind(secret_hash(&s))
-            .execute(app.db.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
     }
     Ok(())
 }
