@@ -44,6 +44,12 @@ pub struct App {
     pub desk_writer: crate::queue::desk_writer::DeskWriter,
     /// Short-lived lookups for the kiosk's hot path.
     pub queue_cache: crate::queue::cache::QueueCache,
+    /// Counts this server's changes; cache entries made before the latest are stale.
+    pub generation: crate::cache::Generation,
+    /// Who a window action's token or session belongs to ([`auth::Acting`]).
+    pub auth_cache: crate::cache::TtlCache<auth::Credential, auth::CurrentUser>,
+    /// Windows as the clerks' actions need them, per (center, window, user).
+    pub desk_cache: crate::cache::TtlCache<(String, String, i64), crate::queue::actions::DeskSetup>,
 }
 
 /// A failure to start.
@@ -91,6 +97,9 @@ impl Server {
             issuer,
             desk_writer,
             queue_cache: Default::default(),
+            generation: Default::default(),
+            auth_cache: Default::default(),
+            desk_cache: Default::default(),
         });
         crate::queue::hub::spawn_listener(
             &app.db,
@@ -158,6 +167,10 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::catalog::router())
         .merge(openapi::router())
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            crate::cache::bump_after_changes,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), auth::protect))
         .layer(DefaultBodyLimit::max(app.config.max_body_bytes));
     if app.config.rate_limit_per_second > 0 {

@@ -94,7 +94,7 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
+pub(super) fn bearer(parts: &Parts) -> Option<&str> {
     parts
         .headers
         .get(header::AUTHORIZATION)?
@@ -104,98 +104,111 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The columns [`user_from_row`] reads: the user with roles and centers in one statement
+/// (every API call resolves its caller, so this is on the hot path of each window action).
+const USER_COLUMNS: &str = "u.id, u.login, u.display_name, \
+    (select string_agg(r.role, ',') from user_roles r where r.user_id = u.id), \
+    (select string_agg(cast(uc.center_id as text), ',') from user_centers uc where uc.user_id = u.id)";
+
+fn user_from_row(row: &sqlx::any::AnyRow, via: AuthVia) -> Result<CurrentUser, AppError> {
+    let list = |i: usize| -> Result<String, sqlx::Error> {
+        Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default())
+    };
+    let mut roles: Vec<Role> = list(3)?.split(',').filter_map(Role::parse).collect();
+    roles.sort_by_key(|r| r.as_str());
+    let mut center_ids: Vec<i64> = list(4)?.split(',').filter_map(|c| c.parse().ok()).collect();
+    center_ids.sort_unstable();
+    Ok(CurrentUser {
+        id: row.try_get(0)?,
+        login: row.try_get(1)?,
+        display_name: row.try_get(2)?,
+        roles,
+        center_ids,
+        via,
+    })
+}
+
 /// Loads a user by id with roles and centers, if active.
 pub async fn load_user(
     app: &App,
     user_id: i64,
     via: AuthVia,
 ) -> Result<Option<CurrentUser>, AppError> {
-    let pool = app.db.pool();
-    let Some(row) =
-        sqlx::query("select login, display_name from users where id = $1 and active = 1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-    else {
-        return Ok(None);
-    };
-    let roles = sqlx::query("select role from user_roles where user_id = $1 order by role")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok().and_then(|s| Role::parse(&s)))
-        .collect();
-    let center_ids =
-        sqlx::query("select center_id from user_centers where user_id = $1 order by center_id")
-            .bind(user_id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .filter_map(|r| r.try_get::<i64, _>(0).ok())
-            .collect();
-    Ok(Some(CurrentUser {
-        id: user_id,
-        login: row.try_get(0)?,
-        display_name: row.try_get(1)?,
-        roles,
-        center_ids,
-        via,
-    }))
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {USER_COLUMNS} from users u where u.id = $1 and u.active = 1"
+    )))
+    .bind(user_id)
+    .fetch_optional(app.db.pool())
+    .await?;
+    row.map(|r| user_from_row(&r, via)).transpose()
 }
 
 /// Resolves the request's credentials; `Err` only for a presented but invalid token.
-async fn resolve(parts: &Parts, app: &App) -> Result<Option<CurrentUser>, AppError> {
+/// One statement each way (the account with its roles and centers), read each time: a
+/// revoked token or an ended session fails at once, on every server. (Window actions use
+/// [`super::Acting`], which caches this and has the writer check the credential.)
+pub(super) async fn resolve_fresh(
+    parts: &Parts,
+    app: &App,
+) -> Result<Option<CurrentUser>, AppError> {
     let now = app.clock.now_micros();
     if let Some(token) = bearer(parts) {
-        let row = sqlx::query(
-            "select id, user_id, last_used_at from api_tokens where token_hash = $1 and revoked_at is null",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {USER_COLUMNS}, t.id, t.last_used_at from api_tokens t join users u on u.id = t.user_id \
+             where t.token_hash = $1 and t.revoked_at is null and u.active = 1"
+        )))
         .bind(secret_hash(token))
         .fetch_optional(app.db.pool())
         .await?;
         let Some(row) = row else {
             return Err(AppError::Unauthorized);
         };
-        let token_id: i64 = row.try_get(0)?;
-        let user_id: i64 = row.try_get(1)?;
-        let last: Option<i64> = row.try_get(2)?;
-        // Record use at most once a minute so a busy device does not write on every call.
+        let token_id: i64 = row.try_get(5)?;
+        let last: Option<i64> = row.try_get(6)?;
+        // Record use at most once a minute so a busy device does not write on every call,
+        // and in the background: the call need not wait its turn at the writer for it.
         if last.is_none_or(|l| now - l > 60_000_000) {
-            sqlx::query("update api_tokens set last_used_at = $1 where id = $2")
-                .bind(now)
-                .bind(token_id)
-                .execute(app.db.pool())
-                .await?;
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                let used = async {
+                    let mut tx = db.begin().await?;
+                    sqlx::query("update api_tokens set last_used_at = $1 where id = $2")
+                        .bind(now)
+                        .bind(token_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await
+                };
+                if let Err(e) = used.await {
+                    tracing::warn!(error = %e, "could not record a token's last use");
+                }
+            });
         }
-        return match load_user(app, user_id, AuthVia::Token).await? {
-            Some(u) => Ok(Some(u)),
-            None => Err(AppError::Unauthorized),
-        };
+        return Ok(Some(user_from_row(&row, AuthVia::Token)?));
     }
     let Some(session) = cookie(parts, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let row = sqlx::query("select user_id from sessions where token_hash = $1 and expires_at > $2")
-        .bind(secret_hash(session))
-        .bind(now)
-        .fetch_optional(app.db.pool())
-        .await?;
-    match row {
-        Some(r) => load_user(app, r.try_get(0)?, AuthVia::Session).await,
-        None => Ok(None),
-    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {USER_COLUMNS} from sessions s join users u on u.id = s.user_id \
+         where s.token_hash = $1 and s.expires_at > $2 and u.active = 1"
+    )))
+    .bind(secret_hash(session))
+    .bind(now)
+    .fetch_optional(app.db.pool())
+    .await?;
+    row.map(|r| user_from_row(&r, AuthVia::Session)).transpose()
 }
 
 /// Resolves once per request and caches the answer in the request's extensions.
 async fn cached(parts: &mut Parts, app: &App) -> Result<Option<CurrentUser>, AppError> {
     #[derive(Clone)]
-    struct Resolved(Option<CurrentUser>);
-    if let Some(r) = parts.extensions.get::<Resolved>() {
+    struct Once(Option<CurrentUser>);
+    if let Some(r) = parts.extensions.get::<Once>() {
         return Ok(r.0.clone());
     }
-    let user = resolve(parts, app).await?;
-    parts.extensions.insert(Resolved(user.clone()));
+    let user = resolve_fresh(parts, app).await?;
+    parts.extensions.insert(Once(user.clone()));
     Ok(user)
 }
 

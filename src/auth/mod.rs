@@ -1,11 +1,13 @@
 //! Who is asking: roles (R1.5), passwords, sessions, API tokens, CSRF and sign-in lockout.
 
+mod acting;
 mod csrf;
 pub mod extract;
 pub mod password;
 pub mod routes;
 pub mod tokens;
 
+pub use acting::{Acting, Credential, valid_credentials};
 pub use csrf::{CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, CsrfToken, protect};
 pub use extract::{CurrentUser, MaybeUser, PageUser, SESSION_COOKIE};
 pub use routes::router;

@@ -19,17 +19,18 @@ use tokio_stream::{StreamExt, wrappers::BroadcastStream};
 use utoipa::ToSchema;
 
 use super::{
+    actions::{Desk, DeskSetup, TransferTo, ZoneName},
     desk_writer::Step,
     hub,
     stats::{self, StatLine},
-    ticket::{self, Desk, HoldKind, Priority, Rule, Ticket, TransferTo, Who},
+    ticket::{self, HoldKind, Priority, Rule, Ticket, Who},
 };
 use crate::{
     app::App,
-    auth::CurrentUser,
+    auth::{Acting, CurrentUser},
     error::{AppError, AppResult},
     extract::ApiJson,
-    hall::{Center, centers, posts},
+    hall::{Center, centers},
 };
 
 /// A center's calling settings.
@@ -165,39 +166,113 @@ pub async fn issue_for(
     })
 }
 
-/// The window `code` of `center`, if `user` may act there (post holder or system admin).
+/// The window `window` of the center `center`, if `user` may act there (post holder or
+/// system admin), with the center's calling rule. Every window action starts here, so it
+/// is one statement, and kept a second in [`App::desk_cache`].
 pub async fn desk_for(
     app: &App,
     user: &CurrentUser,
-    center: &Center,
-    code: &str,
-) -> AppResult<Desk> {
-    if !user.can_see_center(center.id) {
-        return Err(AppError::NotFound(format!(
-            "找不到编码为“{}”的中心",
-            center.code
-        )));
+    center: &str,
+    window: &str,
+) -> AppResult<DeskSetup> {
+    let key = (center.to_owned(), window.to_owned(), user.id);
+    let generation = app.generation.current();
+    if let Some(d) = app.desk_cache.get(&key, generation) {
+        return Ok(d);
     }
-    let w = crate::hall::windows::by_code(app.db.pool(), center.id, code).await?;
-    if !posts::may_act_at(app.db.pool(), user, w.id).await? {
+    let d = read_desk(app, user, center, window).await?;
+    app.desk_cache.put(key, d.clone(), generation);
+    Ok(d)
+}
+
+/// [`desk_for`] from the database; the misses are told apart afterwards, for their messages.
+async fn read_desk(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    window: &str,
+) -> AppResult<DeskSetup> {
+    let row = sqlx::query(
+        "select c.id, w.id, w.code, w.name, w.zone_id, w.active, \
+         (select string_agg(cast(wz.zone_id as text), ',') from window_zones wz where wz.window_id = w.id), \
+         (select count(*) from window_posts p where p.window_id = w.id and p.user_id = $3), \
+         s.rule, s.auto_no_show_after \
+         from centers c join windows w on w.center_id = c.id left join queue_settings s on s.center_id = c.id \
+         where c.code = $1 and w.code = $2",
+    )
+    .bind(center)
+    .bind(window)
+    .bind(user.id)
+    .fetch_optional(app.db.pool())
+    .await?;
+    let center_missing = || AppError::NotFound(format!("找不到编码为“{center}”的中心"));
+    let Some(r) = row else {
+        let c = centers::by_code(app.db.pool(), center).await?;
+        if !user.can_see_center(c.id) {
+            return Err(center_missing());
+        }
+        return Err(AppError::NotFound(format!("找不到编码为“{window}”的窗口")));
+    };
+    let center_id: i64 = r.try_get(0)?;
+    if !user.can_see_center(center_id) {
+        return Err(center_missing());
+    }
+    let name: String = r.try_get(3)?;
+    if !user.is_admin() && r.try_get::<i64, _>(7)? == 0 {
         return Err(AppError::Forbidden(format!(
-            "您没有在“{}”的岗位，不能在此叫号",
-            w.name
+            "您没有在“{name}”的岗位，不能在此叫号"
         )));
     }
-    if !w.active {
-        return Err(AppError::Conflict(format!("“{}”已停用", w.name)));
+    if r.try_get::<i64, _>(5)? == 0 {
+        return Err(AppError::Conflict(format!("“{name}”已停用")));
     }
-    let zone_id: Option<i64> = sqlx::query_scalar("select zone_id from windows where id = $1")
-        .bind(w.id)
-        .fetch_one(app.db.pool())
-        .await?;
-    Ok(Desk {
-        center_id: center.id,
-        window_id: w.id,
-        code: w.code,
-        name: w.name,
+    let zone_id: Option<i64> = r.try_get(4)?;
+    let mut zones: Vec<i64> = r
+        .try_get::<Option<String>, _>(6)?
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|z| z.parse().ok())
+        .collect();
+    if let Some(z) = zone_id
+        && !zones.contains(&z)
+    {
+        zones.push(z);
+    }
+    let zone_names: Vec<ZoneName> =
+        sqlx::query("select id, code, name from zones where center_id = $1")
+            .bind(center_id)
+            .fetch_all(app.db.pool())
+            .await?
+            .iter()
+            .map(|z| {
+                Ok(ZoneName {
+                    id: z.try_get(0)?,
+                    code: z.try_get(1)?,
+                    name: z.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+    let defaults = Settings::default();
+    let desk = Desk {
+        center_id,
+        center_code: center.to_owned(),
+        zone_names: Arc::new(zone_names),
+        window_id: r.try_get(1)?,
+        code: r.try_get(2)?,
+        name,
         zone_id,
+        zones,
+    };
+    Ok(DeskSetup {
+        desk,
+        rule: r
+            .try_get::<Option<String>, _>(8)?
+            .as_deref()
+            .and_then(Rule::parse)
+            .unwrap_or(defaults.rule),
+        auto_no_show_after: r
+            .try_get::<Option<i64>, _>(9)?
+            .unwrap_or(defaults.auto_no_show_after),
     })
 }
 
@@ -222,16 +297,21 @@ pub enum Act {
     Hold(HoldKind),
 }
 
-/// Runs one action at a window in one transaction and publishes its event after commit.
+/// Runs one action at a window of the center `center` (its code) and publishes its event
+/// after commit.
 pub async fn act(
     app: &App,
-    user: &CurrentUser,
-    center: &Center,
+    acting: &Acting,
+    center: &str,
     window: &str,
     action: Act,
 ) -> AppResult<Option<Ticket>> {
-    let desk = desk_for(app, user, center, window).await?;
-    let s = settings(app.db.pool(), center.id).await?;
+    let user = &acting.user;
+    let DeskSetup {
+        desk,
+        rule,
+        auto_no_show_after,
+    } = desk_for(app, user, center, window).await?;
     let who = Who {
         user_id: Some(user.id),
         name: user.login.clone(),
@@ -241,7 +321,7 @@ pub async fn act(
         Act::Transfer {
             window: Some(w), ..
         } => {
-            let target = crate::hall::windows::by_code(app.db.pool(), center.id, w)
+            let target = crate::hall::windows::by_code(app.db.pool(), desk.center_id, w)
                 .await
                 .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{w}”的窗口")))?;
             let zone_id: Option<i64> =
@@ -258,7 +338,7 @@ pub async fn act(
         Act::Transfer { zone: Some(z), .. } => {
             let id: Option<i64> =
                 sqlx::query_scalar("select id from zones where center_id = $1 and code = $2")
-                    .bind(center.id)
+                    .bind(desk.center_id)
                     .bind(z)
                     .fetch_optional(app.db.pool())
                     .await?;
@@ -272,9 +352,9 @@ pub async fn act(
         _ => None,
     };
     let step = match action {
-        Act::CallNext => Step::CallNext(s.rule),
+        Act::CallNext => Step::CallNext(rule),
         Act::CallNumber(n) => Step::CallNumber(n),
-        Act::Recall => Step::Recall(s.auto_no_show_after),
+        Act::Recall => Step::Recall(auto_no_show_after),
         Act::Start => Step::Start,
         Act::Finish => Step::Finish,
         Act::NoShow => Step::NoShow,
@@ -283,7 +363,9 @@ pub async fn act(
         }
         Act::Hold(kind) => Step::Hold(kind),
     };
-    app.desk_writer.run(desk, step, who, date).await
+    app.desk_writer
+        .run(desk, step, who, acting.credential.clone(), date)
+        .await
 }
 
 fn acted(t: Option<Ticket>) -> Response {
@@ -299,12 +381,11 @@ fn acted(t: Option<Ticket>) -> Response {
     responses((status = 200, body = Acted), (status = 204, description = "没有人等候"), (status = 409, description = "当前号码尚未办结")))]
 pub async fn call_next(
     State(app): State<Arc<App>>,
-    user: CurrentUser,
+    user: Acting,
     Path((code, window)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let center = centers::by_code(app.db.pool(), &code).await?;
     Ok(acted(
-        act(&app, &user, &center, &window, Act::CallNext).await?,
+        act(&app, &user, &code, &window, Act::CallNext).await?,
     ))
 }
 
@@ -331,7 +412,7 @@ pub struct ActionInput {
     responses((status = 200, body = Acted), (status = 409, description = "状态不允许该操作")))]
 pub async fn window_action(
     State(app): State<Arc<App>>,
-    user: CurrentUser,
+    user: Acting,
     Path((code, window, action)): Path<(String, String, String)>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
@@ -367,8 +448,7 @@ pub async fn window_action(
             )?),
             other => return Err(AppError::NotFound(format!("没有“{other}”这个窗口操作"))),
         };
-    let center = centers::by_code(app.db.pool(), &code).await?;
-    Ok(acted(act(&app, &user, &center, &window, action).await?))
+    Ok(acted(act(&app, &user, &code, &window, action).await?))
 }
 
 /// What a visitor's phone shows.
@@ -430,10 +510,10 @@ pub async fn leave(
 
 pub async fn leave_queue(app: &App, token: &str) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let (_, e) = ticket::leave(&mut tx, token, app.clock.now_micros()).await?;
-    hub::notify_in(&mut tx, app.db.backend(), &e).await?;
+    let c = ticket::leave(&mut tx, app.db.backend(), token, app.clock.now_micros()).await?;
+    hub::notify_in(&mut tx, app.db.backend(), &c.event).await?;
     tx.commit().await?;
-    hub::after_commit(&app.events, app.db.backend(), vec![e]);
+    hub::after_commit(&app.events, app.db.backend(), vec![c.event]);
     Ok(())
 }
 

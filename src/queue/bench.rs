@@ -209,25 +209,19 @@ async fn prepare(
     .await?;
     let token = crate::auth::tokens::create(&mut tx, &actor, "admin", "bench", now).await?;
     tx.commit().await?;
-    let date = crate::timetable::today_at(&clock).to_string();
+    // Through the kiosks' own group-commit path: numbers, tickets and their events.
+    let request = super::issuer::IssueRequest {
+        center_id: center,
+        center_code: center_code.to_owned(),
+        zone_id: zone,
+        zone_code: "BENCH".into(),
+        prefix: "Z".into(),
+        priority: None,
+    };
     let mut left = tickets;
     while left > 0 {
-        let batch = left.min(2000);
-        let mut tx = db.begin().await?;
-        for _ in 0..batch {
-            super::ticket::issue(
-                &mut tx,
-                center,
-                zone,
-                "Z",
-                &date,
-                None,
-                None,
-                clock.now_micros(),
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        let batch = left.min(super::issuer::MAX_BATCH);
+        super::issuer::write_batch(db, &clock, &vec![request.clone(); batch]).await?;
         left -= batch;
     }
     if db.backend() == crate::db::Backend::Postgres {
@@ -245,7 +239,12 @@ pub async fn call_next(args: &BenchArgs, db_url: &str) -> Result<Output, BenchEr
         "call-next 需要直接访问服务器的数据库以准备窗口和号码：请用 --database-url 指向同一数据库",
     )?;
     let windows = args.concurrency.clamp(1, 999);
-    let planned = args.requests.unwrap_or(windows * 400);
+    // Enough waiting tickets that the line never runs dry: half the requests are calls, and a
+    // timed run is given 10,000 calls a second.
+    let planned = match (args.requests, args.duration) {
+        (Some(n), _) => n,
+        (None, d) => (d.unwrap_or(Duration::from_secs(10)).as_secs_f64() * 20_000.0) as usize,
+    };
     let (token, center) = prepare(&db, &args.center, windows, planned / 2 + windows).await?;
     let calls = Arc::new(Mutex::new(HashSet::<String>::new()));
     let double = Arc::new(AtomicUsize::new(0));

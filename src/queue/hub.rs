@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::db::{Backend, Db, Tx};
+use crate::db::{Backend, Conn, Db};
 
 /// PostgreSQL channel the servers of one database share.
 pub const CHANNEL: &str = "yichuang_queue";
@@ -57,15 +57,36 @@ impl EventHub {
 
 /// Queues `e` in the transaction: on PostgreSQL as a NOTIFY (sent at commit, heard by every
 /// server including this one); on SQLite the caller publishes after commit.
-pub async fn notify_in(tx: &mut Tx, backend: Backend, e: &QueueEvent) -> Result<(), sqlx::Error> {
+pub async fn notify_in(tx: &mut Conn, backend: Backend, e: &QueueEvent) -> Result<(), sqlx::Error> {
     if backend == Backend::Postgres {
         let payload = serde_json::to_string(e).unwrap_or_default();
         sqlx::query("select pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(payload)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
+    Ok(())
+}
+
+/// [`notify_in`] for many events with one statement.
+pub async fn notify_all_in(
+    tx: &mut Conn,
+    backend: Backend,
+    events: &[&QueueEvent],
+) -> Result<(), sqlx::Error> {
+    if backend != Backend::Postgres || events.is_empty() {
+        return Ok(());
+    }
+    let payloads: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .collect();
+    sqlx::query("select pg_notify($1, value) from json_array_elements_text(cast($2 as json))")
+        .bind(CHANNEL)
+        .bind(serde_json::to_string(&payloads).unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

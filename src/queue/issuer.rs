@@ -10,16 +10,16 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     hub::{self, EventHub, QueueEvent},
-    ticket::{Priority, format_number},
+    ticket::{EventRow, Priority, format_number, write_events},
 };
 use crate::{
     clock::Clock,
-    db::{Backend, Db},
+    db::{Db, placeholders},
     error::{AppError, AppResult},
 };
 
 /// Largest batch: keeps statements within both engines' parameter limits.
-const MAX_BATCH: usize = 512;
+pub(crate) const MAX_BATCH: usize = 512;
 
 /// One kiosk's request, already checked against the center's zones.
 #[derive(Clone, Debug)]
@@ -99,21 +99,8 @@ impl Issuer {
     }
 }
 
-/// `n` placeholders numbered from `start`. SQLite gets anonymous `?`: sqlx resolves each
-/// named `$N` by scanning the statement's parameter names, which profiles showed costing a
-/// tenth of the writer's time on a 4,096-parameter insert.
-fn marks(backend: Backend, start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| match backend {
-            Backend::Sqlite => "?".to_owned(),
-            Backend::Postgres => format!("${i}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Writes one batch in one transaction.
-async fn write_batch(
+/// Writes one batch in one transaction (the bench fills lines with it too).
+pub(crate) async fn write_batch(
     db: &Db,
     clock: &Clock,
     reqs: &[IssueRequest],
@@ -184,7 +171,7 @@ async fn write_batch(
             service_date: date.clone(),
         });
         *ahead += 1;
-        let m = marks(db.backend(), i * 8 + 1, 8);
+        let m = placeholders(db.backend(), i * 8 + 1, 8);
         let m: Vec<&str> = m.split(", ").collect();
         values.push(format!(
             "({}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
@@ -215,7 +202,7 @@ async fn write_batch(
     for chunk in tickets.chunks(MAX_BATCH) {
         let sql = format!(
             "select public_token, id from tickets where public_token in ({})",
-            marks(db.backend(), 1, chunk.len())
+            placeholders(db.backend(), 1, chunk.len())
         );
         let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
         for t in chunk {
@@ -229,25 +216,19 @@ async fn write_batch(
             .ok_or_else(|| AppError::Internal("issued ticket not found".into()))?;
     }
 
-    let rows: Vec<String> = (0..tickets.len())
-        .map(|i| {
-            let m = marks(db.backend(), i * 3 + 1, 3);
-            let m: Vec<&str> = m.split(", ").collect();
-            format!("({}, {}, 'kiosk', 'issued', {})", m[0], m[1], m[2])
+    let rows: Vec<EventRow> = reqs
+        .iter()
+        .zip(&tickets)
+        .map(|(r, t)| EventRow {
+            ticket_id: t.id,
+            at: t.issued_at,
+            actor: "kiosk".into(),
+            action: "issued",
+            window_id: None,
+            detail: r.priority.map(|p| p.as_str().to_owned()),
         })
         .collect();
-    let sql = format!(
-        "insert into ticket_events (ticket_id, at, actor, action, detail) values {}",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (r, t) in reqs.iter().zip(&tickets) {
-        q = q
-            .bind(t.id)
-            .bind(t.issued_at)
-            .bind(r.priority.map(Priority::as_str));
-    }
-    q.execute(&mut *tx).await?;
+    write_events(&mut tx, db.backend(), &rows).await?;
 
     // One "issued" event per center and zone in the batch: displays re-read their counts.
     let mut events: Vec<QueueEvent> = Vec::new();

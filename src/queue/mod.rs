@@ -5,7 +5,9 @@
 //! one of three ways, or marked no-show. Every change is a row in `ticket_events` and an event
 //! on the hub that lobby displays and phones follow over SSE.
 
+pub mod actions;
 mod api;
+mod batch;
 pub mod bench;
 pub mod cache;
 pub mod desk_writer;

@@ -206,10 +206,12 @@ async fn desk(
     Path((code, window)): Path<(String, String)>,
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
-    let desk = api::desk_for(&app, &user, &center, &window).await?;
+    let desk = api::desk_for(&app, &user, &center.code, &window)
+        .await?
+        .desk;
     let w = windows::by_code(app.db.pool(), center.id, &window).await?;
     let mut tx = app.db.pool().begin().await?;
-    let current = ticket::current_at(&mut tx, desk.window_id).await?;
+    let current = super::actions::current_at(&mut tx, desk.window_id).await?;
     tx.rollback().await?;
     let date = api::service_date(&app);
     let held_ids: Vec<i64> = sqlx::query_scalar(

@@ -194,6 +194,7 @@ impl TestApp {
 }
 
 /// A JSON API client.
+#[derive(Clone)]
 pub struct Api {
     pub base: String,
     pub client: Client,

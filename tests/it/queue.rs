@@ -511,3 +511,132 @@ on_both!(
         assert_eq!(called(&clerk, "TY01").await["number"], "A002");
     }
 );
+
+on_both!(
+    windows_calling_at_once_take_the_line_in_the_rules_order,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        for _ in 0..8 {
+            take(&kiosk, "TYZH").await;
+        }
+        let mut elderly = HashSet::new();
+        for _ in 0..2 {
+            let r = kiosk
+                .post(
+                    "/api/v1/centers/GX/tickets",
+                    json!({"zone": "TYZH", "priority": "elderly"}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            elderly.insert(
+                r.json::<Value>().await.unwrap()["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        // Four windows call at once: whatever batches the writer makes of them, priority
+        // first takes the two elderly visitors and then the first two in line.
+        let admin = app.api_as("admin").await;
+        let calls = ["TY01", "TY02", "TY03", "TY04"].map(|w| {
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                called(&admin, w).await["number"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        });
+        let mut got = HashSet::new();
+        for c in calls {
+            got.insert(c.await.unwrap());
+        }
+        let mut expected = elderly;
+        expected.extend(["A001".to_owned(), "A002".to_owned()]);
+        assert_eq!(got, expected);
+        // Each window holds one ticket now, and a second call is refused there.
+        let msg = expect_error(
+            act(&admin, "TY01", "call-next", json!({})).await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("尚未办结"), "{msg}");
+    }
+);
+
+on_both!(
+    a_revoked_token_stops_acting_at_once,
+    |app: TestApp| async move {
+        take(&app.anonymous(), "TYZH").await;
+        let clerk = app.api_as("clerk1").await;
+        assert_eq!(called(&clerk, "TY01").await["number"], "A001");
+        // Revoked outside any request of this server (as another server or the CLI would).
+        let mut tx = app.app.db.begin().await.unwrap();
+        let id: i64 = sqlx::query_scalar("select max(id) from api_tokens")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        yichuang::auth::tokens::revoke(&mut tx, &yichuang::audit::Actor::system(), id, 1)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        expect_error(
+            act(&clerk, "TY01", "finish", json!({})).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        let state: String = sqlx::query_scalar("select state from tickets where number = 'A001'")
+            .fetch_one(app.app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(state, "called", "a refused action changes nothing");
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_on_two_servers_drain_one_line_without_a_double_call() {
+    let (url, _) = crate::helpers::fresh_database(Backend::Postgres).await;
+    let a = TestApp::spawn_with(Backend::Postgres, crate::helpers::test_config(&url), None).await;
+    let b = TestApp::spawn_with(Backend::Postgres, crate::helpers::test_config(&url), None).await;
+    for i in 0..40 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        take(&server.anonymous(), "TYZH").await;
+    }
+    let (on_a, on_b) = (a.api_as("admin").await, b.api_as("admin").await);
+    let mut callers = Vec::new();
+    for (i, w) in ["TY01", "TY02", "TY03", "TY04", "TY05", "TY06"]
+        .into_iter()
+        .enumerate()
+    {
+        let api = if i % 2 == 0 {
+            on_a.clone()
+        } else {
+            on_b.clone()
+        };
+        callers.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let r = act(&api, w, "call-next", json!({})).await;
+                if r.status() == StatusCode::NO_CONTENT {
+                    return got;
+                }
+                assert_eq!(r.status(), StatusCode::OK);
+                let t: Value = r.json().await.unwrap();
+                got.push(t["ticket"]["number"].as_str().unwrap().to_owned());
+                assert_eq!(
+                    act(&api, w, "finish", json!({})).await.status(),
+                    StatusCode::OK
+                );
+            }
+        }));
+    }
+    let mut calls = Vec::new();
+    for c in callers {
+        calls.extend(c.await.unwrap());
+    }
+    let unique: HashSet<_> = calls.iter().collect();
+    assert_eq!(calls.len(), 40, "every ticket called once");
+    assert_eq!(unique.len(), 40, "a ticket was called at two windows");
+}
