@@ -38,10 +38,8 @@ pub struct App {
     pub calendar: crate::timetable::TableCache,
     /// Queue events for lobby displays, window screens and phones (SSE).
     pub events: crate::queue::EventHub,
-    /// The group-commit writer that issues tickets.
-    pub issuer: crate::queue::issuer::Issuer,
-    /// The group-commit writer of the clerks' window actions.
-    pub desk_writer: crate::queue::desk_writer::DeskWriter,
+    /// The queue's group-commit writer: tickets issued and the clerks' window actions.
+    pub queue_writer: crate::queue::writer::QueueWriter,
     /// Short-lived lookups for the kiosk's hot path.
     pub queue_cache: crate::queue::cache::QueueCache,
     /// Counts this server's changes; cache entries made before the latest are stale.
@@ -79,13 +77,13 @@ impl Server {
         } else {
             Vec::new()
         };
+        db.checkpoint_in_background().await?;
         let listener = TcpListener::bind(&config.listen).await?;
         let decoy_hash =
             tokio::task::spawn_blocking(move || auth::password::decoy_hash(hash_cost)).await?;
         let events = crate::queue::EventHub::new();
-        let issuer = crate::queue::issuer::Issuer::start(db.clone(), clock.clone(), events.clone());
-        let desk_writer =
-            crate::queue::desk_writer::DeskWriter::start(db.clone(), clock.clone(), events.clone());
+        let queue_writer =
+            crate::queue::writer::QueueWriter::start(db.clone(), clock.clone(), events.clone());
         let app = Arc::new(App {
             config,
             db,
@@ -94,8 +92,7 @@ impl Server {
             decoy_hash,
             calendar: Default::default(),
             events,
-            issuer,
-            desk_writer,
+            queue_writer,
             queue_cache: Default::default(),
             generation: Default::default(),
             auth_cache: Default::default(),

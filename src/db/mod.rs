@@ -7,7 +7,14 @@
 
 mod migrate;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{
     AnyPool, Executor,
@@ -54,6 +61,10 @@ pub struct Db {
     /// On PostgreSQL the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// SQLite: set by the background checkpointer when the WAL has grown long; the writer
+    /// then checkpoints the little left itself between two transactions, which lets the next
+    /// one start the WAL over ([`Db::checkpoint_in_background`]).
+    wal_restart_due: Arc<AtomicBool>,
 }
 
 /// Why the database could not be opened.
@@ -90,6 +101,7 @@ impl Db {
             pool,
             writer,
             backend,
+            wal_restart_due: Arc::default(),
         })
     }
 
@@ -140,6 +152,56 @@ impl Db {
         self.writer.acquire().await
     }
 
+    /// SQLite: checkpoints the WAL from a background task instead of in the writer's commits.
+    /// A commit that crosses the automatic checkpoint's threshold copies the WAL into the
+    /// database and flushes it, which made one batch of the queue's writer in a few hundred
+    /// take ten times as long; a PASSIVE checkpoint on a read connection needs no write lock.
+    /// But under a steady stream of commits such a checkpoint never catches up with the last
+    /// one, and the WAL can only start over once it has: so when the WAL is long the writer is
+    /// asked ([`Db::take_wal_restart`]) to checkpoint the few frames left between two of its
+    /// transactions. (Should the writer's connection be opened again, it checkpoints by itself
+    /// as SQLite does by default.)
+    pub async fn checkpoint_in_background(&self) -> Result<(), sqlx::Error> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.hold_writer().await?;
+        sqlx::query("pragma wal_autocheckpoint = 0")
+            .execute(&mut *conn)
+            .await?;
+        drop(conn);
+        let pool = self.pool.clone();
+        let due = self.wal_restart_due.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if pool.is_closed() {
+                    return;
+                }
+                // (busy, frames in the WAL, frames checkpointed)
+                match sqlx::query_as::<_, (i64, i64, i64)>("pragma wal_checkpoint(passive)")
+                    .fetch_one(&pool)
+                    .await
+                {
+                    Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
+                        due.store(true, Ordering::Release)
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// True (once) when the writer should checkpoint between two transactions so that the
+    /// WAL starts over ([`Db::checkpoint_in_background`]).
+    pub fn take_wal_restart(&self) -> bool {
+        self.wal_restart_due.swap(false, Ordering::AcqRel)
+    }
+
     /// Applies pending migrations; safe when several servers start at once.
     pub async fn migrate(&self) -> Result<usize, migrate::MigrateError> {
         migrate::run(self).await
@@ -156,6 +218,9 @@ impl Db {
         self.writer.close().await
     }
 }
+
+/// A WAL longer than this many pages (4 KiB each) is started over (`Db::take_wal_restart`).
+const WAL_RESTART_FRAMES: i64 = 4096;
 
 /// Starts a write transaction on a held connection (see [`Db::begin`] for why IMMEDIATE).
 pub async fn begin_on(conn: &mut Conn, backend: Backend) -> Result<(), sqlx::Error> {

@@ -20,10 +20,10 @@ use utoipa::ToSchema;
 
 use super::{
     actions::{Desk, DeskSetup, TransferTo, ZoneName},
-    desk_writer::Step,
     hub,
     stats::{self, StatLine},
     ticket::{self, HoldKind, Priority, Rule, Ticket, Who},
+    writer::Step,
 };
 use crate::{
     app::App,
@@ -144,7 +144,7 @@ pub async fn issue_for(
     };
     let zone = app.queue_cache.zone(app, center.id, zone.trim()).await?;
     let t = app
-        .issuer
+        .queue_writer
         .issue(super::issuer::IssueRequest {
             center_id: center.id,
             center_code: center.code.clone(),
@@ -363,8 +363,8 @@ pub async fn act(
         }
         Act::Hold(kind) => Step::Hold(kind),
     };
-    app.desk_writer
-        .run(desk, step, who, acting.credential.clone(), date)
+    app.queue_writer
+        .act(desk, step, who, acting.credential.clone(), date)
         .await
 }
 
@@ -587,9 +587,8 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
         .await?,
     )?;
     let waiting = sqlx::query(
-        "select z.code, z.name, count(t.id) from zones z left join tickets t on t.zone_id = z.id \
-         and t.service_date = $2 and t.state = 'waiting' where z.center_id = $1 \
-         group by z.code, z.name, z.sort_order order by z.sort_order, z.code",
+        "select z.code, z.name, coalesce(q.waiting, 0) from zones z left join queue_waiting q \
+         on q.zone_id = z.id and q.service_date = $2 where z.center_id = $1 order by z.sort_order, z.code",
     )
     .bind(center.id)
     .bind(&date)

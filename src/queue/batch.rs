@@ -1,6 +1,6 @@
 //! A batch of window actions run as sets: all finishes with one statement, all calls of the
 //! next visitor with one read and one write, whatever the number of windows. The writer
-//! ([`super::desk_writer`]) waits a round trip to the database for each statement among the
+//! ([`super::writer`]) waits a round trip to the database for each statement among the
 //! HTTP work of a busy server, so the statements of a batch, not its rows, bound how many
 //! actions a second the hall can take.
 //!
@@ -19,8 +19,8 @@ use sqlx::Row;
 
 use super::{
     actions::{self, Desk, nothing_current, refuse_busy, ticket_at},
-    desk_writer::Step,
     ticket::{Changed, Rule, SELECT, Ticket, Who, from_row},
+    writer::Step,
 };
 use crate::{
     auth::{Credential, valid_credentials},

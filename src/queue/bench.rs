@@ -221,7 +221,14 @@ async fn prepare(
     let mut left = tickets;
     while left > 0 {
         let batch = left.min(super::issuer::MAX_BATCH);
-        super::issuer::write_batch(db, &clock, &vec![request.clone(); batch]).await?;
+        let mut tx = db.begin().await?;
+        let date = crate::timetable::today_at(&clock).to_string();
+        let reqs = vec![request.clone(); batch];
+        let made =
+            super::issuer::issue_batch(&mut tx, db.backend(), &date, clock.now_micros(), &reqs)
+                .await?;
+        super::ticket::write_events(&mut tx, db.backend(), &made.rows).await?;
+        tx.commit().await?;
         left -= batch;
     }
     if db.backend() == crate::db::Backend::Postgres {

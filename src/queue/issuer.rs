@@ -1,20 +1,20 @@
-//! Group commit for issuing tickets. Kiosks' requests queue on a channel; one writer takes
-//! everything that is waiting (up to a batch), allocates the numbers with one counter update
-//! per zone prefix, inserts the tickets and their events with one statement each, and commits
-//! once — so every acknowledged ticket is on disk (SQLite `synchronous=FULL`, PostgreSQL
-//! `synchronous_commit=on`) while one flush serves a whole batch.
+//! Issuing tickets as a batch (取号). The queue writer ([`super::writer`]) takes every kiosk
+//! request waiting and issues them together inside its transaction: the numbers with one
+//! counter upsert for all prefixes, the places in line from the waiting counts the triggers
+//! keep (`queue_waiting`, migration 0008), the tickets with one multi-row insert. The answer
+//! goes out after the commit, so every acknowledged ticket is on disk (SQLite
+//! `synchronous=FULL`, PostgreSQL `synchronous_commit=on`) while one flush serves the batch.
 
 use std::collections::HashMap;
 
-use tokio::sync::{mpsc, oneshot};
+use sqlx::Row;
 
 use super::{
-    hub::{self, EventHub, QueueEvent},
-    ticket::{EventRow, Priority, format_number, write_events},
+    hub::QueueEvent,
+    ticket::{EventRow, Priority, format_number, new_public_token},
 };
 use crate::{
-    clock::Clock,
-    db::{Db, placeholders},
+    db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
 };
 
@@ -44,179 +44,49 @@ pub struct IssuedTicket {
     pub service_date: String,
 }
 
-type Job = (IssueRequest, oneshot::Sender<AppResult<IssuedTicket>>);
-
-/// Handle to the writer task.
-#[derive(Clone, Debug)]
-pub struct Issuer {
-    tx: mpsc::Sender<Job>,
+/// What issuing a batch made: the tickets (in the order asked), their `ticket_events` rows
+/// and the events to publish after commit.
+pub(crate) struct Issued {
+    pub tickets: Vec<IssuedTicket>,
+    pub rows: Vec<EventRow>,
+    pub events: Vec<QueueEvent>,
 }
 
-impl Issuer {
-    /// Starts the writer on the current runtime.
-    pub fn start(db: Db, clock: Clock, hub: EventHub) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Job>(8192);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let requests: Vec<IssueRequest> = batch.iter().map(|(r, _)| r.clone()).collect();
-                match write_batch(&db, &clock, &requests).await {
-                    Ok((tickets, events)) => {
-                        hub::after_commit(&hub, db.backend(), events);
-                        for ((_, reply), t) in batch.into_iter().zip(tickets) {
-                            let _ = reply.send(Ok(t));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, size = requests.len(), "issuing a batch of tickets failed");
-                        for (_, reply) in batch {
-                            let _ =
-                                reply.send(Err(AppError::Internal(format!("issue batch: {e}"))));
-                        }
-                    }
-                }
-            }
-        });
-        Self { tx }
-    }
-
-    /// Issues one ticket; returns once it is committed.
-    pub async fn issue(&self, r: IssueRequest) -> AppResult<IssuedTicket> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send((r, reply))
-            .await
-            .map_err(|_| AppError::Internal("issuer stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| AppError::Internal("issuer dropped a request".into()))?
-    }
-}
-
-/// Writes one batch in one transaction (the bench fills lines with it too).
-pub(crate) async fn write_batch(
-    db: &Db,
-    clock: &Clock,
+/// Issues `reqs` (at most [`MAX_BATCH`]) for `date` in the caller's transaction; the caller
+/// writes the rows and commits.
+pub(crate) async fn issue_batch(
+    conn: &mut Conn,
+    backend: Backend,
+    date: &str,
+    now: i64,
     reqs: &[IssueRequest],
-) -> AppResult<(Vec<IssuedTicket>, Vec<QueueEvent>)> {
-    let now = clock.now_micros();
-    let date = crate::timetable::today_at(clock).to_string();
-    let mut tx = db.begin().await?;
+) -> AppResult<Issued> {
+    let first = allocate_numbers(conn, backend, date, reqs).await?;
+    let mut ahead = waiting_now(conn, backend, date, reqs).await?;
 
-    // Numbers: one counter update per (center, prefix), handing out a range.
-    let mut wanted: Vec<((i64, String), i64)> = Vec::new();
-    for r in reqs {
-        match wanted
-            .iter_mut()
-            .find(|(k, _)| k.0 == r.center_id && k.1 == r.prefix)
-        {
-            Some((_, n)) => *n += 1,
-            None => wanted.push(((r.center_id, r.prefix.clone()), 1)),
-        }
-    }
-    let mut next: HashMap<(i64, String), i64> = HashMap::new();
-    for ((center, prefix), n) in &wanted {
-        let last: i64 = sqlx::query_scalar(
-            "insert into ticket_counters (center_id, service_date, prefix, last_no) values ($1, $2, $3, $4) \
-             on conflict (center_id, service_date, prefix) do update set last_no = ticket_counters.last_no + $4 \
-             returning last_no",
-        )
-        .bind(center)
-        .bind(&date)
-        .bind(prefix)
-        .bind(n)
-        .fetch_one(&mut *tx)
-        .await?;
-        next.insert((*center, prefix.clone()), last - n + 1);
-    }
-
-    // Places in line: those waiting in each zone now, plus the batch before each ticket.
-    let mut waiting: HashMap<i64, i64> = HashMap::new();
-    for r in reqs {
-        if let std::collections::hash_map::Entry::Vacant(slot) = waiting.entry(r.zone_id) {
-            let n: i64 = sqlx::query_scalar(
-                "select count(*) from tickets where center_id = $1 and service_date = $2 and state = 'waiting' and zone_id = $3",
-            )
-            .bind(r.center_id)
-            .bind(&date)
-            .bind(r.zone_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            slot.insert(n);
-        }
-    }
-
+    let mut next = first;
     let mut tickets = Vec::with_capacity(reqs.len());
-    let mut values = Vec::with_capacity(reqs.len());
     for (i, r) in reqs.iter().enumerate() {
         let seq = next
             .get_mut(&(r.center_id, r.prefix.clone()))
-            .expect("counter allocated");
+            .ok_or_else(|| AppError::Internal("ticket number not allocated".into()))?;
         let number = format_number(&r.prefix, *seq);
         *seq += 1;
-        let ahead = waiting.get_mut(&r.zone_id).expect("zone counted");
+        let waiting = ahead.entry(r.zone_id).or_insert(0);
         tickets.push(IssuedTicket {
             id: 0,
             number,
-            public_token: crate::auth::random_hex(16),
+            public_token: new_public_token(now + i as i64),
             // Distinct instants keep the batch's order in line.
             issued_at: now + i as i64,
-            ahead: *ahead,
-            service_date: date.clone(),
+            ahead: *waiting,
+            service_date: date.to_owned(),
         });
-        *ahead += 1;
-        let m = placeholders(db.backend(), i * 8 + 1, 8);
-        let m: Vec<&str> = m.split(", ").collect();
-        values.push(format!(
-            "({}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
-            m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
-        ));
+        *waiting += 1;
     }
-    let sql = format!(
-        "insert into tickets (center_id, service_date, zone_id, number, priority, state, queue_key, issued_at, public_token) \
-         values {}",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (r, t) in reqs.iter().zip(&tickets) {
-        q = q
-            .bind(r.center_id)
-            .bind(&t.service_date)
-            .bind(r.zone_id)
-            .bind(&t.number)
-            .bind(r.priority.map(Priority::as_str))
-            .bind(t.issued_at)
-            .bind(t.issued_at)
-            .bind(&t.public_token);
-    }
-    q.execute(&mut *tx).await?;
+    insert_tickets(conn, backend, reqs, &mut tickets).await?;
 
-    // Ids by token (RETURNING order is not promised for multi-row inserts).
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(tickets.len());
-    for chunk in tickets.chunks(MAX_BATCH) {
-        let sql = format!(
-            "select public_token, id from tickets where public_token in ({})",
-            placeholders(db.backend(), 1, chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-        for t in chunk {
-            q = q.bind(&t.public_token);
-        }
-        ids.extend(q.fetch_all(&mut *tx).await?);
-    }
-    for t in &mut tickets {
-        t.id = *ids
-            .get(&t.public_token)
-            .ok_or_else(|| AppError::Internal("issued ticket not found".into()))?;
-    }
-
-    let rows: Vec<EventRow> = reqs
+    let rows = reqs
         .iter()
         .zip(&tickets)
         .map(|(r, t)| EventRow {
@@ -228,8 +98,6 @@ pub(crate) async fn write_batch(
             detail: r.priority.map(|p| p.as_str().to_owned()),
         })
         .collect();
-    write_events(&mut tx, db.backend(), &rows).await?;
-
     // One "issued" event per center and zone in the batch: displays re-read their counts.
     let mut events: Vec<QueueEvent> = Vec::new();
     for (r, t) in reqs.iter().zip(&tickets) {
@@ -250,9 +118,154 @@ pub(crate) async fn write_batch(
             }),
         }
     }
-    for e in &events {
-        hub::notify_in(&mut tx, db.backend(), e).await?;
+    Ok(Issued {
+        tickets,
+        rows,
+        events,
+    })
+}
+
+/// The first number of each (center, prefix) in the batch: one upsert hands out a range per
+/// prefix, never `max()+1`.
+async fn allocate_numbers(
+    conn: &mut Conn,
+    backend: Backend,
+    date: &str,
+    reqs: &[IssueRequest],
+) -> AppResult<HashMap<(i64, String), i64>> {
+    let mut wanted: Vec<((i64, String), i64)> = Vec::new();
+    for r in reqs {
+        match wanted
+            .iter_mut()
+            .find(|(k, _)| k.0 == r.center_id && k.1 == r.prefix)
+        {
+            Some((_, n)) => *n += 1,
+            None => wanted.push(((r.center_id, r.prefix.clone()), 1)),
+        }
     }
-    tx.commit().await?;
-    Ok((tickets, events))
+    let values: Vec<String> = (0..wanted.len())
+        .map(|i| format!("({})", placeholders(backend, i * 4 + 1, 4)))
+        .collect();
+    let sql = format!(
+        "insert into ticket_counters (center_id, service_date, prefix, last_no) values {} \
+         on conflict (center_id, service_date, prefix) do update set last_no = ticket_counters.last_no + excluded.last_no \
+         returning center_id, prefix, last_no",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((center, prefix), n) in &wanted {
+        q = q.bind(*center).bind(date).bind(prefix).bind(*n);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut first = HashMap::with_capacity(wanted.len());
+    for r in rows {
+        let key: (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+        let last: i64 = r.try_get(2)?;
+        let n = wanted
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        first.insert(key, last - n + 1);
+    }
+    Ok(first)
+}
+
+/// Tickets waiting now in each zone of the batch (`queue_waiting`, kept by triggers).
+async fn waiting_now(
+    conn: &mut Conn,
+    backend: Backend,
+    date: &str,
+    reqs: &[IssueRequest],
+) -> AppResult<HashMap<i64, i64>> {
+    let mut zones: Vec<i64> = reqs.iter().map(|r| r.zone_id).collect();
+    zones.sort_unstable();
+    zones.dedup();
+    let sql = format!(
+        "select zone_id, waiting from queue_waiting where service_date = {} and zone_id in ({})",
+        placeholders(backend, 1, 1),
+        placeholders(backend, 2, zones.len())
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(date);
+    for z in &zones {
+        q = q.bind(*z);
+    }
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// Inserts the tickets with one statement and sets their ids. On SQLite, where this writer
+/// holds the write lock, the ids are given here (after the largest): a statement returning
+/// hundreds of rows hands them one by one through a bounded channel from SQLite's thread and
+/// waits whenever it is full. On PostgreSQL, where servers share the sequence, they are
+/// returned and matched by the tickets' secret tokens (a multi-row insert does not promise the
+/// order of what it returns).
+async fn insert_tickets(
+    conn: &mut Conn,
+    backend: Backend,
+    reqs: &[IssueRequest],
+    tickets: &mut [IssuedTicket],
+) -> AppResult<()> {
+    if backend == Backend::Sqlite {
+        let last: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from tickets")
+            .fetch_one(&mut *conn)
+            .await?;
+        for (i, t) in tickets.iter_mut().enumerate() {
+            t.id = last + 1 + i as i64;
+        }
+    }
+    let columns = if backend == Backend::Sqlite { 9 } else { 8 };
+    let values: Vec<String> = (0..reqs.len())
+        .map(|i| {
+            let m = placeholders(backend, i * columns + 1, columns);
+            let m: Vec<&str> = m.split(", ").collect();
+            let (id, m) = if backend == Backend::Sqlite {
+                (format!("{}, ", m[0]), &m[1..])
+            } else {
+                (String::new(), &m[..])
+            };
+            format!(
+                "({id}{}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
+                m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
+            )
+        })
+        .collect();
+    let id_column = if backend == Backend::Sqlite {
+        "id, "
+    } else {
+        ""
+    };
+    let returning = if backend == Backend::Sqlite {
+        ""
+    } else {
+        " returning public_token, id"
+    };
+    let sql = format!(
+        "insert into tickets ({id_column}center_id, service_date, zone_id, number, priority, state, queue_key, \
+         issued_at, public_token) values {}{returning}",
+        values.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for (r, t) in reqs.iter().zip(tickets.iter()) {
+        if backend == Backend::Sqlite {
+            q = q.bind(t.id);
+        }
+        q = q
+            .bind(r.center_id)
+            .bind(&t.service_date)
+            .bind(r.zone_id)
+            .bind(&t.number)
+            .bind(r.priority.map(Priority::as_str))
+            .bind(t.issued_at)
+            .bind(t.issued_at)
+            .bind(&t.public_token);
+    }
+    let ids: HashMap<String, i64> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+    if backend == Backend::Postgres {
+        for t in tickets.iter_mut() {
+            t.id = *ids
+                .get(&t.public_token)
+                .ok_or_else(|| AppError::Internal("issued ticket not found".into()))?;
+        }
+    }
+    Ok(())
 }

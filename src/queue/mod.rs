@@ -10,12 +10,12 @@ mod api;
 mod batch;
 pub mod bench;
 pub mod cache;
-pub mod desk_writer;
 pub mod hub;
 pub mod issuer;
 mod pages;
 pub mod stats;
 pub mod ticket;
+pub mod writer;
 
 use std::sync::Arc;
 

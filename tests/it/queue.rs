@@ -640,3 +640,56 @@ async fn windows_on_two_servers_drain_one_line_without_a_double_call() {
     assert_eq!(calls.len(), 40, "every ticket called once");
     assert_eq!(unique.len(), 40, "a ticket was called at two windows");
 }
+
+/// The waiting counts the triggers keep, against a count of the tickets themselves.
+async fn assert_waiting_counts_match(app: &TestApp) {
+    let kept: Vec<(i64, String, i64)> = sqlx::query_as(
+        "select zone_id, service_date, waiting from queue_waiting where waiting <> 0 order by zone_id, service_date",
+    )
+    .fetch_all(app.app.db.pool())
+    .await
+    .unwrap();
+    let counted: Vec<(i64, String, i64)> = sqlx::query_as(
+        "select zone_id, service_date, count(*) from tickets where state = 'waiting' \
+         group by zone_id, service_date order by zone_id, service_date",
+    )
+    .fetch_all(app.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, counted);
+}
+
+on_both!(
+    waiting_counts_follow_every_change_and_tell_the_kiosk_who_is_ahead,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        for n in 0..4 {
+            assert_eq!(take(&kiosk, "TYZH").await["ahead"], n);
+        }
+        take(&kiosk, "BDC").await;
+        assert_waiting_counts_match(&app).await;
+        let c1 = app.api_as("clerk1").await;
+        assert_eq!(called(&c1, "TY01").await["number"], "A001");
+        assert_waiting_counts_match(&app).await;
+        // Sent to the 不动产 zone: waiting again, in another zone.
+        let r = act(&c1, "TY01", "transfer", json!({"zone": "BDC"})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_waiting_counts_match(&app).await;
+        assert_eq!(take(&kiosk, "BDC").await["ahead"], 2);
+        called(&c1, "TY01").await;
+        act(&c1, "TY01", "hold", json!({"kind": "away"})).await;
+        assert_waiting_counts_match(&app).await;
+        let t = take(&kiosk, "TYZH").await;
+        let token = t["follow"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/t/")
+            .to_owned();
+        let r = kiosk
+            .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_waiting_counts_match(&app).await;
+        assert_eq!(take(&kiosk, "TYZH").await["ahead"], 2, "A003 and A004 wait");
+    }
+);
