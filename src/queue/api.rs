@@ -81,6 +81,11 @@ pub struct IssueInput {
     /// elderly | disabled | pregnant | military | appointment
     #[serde(default)]
     pub priority: Option<String>,
+    /// An appointment checked in (预约签到): its booked time today, microseconds since the
+    /// epoch. The ticket is then an appointment ticket, which the appointments-first rule
+    /// calls from 15 minutes before that time.
+    #[serde(default)]
+    pub appointment_at: Option<i64>,
 }
 
 /// A freshly issued ticket.
@@ -123,7 +128,14 @@ pub async fn issue_ticket(
     ApiJson(input): ApiJson<IssueInput>,
 ) -> AppResult<impl IntoResponse> {
     let center = app.queue_cache.center(&app, &code).await?;
-    let issued = issue_for(&app, &center, &input.zone, input.priority.as_deref()).await?;
+    let issued = issue_checked_in(
+        &app,
+        &center,
+        &input.zone,
+        input.priority.as_deref(),
+        input.appointment_at,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -134,7 +146,18 @@ pub async fn issue_for(
     zone: &str,
     priority: Option<&str>,
 ) -> AppResult<Issued> {
-    let priority = match priority.map(str::trim).filter(|p| !p.is_empty()) {
+    issue_checked_in(app, center, zone, priority, None).await
+}
+
+/// [`issue_for`], for an appointment checked in at `appointment_at` (today, in Beijing).
+pub async fn issue_checked_in(
+    app: &App,
+    center: &Center,
+    zone: &str,
+    priority: Option<&str>,
+    appointment_at: Option<i64>,
+) -> AppResult<Issued> {
+    let mut priority = match priority.map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => Some(Priority::parse(p).ok_or_else(|| {
             AppError::Invalid(
@@ -142,6 +165,23 @@ pub async fn issue_for(
             )
         })?),
     };
+    if let Some(at) = appointment_at {
+        let day = jiff::Timestamp::from_microsecond(at)
+            .ok()
+            .and_then(|t| t.in_tz(crate::clock::HALL_TZ).ok())
+            .map(|z| z.date());
+        if day != Some(crate::timetable::today(app)) {
+            return Err(AppError::Invalid(
+                "预约签到只能取当天预约时段的号：预约时间不是今天".into(),
+            ));
+        }
+        if priority.is_some_and(|p| p != Priority::Appointment) {
+            return Err(AppError::Invalid(
+                "预约签到的号码优先类型只能是 appointment（预约）".into(),
+            ));
+        }
+        priority = Some(Priority::Appointment);
+    }
     let zone = app.queue_cache.zone(app, center.id, zone.trim()).await?;
     let t = app
         .queue_writer
@@ -152,6 +192,7 @@ pub async fn issue_for(
             zone_code: zone.code.clone(),
             prefix: zone.prefix.clone(),
             priority,
+            appointment_at,
         })
         .await?;
     Ok(Issued {

@@ -217,6 +217,7 @@ async fn prepare(
         zone_code: "BENCH".into(),
         prefix: "Z".into(),
         priority: None,
+        appointment_at: None,
     };
     let mut left = tickets;
     while left > 0 {

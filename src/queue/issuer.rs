@@ -30,6 +30,8 @@ pub struct IssueRequest {
     pub zone_code: String,
     pub prefix: String,
     pub priority: Option<Priority>,
+    /// A checked-in appointment's booked time.
+    pub appointment_at: Option<i64>,
 }
 
 /// A ticket the writer committed.
@@ -213,7 +215,7 @@ async fn insert_tickets(
             t.id = last + 1 + i as i64;
         }
     }
-    let columns = if backend == Backend::Sqlite { 9 } else { 8 };
+    let columns = if backend == Backend::Sqlite { 10 } else { 9 };
     let values: Vec<String> = (0..reqs.len())
         .map(|i| {
             let m = placeholders(backend, i * columns + 1, columns);
@@ -224,8 +226,8 @@ async fn insert_tickets(
                 (String::new(), &m[..])
             };
             format!(
-                "({id}{}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
-                m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
+                "({id}{}, {}, {}, {}, {}, {}, 'waiting', {}, {}, {})",
+                m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]
             )
         })
         .collect();
@@ -240,8 +242,8 @@ async fn insert_tickets(
         " returning public_token, id"
     };
     let sql = format!(
-        "insert into tickets ({id_column}center_id, service_date, zone_id, number, priority, state, queue_key, \
-         issued_at, public_token) values {}{returning}",
+        "insert into tickets ({id_column}center_id, service_date, zone_id, number, priority, appointment_at, \
+         state, queue_key, issued_at, public_token) values {}{returning}",
         values.join(", ")
     );
     let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
@@ -255,6 +257,7 @@ async fn insert_tickets(
             .bind(r.zone_id)
             .bind(&t.number)
             .bind(r.priority.map(Priority::as_str))
+            .bind(r.appointment_at)
             .bind(t.issued_at)
             .bind(t.issued_at)
             .bind(&t.public_token);

@@ -693,3 +693,83 @@ on_both!(
         assert_eq!(take(&kiosk, "TYZH").await["ahead"], 2, "A003 and A004 wait");
     }
 );
+
+/// A checked-in appointment (预约签到) is called first from 15 minutes before its time.
+async fn checked_in_appointments_go_first(app: TestApp) {
+    let manager = app.api_as("manager").await;
+    let r = manager
+        .put(
+            "/api/v1/centers/GX/queue/settings",
+            json!({"rule": "appointments_first", "auto_no_show_after": 3, "wait_target_minutes": 30}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kiosk = app.anonymous();
+    let now = app.app.clock.now_micros();
+    let minute = 60_000_000;
+    let walk_in = take(&kiosk, "TYZH").await;
+    let due = kiosk
+        .post(
+            "/api/v1/centers/GX/tickets",
+            json!({"zone": "TYZH", "appointment_at": now + 10 * minute}),
+        )
+        .await;
+    assert_eq!(due.status(), StatusCode::CREATED);
+    let due: Value = due.json().await.unwrap();
+    // Booked for a day other than today: refused, nothing issued.
+    let before = app.count("tickets").await;
+    expect_error(
+        kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                json!({"zone": "TYZH", "appointment_at": now - 36 * 60 * minute}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+    expect_error(
+        kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                json!({"zone": "TYZH", "priority": "elderly", "appointment_at": now}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await;
+    assert_eq!(app.count("tickets").await, before);
+    let clerk = app.api_as("clerk1").await;
+    let first = called(&clerk, "TY01").await;
+    assert_eq!(
+        first["number"], due["number"],
+        "the appointment due soon goes first"
+    );
+    assert_eq!(first["priority"], "appointment");
+    assert_eq!(first["appointment_at"], now + 10 * minute);
+    act(&clerk, "TY01", "finish", json!({})).await;
+    assert_eq!(called(&clerk, "TY01").await["number"], walk_in["number"]);
+}
+
+mod checked_in_appointments_are_called_from_shortly_before_their_time {
+    use super::*;
+
+    // A fixed morning, so that "in ten minutes" is still today.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        checked_in_appointments_go_first(
+            TestApp::spawn_at(Backend::Sqlite, "2026-12-01T10:00").await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        checked_in_appointments_go_first(
+            TestApp::spawn_at(Backend::Postgres, "2026-12-01T10:00").await,
+        )
+        .await;
+    }
+}
