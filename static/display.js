@@ -27,16 +27,24 @@
       cell(tr, c.ticket); cell(tr, '请到 ' + c.window_name);
       calls.appendChild(tr);
     });
+    // Zones where people wait (a county hall has a dozen and more; most are empty at times).
     var waiting = document.querySelector('#waiting tbody');
     waiting.textContent = '';
-    s.waiting.forEach(function (w) {
+    var busy = s.waiting.filter(function (w) { return w.waiting > 0; });
+    busy.forEach(function (w) {
       var tr = document.createElement('tr');
       cell(tr, w.zone_name); cell(tr, w.waiting + ' 人');
       waiting.appendChild(tr);
     });
+    if (!busy.length) {
+      var none = document.createElement('tr');
+      none.className = 'none';
+      cell(none, '当前无人等候');
+      waiting.appendChild(none);
+    }
     var recent = document.getElementById('recent');
     recent.textContent = '';
-    s.recent.forEach(function (c) {
+    s.recent.slice(0, 5).forEach(function (c) {
       recent.appendChild(text(document.createElement('li'), c.ticket + ' → ' + c.window_name));
     });
   }
@@ -77,7 +85,10 @@
 
   if (!windowCode) {
     var clock = document.getElementById('clock');
-    var tick = function () { text(clock, new Date().toLocaleTimeString('zh-CN', { hour12: false })); };
+    // Beijing time, whatever the display computer's own time zone.
+    var tick = function () {
+      text(clock, new Date().toLocaleTimeString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }));
+    };
     tick(); setInterval(tick, 1000);
     var hours = function () {
       fetch('/centers/' + center + '/hours/today').then(function (r) { return r.text(); })

@@ -298,3 +298,108 @@ async fn a_citizen_finds_a_matter_by_pinyin_initials_and_opens_its_guide() {
     .await;
     finish(web, result).await;
 }
+
+/// What the lobby display shows, measured in the page.
+#[derive(serde::Deserialize, Debug)]
+struct DisplayLayout {
+    width: f64,
+    height: f64,
+    /// Right and bottom edges of everything laid out in the page.
+    right: f64,
+    bottom_of_oldest_call: f64,
+    calls: usize,
+    number_font_px: f64,
+    waiting_rows: usize,
+    banner_bottom: f64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // Six windows are calling, and people wait in two zones.
+    let kiosk = app.anonymous();
+    for zone in ["TYZH"; 9].into_iter().chain(["BDC", "BDC"]) {
+        let r = kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                serde_json::json!({"zone": zone}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    }
+    let admin = app.api_as("admin").await;
+    for w in ["TY01", "TY02", "TY03", "TY04", "TY05", "TY06"] {
+        let r = admin
+            .post(
+                &format!("/api/v1/centers/GX/windows/{w}/call-next"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+    }
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        for (w, h, min_font) in [(1920u32, 1080u32, 80.0), (3840, 2160, 160.0)] {
+            web.set_window_rect(0, 0, w, h).await?;
+            // The window's own frame takes part of its height: make the page itself w × h.
+            let frame: Vec<i64> = web
+                .execute(
+                    "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+                    Vec::new(),
+                )
+                .await?
+                .convert()?;
+            let grow = |n: u32, by: i64| u32::try_from(i64::from(n) + by.max(0)).unwrap_or(n);
+            web.set_window_rect(0, 0, grow(w, frame[0]), grow(h, frame[1]))
+                .await?;
+            web.goto(app.url("/centers/GX/display?voice=0")).await?;
+            web.query(By::Css("#calls tbody tr")).first().await?;
+            let measured = web
+                .execute(
+                    r#"
+                    const all = [...document.querySelectorAll('body *')]
+                        .filter(e => e.offsetParent !== null || e.tagName === 'MAIN');
+                    const right = Math.max(...all.map(e => e.getBoundingClientRect().right));
+                    const rows = document.querySelectorAll('#calls tbody tr');
+                    const number = rows[0].querySelector('td');
+                    const banner = document.getElementById('announce');
+                    banner.hidden = false;
+                    banner.textContent = '请A001号到通用综合受理1号窗口办理';
+                    return {
+                        width: window.innerWidth, height: window.innerHeight, right,
+                        bottom_of_oldest_call: rows[rows.length - 1].getBoundingClientRect().bottom,
+                        calls: rows.length,
+                        number_font_px: parseFloat(getComputedStyle(number).fontSize),
+                        waiting_rows: document.querySelectorAll('#waiting tbody tr').length,
+                        banner_bottom: banner.getBoundingClientRect().bottom,
+                    };
+                    "#,
+                    Vec::new(),
+                )
+                .await?;
+            let m: DisplayLayout = measured.convert()?;
+            if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
+                let png = web.screenshot_as_png().await?;
+                std::fs::write(format!("{dir}/display-{w}x{h}.png"), png).unwrap();
+            }
+            assert!(
+                (m.width - f64::from(w)).abs() < 2.0 && (m.height - f64::from(h)).abs() < 2.0,
+                "the page is {w}×{h}: {m:?}"
+            );
+            assert!(
+                m.right <= m.width + 0.5,
+                "nothing runs off the right edge: {m:?}"
+            );
+            // The six comprehensive windows' calls are all on screen.
+            assert_eq!(m.calls, 6, "{m:?}");
+            assert!(m.bottom_of_oldest_call <= m.height, "{m:?}");
+            assert!(m.banner_bottom <= m.height, "{m:?}");
+            // Readable across the hall: the ticket number scales with the screen.
+            assert!(m.number_font_px >= min_font, "{m:?}");
+            assert_eq!(m.waiting_rows, 2, "the zones where people wait: {m:?}");
+        }
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}
