@@ -97,3 +97,53 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         ))
     }
 }
+
+/// The named field of a `multipart/form-data` body, if it has one (the first of that name).
+pub async fn multipart_field(
+    content_type: &str,
+    body: axum::body::Bytes,
+    name: &str,
+) -> Option<axum::body::Bytes> {
+    multipart_fields(content_type, body)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|f| f.name == name)
+        .map(|f| f.data)
+}
+
+/// One field of a `multipart/form-data` body.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub name: String,
+    /// The file's name, for a file field.
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub data: axum::body::Bytes,
+}
+
+/// The fields of a `multipart/form-data` body already read (the CSRF layer has read it, and
+/// the body limit bounds it).
+pub async fn multipart_fields(
+    content_type: &str,
+    body: axum::body::Bytes,
+) -> Result<Vec<Part>, crate::error::AppError> {
+    let bad = || crate::error::AppError::BadRequest("上传的表单格式错误，无法解析".into());
+    let boundary = multer::parse_boundary(content_type).map_err(|_| bad())?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut parts = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|_| bad())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.to_string());
+        let data = field.bytes().await.map_err(|_| bad())?;
+        parts.push(Part {
+            name,
+            file_name,
+            content_type,
+            data,
+        });
+    }
+    Ok(parts)
+}

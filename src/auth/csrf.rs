@@ -86,12 +86,15 @@ pub async fn protect(State(app): State<Arc<App>>, req: Request, next: Next) -> R
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v == expected);
         if !header_ok {
-            let urlencoded = parts
+            let content_type = parts
                 .headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-            if !urlencoded {
+                .unwrap_or("")
+                .to_owned();
+            let urlencoded = content_type.starts_with("application/x-www-form-urlencoded");
+            let multipart = content_type.starts_with("multipart/form-data");
+            if !urlencoded && !multipart {
                 return refuse(&parts);
             }
             let bytes = match to_bytes(body, app.config.max_body_bytes).await {
@@ -100,8 +103,14 @@ pub async fn protect(State(app): State<Arc<App>>, req: Request, next: Next) -> R
                     return AppError::BadRequest("提交的内容过大或不完整".into()).into_response();
                 }
             };
-            let field_ok =
-                url::form_urlencoded::parse(&bytes).any(|(k, v)| k == CSRF_FIELD && v == expected);
+            let field_ok = if urlencoded {
+                url::form_urlencoded::parse(&bytes).any(|(k, v)| k == CSRF_FIELD && v == expected)
+            } else {
+                // A form with a file (no script needed): the token is one of its fields.
+                crate::extract::multipart_field(&content_type, bytes.clone(), CSRF_FIELD)
+                    .await
+                    .is_some_and(|v| v.as_ref() == expected.as_bytes())
+            };
             if !field_ok {
                 return refuse(&parts);
             }

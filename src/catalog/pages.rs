@@ -363,15 +363,38 @@ async fn admin_export(
 }
 
 /// The file arrives as the raw body (the page's script sends it with the CSRF header).
+/// The spreadsheet of an import: the `file` field of the page's form, or the whole body
+/// (a script or a tool posting the .xlsx itself).
+async fn uploaded_file(headers: &axum::http::HeaderMap, body: Bytes) -> AppResult<Bytes> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("multipart/form-data") {
+        return Ok(body);
+    }
+    crate::extract::multipart_fields(content_type, body)
+        .await?
+        .into_iter()
+        .find(|f| f.name == "file" && !f.data.is_empty())
+        .map(|f| f.data)
+        .ok_or_else(|| AppError::Invalid("请选择要导入的 Excel 文件（.xlsx）".into()))
+}
+
 async fn admin_import(
     State(app): State<Arc<App>>,
     PageUser(user): PageUser,
     csrf: CsrfToken,
     Query(p): Query<AdminParams>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> PageResult {
     let center = managed_center(&app, &user, p.center.as_deref()).await?;
-    let (errors, error) = match api::import_bytes(&app, &user, &body).await {
+    let imported = match uploaded_file(&headers, body).await {
+        Ok(file) => api::import_bytes(&app, &user, &file).await,
+        Err(e) => Err(ImportError::App(e)),
+    };
+    let (errors, error) = match imported {
         Ok(r) => {
             let msg = format!(
                 "导入完成：新增 {} 项，更新 {} 项，未变 {} 项",

@@ -403,3 +403,43 @@ async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
     .await;
     finish(web, result).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_imports_a_catalogue_spreadsheet_through_the_page_without_script() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.api_as("admin").await;
+    let xlsx = admin
+        .get("/api/v1/catalog/export?center=GX-ML")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("目录.xlsx");
+    std::fs::write(&file, &xlsx).unwrap();
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.goto(app.url("/login?next=/admin/matters?center=GX-ML"))
+            .await?;
+        sign_in(&web, &app, "manager").await?;
+        // Script off the form: it is a plain multipart form with the token as a field.
+        web.execute(
+            "document.querySelectorAll('script').forEach(s => s.remove());",
+            Vec::new(),
+        )
+        .await?;
+        web.find(By::Id("import-file"))
+            .await?
+            .send_keys(file.display().to_string())
+            .await?;
+        web.find(By::Css("#import-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        assert!(flash.contains("导入完成"), "{flash}");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}

@@ -642,6 +642,41 @@ on_both!(
             html.contains("事项类型") && html.contains("未导入任何内容"),
             "{html}"
         );
+        // The page's own form (a file field, no script): the token travels as a field.
+        let form = |token: &str, file: Vec<u8>| {
+            reqwest::multipart::Form::new()
+                .text("csrf", token.to_owned())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(file).file_name("目录.xlsx"),
+                )
+        };
+        let r = client
+            .post(app.url("/admin/matters/import?center=GX-ML"))
+            .multipart(form(&csrf, xlsx_bytes.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = client
+            .post(app.url("/admin/matters/import?center=GX-ML"))
+            .multipart(form(&"0".repeat(64), xlsx_bytes.to_vec()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "a forged form is refused"
+        );
+        let r = client
+            .post(app.url("/admin/matters/import?center=GX-ML"))
+            .multipart(form(&csrf, bad_workbook()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("未导入任何内容"));
 
         let r = client
             .post(app.url("/admin/matters/ML-NEW/delete"))
