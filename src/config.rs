@@ -41,7 +41,7 @@ impl Default for Config {
             lockout_after: 5,
             lockout_minutes: 15,
             session_hours: 12,
-            max_body_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
             max_connections: 16,
         }

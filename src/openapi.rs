@@ -20,9 +20,17 @@ use crate::{app::App, auth, hall};
         auth::routes::api_login, auth::routes::api_logout, auth::routes::me, auth::routes::create_token,
         crate::catalog::api::search_matters, crate::catalog::api::get_matter, crate::catalog::api::put_matter,
         crate::catalog::api::delete_matter, crate::catalog::api::lists, crate::catalog::api::export,
-        crate::catalog::api::import, crate::catalog::api::matter_types,
+        crate::catalog::api::import, crate::catalog::api::matter_types, crate::catalog::files::api_attach,
+        crate::queue::api::issue_ticket, crate::queue::api::call_next, crate::queue::api::window_action,
+        crate::queue::api::ticket_status, crate::queue::api::leave, crate::queue::api::display,
+        crate::queue::api::events, crate::queue::api::queue_stats, crate::queue::api::get_settings,
+        crate::queue::api::put_settings,
+        crate::timetable::routes::api_day, crate::timetable::routes::api_deadline,
+        crate::timetable::routes::api_years, crate::timetable::routes::api_import,
+        crate::timetable::routes::api_hours, crate::timetable::routes::api_set_hours,
     ),
-    tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"))
+    tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"),
+         (name = "queue", description = "取号、叫号、窗口操作、大厅显示与排队统计"), (name = "calendar", description = "办事时间、节假日与工作日期限"))
 )]
 pub struct ApiDoc;
 

@@ -3,8 +3,8 @@
 //! Double-submit token: each browser gets a random `yc_csrf` cookie (HttpOnly,
 //! SameSite=Strict); every page embeds the same value in its forms (`csrf` field) and htmx
 //! sends it as `X-CSRF-Token`. A POST/PUT/PATCH/DELETE that carries a session cookie or a
-//! form body must present the matching value. Calls authenticated only by a bearer token
-//! carry no ambient credential and are not checked.
+//! form body must present the matching value. Calls that carry a bearer token (which no
+//! page can make a browser send) are not checked, whatever their body.
 
 use std::sync::Arc;
 
@@ -75,8 +75,15 @@ pub async fn protect(State(app): State<Arc<App>>, req: Request, next: Next) -> R
         .map(str::to_owned);
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let has_session = cookie(&parts, SESSION_COOKIE).is_some();
+    // A page cannot make the browser send an Authorization header to another site, so a
+    // call that names its bearer token (a device, a tool) needs no token of ours.
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
     let mut body = body;
-    if unsafe_method && (has_session || is_form(&parts)) {
+    if unsafe_method && !bearer && (has_session || is_form(&parts)) {
         let Some(expected) = existing.as_deref() else {
             return refuse(&parts);
         };

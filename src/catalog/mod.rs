@@ -7,6 +7,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod files;
 pub mod generate;
 mod pages;
 pub mod search;
@@ -158,5 +159,8 @@ impl WindowRight {
 }
 
 pub fn router() -> Router<Arc<App>> {
-    Router::new().merge(api::router()).merge(pages::router())
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .merge(files::router())
 }

@@ -443,7 +443,24 @@ struct EditPage {
     has_children: bool,
 }
 
+/// A material's sample or blank form given as an address (an uploaded file or a web page),
+/// to link; anything else is a name shown as it is.
+fn link(s: &str) -> Option<&str> {
+    (s.starts_with("/files/") || s.starts_with("https://") || s.starts_with("http://")).then_some(s)
+}
+
 impl EditPage {
+    /// The materials as numbered in the guide, for the upload form.
+    fn material_names(&self) -> Vec<(usize, String)> {
+        self.form
+            .get("materials")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.split('|').next().unwrap_or("").trim().to_owned()))
+            .collect()
+    }
+
     fn levels(&self) -> &'static [super::Code] {
         LEVELS
     }
@@ -669,6 +686,7 @@ async fn admin_new(
 #[derive(Deserialize)]
 struct Flash {
     ok: Option<String>,
+    error: Option<String>,
 }
 
 async fn admin_edit(
@@ -687,7 +705,7 @@ async fn admin_edit(
         code: Some(code),
         form: to_form(&g.matter),
         types: store::types(app.db.pool()).await?,
-        error: None,
+        error: f.error,
         ok: f.ok,
         has_children: !g.children.is_empty(),
     })

@@ -6,7 +6,7 @@
 //! on the hub that lobby displays and phones follow over SSE.
 
 pub mod actions;
-mod api;
+pub mod api;
 mod batch;
 pub mod bench;
 pub mod cache;

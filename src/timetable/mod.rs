@@ -3,7 +3,7 @@
 //! public hours page, the admin pages, the API and `yichuang calendar`.
 //! The rules themselves live in [`crate::calendar`], which has no I/O.
 
-mod routes;
+pub mod routes;
 
 use std::sync::Arc;
 

@@ -438,6 +438,29 @@ async fn a_manager_imports_a_catalogue_spreadsheet_through_the_page_without_scri
             .await?;
         let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
         assert!(flash.contains("导入完成"), "{flash}");
+        // A sample of the first material, uploaded on the matter's page, is linked in its guide.
+        let sample = dir.path().join("填写示例.pdf");
+        std::fs::write(&sample, b"%PDF-1.4\n").unwrap();
+        web.goto(app.url("/admin/matters/GXML-095/edit")).await?;
+        web.find(By::Id("file-input"))
+            .await?
+            .send_keys(sample.display().to_string())
+            .await?;
+        web.find(By::Css("#file-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        assert!(flash.contains("已上传示范文本"), "{flash}");
+        web.goto(app.url("/matters/GXML-095")).await?;
+        let link = web.find(By::Css("#materials a.file")).await?;
+        assert_eq!(link.text().await?, "示范文本");
+        assert!(
+            link.attr("href")
+                .await?
+                .unwrap_or_default()
+                .starts_with("/files/")
+        );
         WebDriverResult::Ok(())
     }
     .await;

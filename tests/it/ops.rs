@@ -40,6 +40,11 @@ on_both!(
             "/api/v1/centers/{center}/windows",
             "/api/v1/centers/{center}/zones",
             "/api/v1/login",
+            "/api/v1/centers/{center}/tickets",
+            "/api/v1/centers/{center}/windows/{window}/call-next",
+            "/api/v1/centers/{center}/events",
+            "/api/v1/matters/{code}/files",
+            "/api/v1/calendar/deadline",
         ] {
             assert!(doc["paths"].get(path).is_some(), "{path} documented");
         }
