@@ -12,6 +12,7 @@ pub mod generate;
 mod pages;
 pub mod search;
 pub mod store;
+pub mod types;
 pub mod xlsx;
 
 use std::sync::Arc;
@@ -163,4 +164,5 @@ pub fn router() -> Router<Arc<App>> {
         .merge(api::router())
         .merge(pages::router())
         .merge(files::router())
+        .merge(types::router())
 }

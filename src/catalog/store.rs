@@ -1110,7 +1110,7 @@ pub async fn types_in(tx: &mut Tx) -> AppResult<Vec<(String, String)>> {
 }
 
 /// Marks the catalogue changed, so cached search answers are dropped (see `search::Cache`).
-async fn bump_version(tx: &mut Tx) -> AppResult<()> {
+pub(super) async fn bump_version(tx: &mut Tx) -> AppResult<()> {
     sqlx::query("update catalog_version set version = version + 1 where id = 1")
         .execute(&mut **tx)
         .await?;

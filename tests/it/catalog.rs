@@ -501,13 +501,18 @@ async fn csrf_from_page(client: &reqwest::Client, url: &str) -> String {
 }
 
 async fn manager_session(app: &TestApp) -> (reqwest::Client, String) {
+    session_as(app, "manager").await
+}
+
+/// A browser-like client signed in as `login`, and its CSRF token.
+async fn session_as(app: &TestApp, login: &str) -> (reqwest::Client, String) {
     let client = cookie_client();
     let token = csrf_from_page(&client, &app.url("/login")).await;
     let r = client
         .post(app.url("/login"))
         .form(&[
-            ("login", "manager"),
-            ("password", app.passwords["manager"].as_str()),
+            ("login", login),
+            ("password", app.passwords[login].as_str()),
             ("csrf", token.as_str()),
             ("next", "/admin/matters"),
         ])
@@ -812,5 +817,134 @@ on_both!(
         .await
         .unwrap();
         assert!(audited >= 3, "every attachment is an audited change");
+    }
+);
+
+on_both!(
+    the_system_admin_keeps_the_matter_type_code_list,
+    |app: TestApp| async move {
+        let admin = app.api_as("admin").await;
+        let r = admin
+            .put(
+                "/api/v1/matter-types/inspection",
+                json!({"name": "行政检查"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let t: Value = r.json().await.unwrap();
+        assert_eq!(t["sort_order"], 10, "a new type goes last");
+        let listed: Value = app
+            .anonymous()
+            .get("/api/v1/matter-types")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "inspection" && i["name"] == "行政检查")
+        );
+        // Refused, nothing changed: a name already used, a bad code, a type still in use,
+        // and anyone but the system administrator.
+        let manager = app.api_as("manager").await;
+        let before = app.count("audit_log").await;
+        expect_error(
+            admin
+                .put(
+                    "/api/v1/matter-types/inspection",
+                    json!({"name": "行政许可"}),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        expect_error(
+            admin
+                .put("/api/v1/matter-types/Bad%20Code", json!({"name": "某类"}))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let msg = expect_error(
+            admin.delete("/api/v1/matter-types/licence").await,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
+        assert!(msg.contains("在用"), "{msg}");
+        expect_error(
+            manager
+                .put("/api/v1/matter-types/inspection", json!({"name": "检查"}))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        assert_eq!(app.count("audit_log").await, before);
+        assert_eq!(
+            admin
+                .delete("/api/v1/matter-types/inspection")
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+
+        // The admin page: add a type, then rename it.
+        let (client, csrf) = session_as(&app, "admin").await;
+        let page = client
+            .get(app.url("/admin/matter-types"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("行政许可") && page.contains("confirmation"),
+            "{page}"
+        );
+        let post = |fields: Vec<(&str, &str)>| {
+            let mut f: Vec<(String, String)> = fields
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            f.push(("csrf".into(), csrf.clone()));
+            client.post(app.url("/admin/matter-types")).form(&f).send()
+        };
+        let r = post(vec![("code", "supervision"), ("name", "行政监督")])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = post(vec![
+            ("code", "supervision"),
+            ("name", ""),
+            ("sort_order", "3"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("类型名称不能为空"));
+        let r = post(vec![("code", "supervision"), ("name", "行政监督检查")])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let name: String =
+            sqlx::query_scalar("select name from matter_types where code = 'supervision'")
+                .fetch_one(app.app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(name, "行政监督检查");
+        let entries: i64 = sqlx::query_scalar(
+            "select count(*) from audit_log where entity = 'matter_type' and actor = 'admin'",
+        )
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(entries, 4, "create, delete, create, update");
     }
 );
