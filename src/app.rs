@@ -44,6 +44,8 @@ pub struct App {
     pub queue_cache: crate::queue::cache::QueueCache,
     /// Counts this server's changes; cache entries made before the latest are stale.
     pub generation: crate::cache::Generation,
+    /// Catalogue search answers while the catalogue stays the same (API and pages).
+    pub search_cache: crate::catalog::search::Cache,
     /// Who a window action's token or session belongs to ([`auth::Acting`]).
     pub auth_cache: crate::cache::TtlCache<auth::Credential, auth::CurrentUser>,
     /// Windows as the clerks' actions need them, per (center, window, user).
@@ -95,6 +97,7 @@ impl Server {
             queue_writer,
             queue_cache: Default::default(),
             generation: Default::default(),
+            search_cache: Default::default(),
             auth_cache: Default::default(),
             desk_cache: Default::default(),
         });

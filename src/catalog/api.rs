@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     Guide, MatterInput,
-    search::{self, Found},
+    search::Found,
     store::{self, ListRow},
     xlsx::{self, ImportError, ImportReport},
 };
@@ -45,14 +45,14 @@ pub struct SearchParams {
 #[utoipa::path(get, path = "/api/v1/matters", summary = "搜索事项（公开）", tag = "catalog",
     params(SearchParams), responses((status = 200, body = Found), (status = 404, description = "没有该中心")))]
 pub async fn search_matters(
-    app: Arc<App>,
-    cache: Arc<search::Cache>,
-    p: SearchParams,
+    State(app): State<Arc<App>>,
+    Query(p): Query<SearchParams>,
 ) -> AppResult<Response> {
-    let body = cache
-        .search_json(&app.db, &p.q, p.center.as_deref(), p.page.unwrap_or(1))
+    let answer = app
+        .search_cache
+        .search(&app.db, &p.q, p.center.as_deref(), p.page.unwrap_or(1))
         .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], answer.json).into_response())
 }
 
 /// A matter's full guide.
@@ -273,16 +273,8 @@ pub async fn matter_types(State(app): State<Arc<App>>) -> AppResult<Json<serde_j
 }
 
 pub fn router() -> Router<Arc<App>> {
-    let cache = Arc::new(search::Cache::default());
     Router::new()
-        .route(
-            "/api/v1/matters",
-            get(
-                move |State(app): State<Arc<App>>, Query(p): Query<SearchParams>| {
-                    search_matters(app, cache.clone(), p)
-                },
-            ),
-        )
+        .route("/api/v1/matters", get(search_matters))
         .route(
             "/api/v1/matters/{code}",
             get(get_matter).put(put_matter).delete(delete_matter),

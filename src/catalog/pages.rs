@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{
     CASE_KINDS, Guide, LEVELS, LIMIT_UNITS, LIST_KINDS, MANDATED_CATEGORIES, Material, MatterInput,
     MatterSummary, WindowRight, api, code_of,
-    search::{self, Found, PER_PAGE},
+    search::{Found, PER_PAGE},
     store::{self, ListRow},
     xlsx::{CellError, ImportError},
 };
@@ -105,7 +105,11 @@ async fn index(
     let mut by_dept = Vec::new();
     if let Some(c) = &center {
         if !q.is_empty() {
-            found = Some(search::search(&app.db, &q, Some(&c.code), page).await?);
+            let answer = app
+                .search_cache
+                .search(&app.db, &q, Some(&c.code), page)
+                .await?;
+            found = Some(answer.found.as_ref().clone());
         } else {
             let mut conn = app.db.pool().acquire().await?;
             for category in store::children(&mut conn, None, c.id).await? {
@@ -166,10 +170,18 @@ async fn guide_page(
     })
 }
 
-/// One list of the booklet.
+/// Rows of one section on one page of the booklet: a county's lists fit on the first, a
+/// synthetic catalogue of 100,000 situations would be a 14 MB page.
+const BOOKLET_ROWS: i64 = 300;
+
+/// One section of the booklet, as far as this page shows it.
 struct Booklet {
+    key: String,
     title: String,
+    total: i64,
     rows: Vec<ListRow>,
+    page: i64,
+    pages: i64,
 }
 
 #[derive(Template)]
@@ -177,56 +189,75 @@ struct Booklet {
 struct BookletPage {
     chrome: Chrome,
     center: Center,
+    /// Every section with its count (the contents).
+    contents: Vec<(String, String, i64)>,
+    /// The sections this page shows: all (their first pages), or one page of one.
     lists: Vec<Booklet>,
-    outside: Vec<ListRow>,
+    /// Showing one section only.
+    single: bool,
 }
 
 #[derive(Deserialize)]
-struct CenterQuery {
+struct BookletQuery {
     center: Option<String>,
+    section: Option<String>,
+    page: Option<i64>,
 }
 
 async fn booklet(
     State(app): State<Arc<App>>,
     MaybeUser(user): MaybeUser,
     csrf: CsrfToken,
-    Query(p): Query<CenterQuery>,
+    Query(p): Query<BookletQuery>,
 ) -> PageResult {
     let center = default_center(&app, p.center.as_deref())
         .await?
         .ok_or_else(|| AppError::NotFound("尚无事项目录".into()))?;
-    let rows = store::list_rows(app.db.pool(), center.id).await?;
-    let (outside, inside): (Vec<ListRow>, Vec<ListRow>) = rows.into_iter().partition(|r| r.outside);
+    let counts = store::section_counts(app.db.pool(), center.id).await?;
+    let chosen = match p.section.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            store::Section::parse(k)
+                .ok_or_else(|| AppError::NotFound(format!("没有“{k}”这一目录")))?,
+        ),
+    };
     let mut lists = Vec::new();
-    for cat in MANDATED_CATEGORIES {
-        let r: Vec<ListRow> = inside
-            .iter()
-            .filter(|r| r.list_kind == "mandated" && r.list_category == *cat)
-            .cloned()
-            .collect();
+    for (section, total) in &counts {
+        if chosen.as_ref().is_some_and(|c| c != section) {
+            continue;
+        }
+        let pages = ((total + BOOKLET_ROWS - 1) / BOOKLET_ROWS).max(1);
+        let page = if chosen.is_some() {
+            p.page.unwrap_or(1).clamp(1, pages)
+        } else {
+            1
+        };
+        let rows = store::section_rows(
+            app.db.pool(),
+            center.id,
+            section,
+            BOOKLET_ROWS,
+            (page - 1) * BOOKLET_ROWS,
+        )
+        .await?;
         lists.push(Booklet {
-            title: format!("延时错时规定目录 · {cat}"),
-            rows: r,
-        });
-    }
-    for (kind, title) in [
-        ("optional", "延时错时自选目录"),
-        ("booking", "预约服务目录"),
-    ] {
-        lists.push(Booklet {
-            title: title.into(),
-            rows: inside
-                .iter()
-                .filter(|r| r.list_kind == kind)
-                .cloned()
-                .collect(),
+            key: section.key(),
+            title: section.title(),
+            total: *total,
+            rows,
+            page,
+            pages,
         });
     }
     render(&BookletPage {
         chrome: Chrome::new(user, csrf),
+        contents: counts
+            .iter()
+            .map(|(s, n)| (s.key(), s.title(), *n))
+            .collect(),
+        single: chosen.is_some(),
         center,
         lists,
-        outside,
     })
 }
 

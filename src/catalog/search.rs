@@ -369,26 +369,33 @@ pub struct Cache {
 
 type Key = (String, Option<String>, i64);
 
+/// A cached answer: for pages, and serialised for the API.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub found: Arc<Found>,
+    pub json: Bytes,
+}
+
 #[derive(Debug, Default)]
 struct CacheState {
     version: i64,
-    answers: HashMap<Key, Bytes>,
+    answers: HashMap<Key, Answer>,
     /// Searches under way: concurrent askers of the same question wait for one answer.
-    pending: HashMap<Key, Arc<tokio::sync::OnceCell<Bytes>>>,
+    pending: HashMap<Key, Arc<tokio::sync::OnceCell<Answer>>>,
 }
 
 /// Answers kept at most; the cache starts over when full.
 const CACHE_ENTRIES: usize = 10_000;
 
 impl Cache {
-    /// The JSON answer of [`search`], from the cache when the catalogue has not changed.
-    pub async fn search_json(
+    /// [`search`], from the cache when the catalogue has not changed.
+    pub async fn search(
         &self,
         db: &Db,
         q: &str,
         center: Option<&str>,
         page: i64,
-    ) -> AppResult<Bytes> {
+    ) -> AppResult<Answer> {
         let version: i64 = sqlx::query_scalar("select version from catalog_version where id = 1")
             .fetch_one(db.pool())
             .await?;
@@ -414,9 +421,13 @@ impl Cache {
         let bytes = cell
             .get_or_try_init(|| async {
                 let found = search(db, &key.0, key.1.as_deref(), key.2).await?;
-                serde_json::to_vec(&found)
+                let json = serde_json::to_vec(&found)
                     .map(Bytes::from)
-                    .map_err(|e| AppError::Internal(e.to_string()))
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                AppResult::Ok(Answer {
+                    found: Arc::new(found),
+                    json,
+                })
             })
             .await
             .cloned();

@@ -1021,8 +1021,117 @@ pub struct ListRow {
     pub outside_reason: String,
 }
 
-/// The matters of a center as list rows, in catalogue order.
+/// A section of the published lists (seed 000 §3) and of their booklet: one of the 11
+/// mandated categories of the 延时错时规定目录, the 自选目录, the 预约服务目录, or the 负面清单
+/// of matters kept outside the hall.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Section {
+    Mandated(&'static str),
+    Optional,
+    Booking,
+    Outside,
+}
+
+impl Section {
+    /// Every section, in the booklet's order.
+    pub fn all() -> Vec<Section> {
+        super::MANDATED_CATEGORIES
+            .iter()
+            .map(|c| Section::Mandated(c))
+            .chain([Section::Optional, Section::Booking, Section::Outside])
+            .collect()
+    }
+
+    /// Its name in addresses: `mandated-户籍`, `optional`, `booking`, `outside`.
+    pub fn key(&self) -> String {
+        match self {
+            Section::Mandated(c) => format!("mandated-{c}"),
+            Section::Optional => "optional".into(),
+            Section::Booking => "booking".into(),
+            Section::Outside => "outside".into(),
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Section> {
+        Section::all().into_iter().find(|s| s.key() == key)
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            Section::Mandated(c) => format!("延时错时规定目录 · {c}"),
+            Section::Optional => "延时错时自选目录".into(),
+            Section::Booking => "预约服务目录".into(),
+            Section::Outside => "进驻事项负面清单".into(),
+        }
+    }
+
+    fn of(list_kind: &str, list_category: &str, outside: bool) -> Option<Section> {
+        if outside {
+            return Some(Section::Outside);
+        }
+        match list_kind {
+            "mandated" => super::MANDATED_CATEGORIES
+                .iter()
+                .find(|c| **c == list_category)
+                .map(|c| Section::Mandated(c)),
+            "optional" => Some(Section::Optional),
+            "booking" => Some(Section::Booking),
+            _ => None,
+        }
+    }
+}
+
+/// The 办事情形 of a center (matters without children) that a list shows.
+const LIST_FROM: &str = "from matters m where m.center_id = $1 and m.node = 'matter' \
+    and not exists (select 1 from matters k where k.parent_id = m.id)";
+
+/// How many rows each section of a center's lists has.
+pub async fn section_counts(
+    pool: &sqlx::AnyPool,
+    center_id: i64,
+) -> AppResult<Vec<(Section, i64)>> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select m.list_kind, m.list_category, m.outside, count(*) {LIST_FROM} \
+         group by m.list_kind, m.list_category, m.outside"
+    )))
+    .bind(center_id)
+    .fetch_all(pool)
+    .await?;
+    let mut counts: Vec<(Section, i64)> = Section::all().into_iter().map(|s| (s, 0)).collect();
+    for (kind, category, outside, n) in rows {
+        if let Some(s) = Section::of(&kind, &category, outside != 0)
+            && let Some(c) = counts.iter_mut().find(|(x, _)| *x == s)
+        {
+            c.1 += n;
+        }
+    }
+    Ok(counts)
+}
+
+/// The matters of a center as list rows, in catalogue order: all of them, or a page of one
+/// section (`limit` rows from `offset`).
 pub async fn list_rows(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<ListRow>> {
+    rows_where(pool, center_id, None, i64::MAX, 0).await
+}
+
+/// A page of one section's rows.
+pub async fn section_rows(
+    pool: &sqlx::AnyPool,
+    center_id: i64,
+    section: &Section,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<ListRow>> {
+    rows_where(pool, center_id, Some(section), limit, offset).await
+}
+
+async fn rows_where(
+    pool: &sqlx::AnyPool,
+    center_id: i64,
+    section: Option<&Section>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<ListRow>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         code: String,
@@ -1036,17 +1145,31 @@ pub async fn list_rows(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<Li
         outside: i64,
         outside_reason: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let (filter, category) = match section {
+        None => ("", None),
+        Some(Section::Mandated(c)) => (
+            " and m.outside = 0 and m.list_kind = 'mandated' and m.list_category = $4",
+            Some(*c),
+        ),
+        Some(Section::Optional) => (" and m.outside = 0 and m.list_kind = 'optional'", None),
+        Some(Section::Booking) => (" and m.outside = 0 and m.list_kind = 'booking'", None),
+        Some(Section::Outside) => (" and m.outside = 1", None),
+    };
+    let sql = format!(
         "select m.code, m.path_json, m.list_kind, m.list_category, \
          (select string_agg(w.name, '、') from matter_windows mw join windows w on w.id = mw.window_id \
           where mw.matter_id = m.id) as windows, \
          m.consult_phone, m.duty_phone, m.department, m.outside, m.outside_reason \
-         from matters m where m.center_id = $1 and m.node = 'matter' \
-         and not exists (select 1 from matters k where k.parent_id = m.id) order by m.path_json",
-    )
-    .bind(center_id)
-    .fetch_all(pool)
-    .await?;
+         {LIST_FROM}{filter} order by m.path_json, m.id limit $2 offset $3"
+    );
+    let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+        .bind(center_id)
+        .bind(limit)
+        .bind(offset);
+    if let Some(c) = category {
+        q = q.bind(c);
+    }
+    let rows = q.fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(|r| ListRow {

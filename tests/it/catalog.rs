@@ -948,3 +948,50 @@ on_both!(
         assert_eq!(entries, 4, "create, delete, create, update");
     }
 );
+
+on_both!(
+    a_large_booklet_is_printed_section_by_section_in_pages,
+    |app: TestApp| async move {
+        let mut tx = app.app.db.begin().await.unwrap();
+        yichuang::catalog::generate::generate(&mut tx, "GX-ML", 650, app.app.clock.now_micros())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let page = |q: &str| {
+            let anon = app.anonymous();
+            let q = q.to_owned();
+            async move {
+                let r = anon.get(&format!("/catalog/booklet?center=GX-ML{q}")).await;
+                assert_eq!(r.status(), StatusCode::OK);
+                r.text().await.unwrap()
+            }
+        };
+        let rows = |html: &str| html.matches("<tr><td>").count();
+        let all = page("").await;
+        // The contents count every section; each shows its first 300 rows.
+        assert!(all.contains("href=\"#booking\""), "{all}");
+        assert!(
+            all.contains("第 1/3 页"),
+            "650 and more booking rows make 3 pages"
+        );
+        assert!(all.contains("section=booking&amp;page=2"));
+        let first = page("&section=booking").await;
+        assert_eq!(rows(&first), 300);
+        let last = page("&section=booking&page=3").await;
+        let booked: i64 = sqlx::query_scalar(
+            "select count(*) from matters m join centers c on c.id = m.center_id where c.code = 'GX-ML' \
+             and m.node = 'matter' and m.list_kind = 'booking' and m.outside = 0 \
+             and not exists (select 1 from matters k where k.parent_id = m.id)",
+        )
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows(&last) as i64, booked - 600);
+        assert!(last.contains("上一页") && !last.contains("下一页"));
+        let r = app
+            .anonymous()
+            .get("/catalog/booklet?center=GX-ML&section=nope")
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+);
