@@ -10,6 +10,7 @@ pub mod demo;
 pub mod files;
 pub mod generate;
 mod pages;
+pub mod screen;
 pub mod search;
 pub mod store;
 pub mod types;
@@ -165,4 +166,5 @@ pub fn router() -> Router<Arc<App>> {
         .merge(pages::router())
         .merge(files::router())
         .merge(types::router())
+        .merge(screen::router())
 }

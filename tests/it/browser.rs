@@ -466,3 +466,37 @@ async fn a_manager_imports_a_catalogue_spreadsheet_through_the_page_without_scri
     .await;
     finish(web, result).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lobby_screen_turns_through_the_lists_by_itself() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.set_window_rect(0, 0, 1920, 1080).await?;
+        web.goto(app.url("/centers/GX-ML/catalog/screen?seconds=3&rows=4"))
+            .await?;
+        let rows = web.query(By::Css("#list-rows tbody tr")).first().await?;
+        assert!(!rows.text().await?.is_empty());
+        let title = web.find(By::Id("section-title")).await?;
+        let first = title.text().await?;
+        assert!(first.contains("目录"), "{first}");
+        let page = web.find(By::Id("page-no")).await?.text().await?;
+        // The next screenful comes by itself: another section, or the next page of this one.
+        let mut changed = false;
+        for _ in 0..40 {
+            let now = (
+                web.find(By::Id("section-title")).await?.text().await?,
+                web.find(By::Id("page-no")).await?.text().await?,
+            );
+            if now != (first.clone(), page.clone()) {
+                changed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert!(changed, "the screen turned to the next list or page");
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}

@@ -995,3 +995,76 @@ on_both!(
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
 );
+
+on_both!(
+    the_lists_come_a_screenful_at_a_time_for_the_lobby,
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        let s: Value = anon
+            .get("/api/v1/catalog/sections?center=GX-ML")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = s["items"].as_array().unwrap();
+        assert_eq!(
+            items.len(),
+            14,
+            "11 mandated categories, 自选, 预约 and the 负面清单"
+        );
+        let total: i64 = items.iter().map(|i| i["total"].as_i64().unwrap()).sum();
+        let situations: i64 = sqlx::query_scalar(
+            "select count(*) from matters m join centers c on c.id = m.center_id where c.code = 'GX-ML' \
+             and m.node = 'matter' and m.list_kind <> 'none' \
+             and not exists (select 1 from matters k where k.parent_id = m.id)",
+        )
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(total, situations, "every 办事情形 is in one section");
+        let booking = items.iter().find(|i| i["key"] == "booking").unwrap();
+        let n = booking["total"].as_i64().unwrap();
+        assert!(n > 5);
+        let p: Value = anon
+            .get("/api/v1/catalog/sections/booking?center=GX-ML&page=2&per_page=5")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(p["title"], "预约服务目录");
+        assert_eq!(p["page"], 2);
+        assert_eq!(p["pages"], (n + 4) / 5);
+        assert_eq!(p["items"].as_array().unwrap().len(), 5.min(n as usize - 5));
+        let hukou = url_encode("mandated-户籍");
+        let p: Value = anon
+            .get(&format!("/api/v1/catalog/sections/{hukou}?center=GX-ML"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(p["total"].as_i64().unwrap() >= 1);
+        assert!(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["list_category"] == "户籍")
+        );
+        expect_error(
+            anon.get("/api/v1/catalog/sections/booking?center=GX-ML&per_page=0")
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert_eq!(
+            anon.get("/api/v1/catalog/sections/nope?center=GX-ML")
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let page = anon.get("/centers/GX-ML/catalog/screen").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("list-screen.js"));
+    }
+);
