@@ -37,6 +37,11 @@ pub struct BenchArgs {
     /// API token for scenarios that act as a clerk or device.
     #[arg(long, env = "YICHUANG_BENCH_TOKEN")]
     pub token: Option<String>,
+    /// `search`: `zipf` — queries drawn as people ask them, a few very often and a long tail
+    /// rarely (most answers then come from the server's cache); `cold` — every query and page
+    /// asked once (every answer is searched).
+    #[arg(long, default_value = "zipf")]
+    pub queries: String,
     /// Print one JSON object on the last line instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -50,7 +50,13 @@ pub async fn search_matters(
 ) -> AppResult<Response> {
     let answer = app
         .search_cache
-        .search(&app.db, &p.q, p.center.as_deref(), p.page.unwrap_or(1))
+        .search(
+            &app.db,
+            app.generation.current(),
+            &p.q,
+            p.center.as_deref(),
+            p.page.unwrap_or(1),
+        )
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], answer.json).into_response())
 }

@@ -5,7 +5,7 @@
 use super::store::{self, MatterInput};
 use crate::{audit::Actor, db::Tx, error::AppResult};
 
-const SUBJECTS: &[&str] = &[
+pub(crate) const SUBJECTS: &[&str] = &[
     "不动产",
     "户口",
     "居民身份证",
@@ -32,11 +32,11 @@ const SUBJECTS: &[&str] = &[
     "药品经营",
     "教师资格",
 ];
-const ACTIONS: &[&str] = &[
+pub(crate) const ACTIONS: &[&str] = &[
     "登记", "变更", "注销", "补领", "换领", "申领", "迁入", "迁出", "认定", "审批", "备案", "查询",
     "转移", "核定", "延续", "撤销", "更正",
 ];
-const QUALIFIERS: &[&str] = &[
+pub(crate) const QUALIFIERS: &[&str] = &[
     "（个人）",
     "（单位）",
     "（首次）",

@@ -107,7 +107,7 @@ async fn index(
         if !q.is_empty() {
             let answer = app
                 .search_cache
-                .search(&app.db, &q, Some(&c.code), page)
+                .search(&app.db, app.generation.current(), &q, Some(&c.code), page)
                 .await?;
             found = Some(answer.found.as_ref().clone());
         } else {
