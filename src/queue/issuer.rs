@@ -145,6 +145,9 @@ async fn allocate_numbers(
             None => wanted.push(((r.center_id, r.prefix.clone()), 1)),
         }
     }
+    // Counter rows are locked in one order, so that two writers (two servers on one
+    // PostgreSQL) issuing for the same prefixes wait for each other instead of deadlocking.
+    wanted.sort_unstable();
     let values: Vec<String> = (0..wanted.len())
         .map(|i| format!("({})", placeholders(backend, i * 4 + 1, 4)))
         .collect();
