@@ -47,9 +47,9 @@ pub struct App {
     /// Catalogue search answers while the catalogue stays the same (API and pages).
     pub search_cache: crate::catalog::search::Cache,
     /// Who a window action's token or session belongs to ([`auth::Acting`]).
-    pub auth_cache: crate::cache::TtlCache<auth::Credential, auth::CurrentUser>,
+    pub auth_cache: crate::cache::Cache<auth::Credential, auth::CurrentUser>,
     /// Windows as the clerks' actions need them, per (center, window, user).
-    pub desk_cache: crate::cache::TtlCache<(String, String, i64), crate::queue::actions::DeskSetup>,
+    pub desk_cache: crate::cache::Cache<(String, String, i64), crate::queue::actions::DeskSetup>,
 }
 
 /// A failure to start.
@@ -92,7 +92,7 @@ impl Server {
             clock,
             hash_cost,
             decoy_hash,
-            calendar: Default::default(),
+            calendar: crate::cache::Cache::new(None),
             events,
             queue_writer,
             queue_cache: Default::default(),

@@ -27,18 +27,19 @@ impl From<CalendarError> for AppError {
     }
 }
 
-/// Cached holiday table and the `holiday_years` version it was built from.
-#[derive(Debug, Default)]
-pub struct TableCache(std::sync::Mutex<Option<(String, Arc<HolidayTable>)>>);
+/// The holiday table, stamped with the `holiday_years` version it was built from.
+pub type TableCache = crate::cache::Cache<(), Arc<HolidayTable>, String>;
 
 async fn version(pool: &sqlx::AnyPool) -> AppResult<String> {
-    let row = sqlx::query("select count(*), coalesce(max(imported_at), 0) from holiday_years")
-        .fetch_one(pool)
-        .await?;
+    let row = sqlx::query(
+        "select count(*) as years, coalesce(max(imported_at), 0) as newest from holiday_years",
+    )
+    .fetch_one(pool)
+    .await?;
     Ok(format!(
         "{}:{}",
-        row.try_get::<i64, _>(0)?,
-        row.try_get::<i64, _>(1)?
+        row.try_get::<i64, _>("years")?,
+        row.try_get::<i64, _>("newest")?
     ))
 }
 
@@ -49,8 +50,8 @@ pub async fn build_table(pool: &sqlx::AnyPool) -> AppResult<HolidayTable> {
         .fetch_all(pool)
         .await?;
     for r in rows {
-        let year: i64 = r.try_get(0)?;
-        let text: String = r.try_get(1)?;
+        let year: i64 = r.try_get("year")?;
+        let text: String = r.try_get("source_toml")?;
         match HolidayYear::from_toml(&text) {
             Ok(y) => {
                 table.insert_year(y);
@@ -65,14 +66,11 @@ pub async fn build_table(pool: &sqlx::AnyPool) -> AppResult<HolidayTable> {
 /// The holiday table, rebuilt only when `holiday_years` changed (on any server).
 pub async fn holiday_table(app: &App) -> AppResult<Arc<HolidayTable>> {
     let v = version(app.db.pool()).await?;
-    if let Some((cached, table)) = app.calendar.0.lock().expect("calendar cache lock").as_ref()
-        && *cached == v
-    {
-        return Ok(table.clone());
-    }
-    let table = Arc::new(build_table(app.db.pool()).await?);
-    *app.calendar.0.lock().expect("calendar cache lock") = Some((v, table.clone()));
-    Ok(table)
+    app.calendar
+        .get_or_load((), v, || async {
+            Ok(Arc::new(build_table(app.db.pool()).await?))
+        })
+        .await
 }
 
 /// A center's hours, or seed 000's defaults when it has none stored.
