@@ -2,8 +2,12 @@
 //!
 //! * [`AppError`] is what domain functions and API handlers return. Client errors carry a
 //!   Chinese message and map to 4xx; the JSON body is `{"error":{"code","message"}}`.
-//! * Internal errors (database, I/O) are logged with their cause and a request id and shown
-//!   as an opaque 500 — never the internal text.
+//! * A rule broken by one input names it ([`AppError::invalid_field`]): the body then carries
+//!   `"field"`, and a spreadsheet import names sheet, row and column in it.
+//! * Internal errors (database, I/O) keep their source ([`Internal`]), are logged once with the
+//!   request id, and are shown as an opaque 500 whose message gives a short 错误编号 (the first
+//!   eight characters of the request id) that an operator finds in the log — never the
+//!   internal text.
 //! * Pages wrap it in [`crate::web::PageError`], which renders the same message as HTML.
 
 use axum::{
@@ -22,6 +26,10 @@ pub enum AppError {
     /// Input understood but breaking a rule (empty name, bad code).
     #[error("{0}")]
     Invalid(String),
+    /// One input breaking a rule: `field` names it (a form field, a JSON member, or a
+    /// spreadsheet's `sheet!C12`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     /// Not signed in, or a bad token.
     #[error("请先登录")]
     Unauthorized,
@@ -38,8 +46,57 @@ pub enum AppError {
     #[error("{0}")]
     TooMany(String),
     /// Something on our side failed; details are in the log only.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("{0}")]
+    Internal(Box<Internal>),
+}
+
+/// What failed on our side, with the error that caused it.
+#[derive(Debug)]
+pub struct Internal {
+    /// What we were doing ("database", "xlsx", "queue writer stopped").
+    pub what: String,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(e) => write!(f, "internal error: {}: {e}", self.what),
+            None => write!(f, "internal error: {}", self.what),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The request id of the request being served ([`with_request_id`]).
+    static REQUEST_ID: String;
+}
+
+/// Middleware: makes the request's `x-request-id` known to the errors made while serving it.
+pub async fn with_request_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(req)).await
+}
+
+/// The request id being served, or `None` outside a request (CLI, jobs).
+pub fn request_id() -> Option<String> {
+    REQUEST_ID
+        .try_with(|id| id.clone())
+        .ok()
+        .filter(|id| !id.is_empty())
+}
+
+/// The short 错误编号 a person reads out: the request id's first eight characters.
+pub fn error_number(request_id: &str) -> String {
+    request_id.chars().filter(|c| *c != '-').take(8).collect()
 }
 
 impl AppError {
@@ -47,7 +104,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::Invalid(_) => "invalid",
+            Self::Invalid(_) | Self::InvalidField { .. } => "invalid",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
@@ -60,7 +117,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -70,11 +127,52 @@ impl AppError {
         }
     }
 
-    /// The message a person may read: for internal errors, an opaque one.
+    /// The message a person may read: for internal errors, an opaque one with the 错误编号.
     pub fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "服务器内部错误，请稍后再试；如持续出现请联系系统管理员".into(),
+            Self::Internal(_) => {
+                let base = "服务器内部错误，请稍后再试；如持续出现请联系系统管理员";
+                match request_id() {
+                    Some(id) => format!("{base}（错误编号 {}）", error_number(&id)),
+                    None => base.into(),
+                }
+            }
             other => other.to_string(),
+        }
+    }
+
+    /// An internal error with no underlying error.
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Internal(Box::new(Internal {
+            what: what.into(),
+            source: None,
+        }))
+    }
+
+    /// An internal error caused by `source`.
+    pub fn internal_from(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Internal(Box::new(Internal {
+            what: what.into(),
+            source: Some(source.into()),
+        }))
+    }
+
+    /// A rule broken by the input named `field`.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The input a refusal names, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::InvalidField { field, .. } => Some(field),
+            _ => None,
         }
     }
 
@@ -83,36 +181,54 @@ impl AppError {
         Self::Forbidden("没有权限执行此操作".into())
     }
 
-    /// Logs internal errors once, at the boundary.
+    /// Logs internal errors once, at the boundary, with the request id and the chain of
+    /// sources.
     pub fn log(&self) {
-        if let Self::Internal(cause) = self {
-            tracing::error!(cause = %cause, "internal error");
+        if let Self::Internal(e) = self {
+            let mut chain = e.to_string();
+            let mut next = e.source.as_deref().and_then(std::error::Error::source);
+            while let Some(cause) = next {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                next = cause.source();
+            }
+            let request_id = request_id().unwrap_or_default();
+            tracing::error!(
+                request_id = %request_id,
+                error_number = %error_number(&request_id),
+                cause = %chain,
+                "internal error"
+            );
         }
     }
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(format!("database: {e}"))
+        Self::internal_from("database", e)
     }
 }
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        Self::Internal(format!("template: {e}"))
+        Self::internal_from("template", e)
     }
 }
 
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
-        Self::Internal(format!("task: {e}"))
+        Self::internal_from("task", e)
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        let body = json!({"error": {"code": self.code(), "message": self.public_message()}});
+        let mut error = json!({"code": self.code(), "message": self.public_message()});
+        if let Some(field) = self.field() {
+            error["field"] = field.into();
+        }
+        let body = json!({ "error": error });
         (self.status(), Json(body)).into_response()
     }
 }
@@ -129,5 +245,36 @@ pub fn conflict_on_duplicate(message: impl Into<String>) -> impl FnOnce(sqlx::Er
         } else {
             e.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_source_and_shows_none_of_it() {
+        let e = AppError::internal_from("xlsx", std::io::Error::other("disk gone"));
+        assert_eq!(e.to_string(), "internal error: xlsx: disk gone");
+        assert!(!e.public_message().contains("disk"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn the_error_number_comes_from_the_request_id() {
+        let msg = REQUEST_ID
+            .scope("1a2b3c4d-5e6f-0000-0000-000000000000".into(), async {
+                AppError::internal("x").public_message()
+            })
+            .await;
+        assert!(msg.ends_with("（错误编号 1a2b3c4d）"), "{msg}");
+    }
+
+    #[test]
+    fn a_field_error_names_its_field() {
+        let e = AppError::invalid_field("name", "名称不能为空");
+        assert_eq!(e.field(), Some("name"));
+        assert_eq!(e.code(), "invalid");
+        assert_eq!(e.to_string(), "名称不能为空");
     }
 }

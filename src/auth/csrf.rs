@@ -35,7 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
             .extensions
             .get::<CsrfToken>()
             .cloned()
-            .ok_or_else(|| AppError::Internal("csrf layer missing".into()))
+            .ok_or_else(|| AppError::internal("csrf layer missing"))
     }
 }
 

@@ -63,7 +63,7 @@ fn guides() -> AppResult<Vec<GuideData>> {
         .add_source(config::File::from_str(GUIDES, config::FileFormat::Toml))
         .build()
         .and_then(|c| c.try_deserialize::<GuideFile>())
-        .map_err(|e| AppError::Internal(format!("data/catalog/guides.toml: {e}")))?;
+        .map_err(|e| AppError::internal(format!("data/catalog/guides.toml: {e}")))?;
     Ok(c.guide)
 }
 
@@ -157,7 +157,7 @@ pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResu
             seen_categories.push(cat_code.clone());
         }
         let type_code = types.get(&item.type_name).cloned().ok_or_else(|| {
-            AppError::Internal(format!(
+            AppError::internal(format!(
                 "demo item {}: unknown type {}",
                 item.no, item.type_name
             ))
@@ -230,7 +230,7 @@ pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResu
         }
     }
     if let Some((k, _)) = guides.into_iter().next() {
-        return Err(AppError::Internal(format!(
+        return Err(AppError::internal(format!(
             "data/catalog/guides.toml: no item {} {}",
             k.0, k.1
         )));

@@ -457,7 +457,7 @@ impl Cache {
                 let found = search(db, &key.0, key.1.as_deref(), key.2).await?;
                 let json = serde_json::to_vec(&found)
                     .map(Bytes::from)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                    .map_err(|e| AppError::internal(e.to_string()))?;
                 AppResult::Ok(Answer {
                     found: Arc::new(found),
                     json,

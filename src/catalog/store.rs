@@ -744,7 +744,7 @@ pub async fn save(
     }
     let refs = resolve(tx, &m, self_id).await?;
     let path_json =
-        serde_json::to_string(&refs.path).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::to_string(&refs.path).map_err(|e| AppError::internal(e.to_string()))?;
     if let Some((row, old, _)) = &before {
         let mut old = old.clone();
         for w in &mut old.windows {
@@ -901,7 +901,7 @@ async fn refresh_descendants(tx: &mut Tx, id: i64, path: &[String]) -> AppResult
         for (kid, name) in kids {
             let mut p = ppath.clone();
             p.push(name);
-            let json = serde_json::to_string(&p).map_err(|e| AppError::Internal(e.to_string()))?;
+            let json = serde_json::to_string(&p).map_err(|e| AppError::internal(e.to_string()))?;
             sqlx::query("update matters set path_json = $1 where id = $2")
                 .bind(&json)
                 .bind(kid)

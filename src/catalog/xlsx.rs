@@ -77,7 +77,7 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 fn xerr(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::Internal(format!("xlsx: {e}"))
+    AppError::internal(format!("xlsx: {e}"))
 }
 
 fn header(ws: &mut Worksheet, columns: &[&str], bold: &Format) -> AppResult<()> {

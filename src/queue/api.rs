@@ -400,7 +400,7 @@ pub async fn act(
         Act::Finish => Step::Finish,
         Act::NoShow => Step::NoShow,
         Act::Transfer { .. } => {
-            Step::Transfer(to.ok_or_else(|| AppError::Internal("transfer target".into()))?)
+            Step::Transfer(to.ok_or_else(|| AppError::internal("transfer target"))?)
         }
         Act::Hold(kind) => Step::Hold(kind),
     };

@@ -71,7 +71,7 @@ pub(crate) async fn issue_batch(
     for (i, r) in reqs.iter().enumerate() {
         let seq = next
             .get_mut(&(r.center_id, r.prefix.clone()))
-            .ok_or_else(|| AppError::Internal("ticket number not allocated".into()))?;
+            .ok_or_else(|| AppError::internal("ticket number not allocated"))?;
         let number = format_number(&r.prefix, *seq);
         *seq += 1;
         let waiting = ahead.entry(r.zone_id).or_insert(0);
@@ -270,7 +270,7 @@ async fn insert_tickets(
         for t in tickets.iter_mut() {
             t.id = *ids
                 .get(&t.public_token)
-                .ok_or_else(|| AppError::Internal("issued ticket not found".into()))?;
+                .ok_or_else(|| AppError::internal("issued ticket not found"))?;
         }
     }
     Ok(())

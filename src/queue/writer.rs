@@ -225,7 +225,7 @@ async fn write_and_answer(
                     hub::after_commit(hub, backend, std::mem::take(&mut w.events));
                     w.issued
                         .pop()
-                        .ok_or_else(|| AppError::Internal("ticket not issued".into()))
+                        .ok_or_else(|| AppError::internal("ticket not issued"))
                 });
                 let _ = reply.send(answer);
             }
@@ -243,7 +243,7 @@ async fn write_and_answer(
 
 /// Tells a job that the writer could not start its transaction.
 fn refuse(job: Job, why: String) {
-    let error = AppError::Internal(why);
+    let error = AppError::internal(why);
     match job {
         Job::Issue(_, reply) => {
             let _ = reply.send(Err(error));
@@ -314,7 +314,7 @@ impl QueueWriter {
         self.tx
             .send(job)
             .await
-            .map_err(|_| AppError::Internal("queue writer stopped".into()))
+            .map_err(|_| AppError::internal("queue writer stopped"))
     }
 
     /// Issues one ticket; returns once it is committed.
@@ -323,7 +323,7 @@ impl QueueWriter {
         self.send(Job::Issue(r, reply)).await?;
         answer
             .await
-            .map_err(|_| AppError::Internal("queue writer dropped a ticket".into()))?
+            .map_err(|_| AppError::internal("queue writer dropped a ticket"))?
     }
 
     /// Runs one window action; returns once it is committed (or refused).
@@ -347,6 +347,6 @@ impl QueueWriter {
         .await?;
         answer
             .await
-            .map_err(|_| AppError::Internal("queue writer dropped an action".into()))?
+            .map_err(|_| AppError::internal("queue writer dropped an action"))?
     }
 }

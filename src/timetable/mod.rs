@@ -86,7 +86,7 @@ pub async fn center_hours<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     match json {
         None => Ok(Hours::default()),
         Some(j) => {
-            serde_json::from_str(&j).map_err(|e| AppError::Internal(format!("stored hours: {e}")))
+            serde_json::from_str(&j).map_err(|e| AppError::internal(format!("stored hours: {e}")))
         }
     }
 }
@@ -100,7 +100,7 @@ pub async fn save_hours(
     now: i64,
 ) -> AppResult<()> {
     let before = center_hours(&mut **tx, center_id).await?;
-    let json = serde_json::to_string(hours).map_err(|e| AppError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(hours).map_err(|e| AppError::internal(e.to_string()))?;
     sqlx::query(
         "insert into center_hours (center_id, hours_json, updated_at) values ($1, $2, $3) \
          on conflict (center_id) do update set hours_json = excluded.hours_json, updated_at = excluded.updated_at",

@@ -495,7 +495,7 @@ pub async fn api_import(
         .await?
         .into_iter()
         .find(|i| i.year == y.year())
-        .ok_or_else(|| AppError::Internal("imported year not in table".into()))?;
+        .ok_or_else(|| AppError::internal("imported year not in table"))?;
     Ok((StatusCode::CREATED, Json(item)))
 }
 
