@@ -111,11 +111,6 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
 
-/// Formats stored instants in templates.
-pub fn local_time(micros: &i64) -> String {
-    crate::clock::format_local(*micros)
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
