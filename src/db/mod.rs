@@ -154,15 +154,22 @@ impl Db {
     /// nothing. This is the one place use cases begin and commit:
     ///
     /// ```ignore
-    /// let zone = app.db.transaction(async |tx| zones::create(tx, &actor, center, &input).await).await?;
+    /// let zone = app
+    ///     .db
+    ///     .transaction(|mut tx| Box::pin(async move { zones::create(&mut tx, &actor, center, &input).await }))
+    ///     .await?;
     /// ```
-    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    pub async fn transaction<'a, T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: AsyncFnOnce(&mut Tx) -> Result<T, E>,
+        F: for<'c> FnOnce(Work<'c, 'a>) -> futures_util::future::BoxFuture<'c, Result<T, E>>,
         E: From<sqlx::Error>,
     {
         let mut tx = self.begin().await?;
-        let out = work(&mut tx).await?;
+        let out = work(Work {
+            tx: &mut tx,
+            _scope: std::marker::PhantomData,
+        })
+        .await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -286,5 +293,28 @@ pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
                 || db.message().contains("FOREIGN KEY constraint failed")
         }
         _ => false,
+    }
+}
+
+/// The transaction a [`Db::transaction`] closure works in; derefs to [`Tx`], so domain functions
+/// take `&mut tx`. The `'a` ties it to the caller's borrows (as `std::thread::Scope` does), which
+/// lets the closure's future use the caller's references and still be `Send`: a closure taking
+/// `&mut Tx` straight is rejected by the compiler once the future must be `Send + 'static`
+/// (every axum handler's) — "implementation of `AsyncFnOnce` is not general enough".
+pub struct Work<'c, 'a> {
+    tx: &'c mut Tx,
+    _scope: std::marker::PhantomData<&'c mut &'a ()>,
+}
+
+impl std::ops::Deref for Work<'_, '_> {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        self.tx
+    }
+}
+
+impl std::ops::DerefMut for Work<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Tx {
+        self.tx
     }
 }

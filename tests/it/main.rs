@@ -11,3 +11,4 @@ mod cli;
 mod hall;
 mod ops;
 mod queue;
+mod transaction;
