@@ -103,7 +103,9 @@ impl<E: Event> Hub<E> {
                             while let Ok(n) = listener.recv().await {
                                 match serde_json::from_str::<E>(n.payload()) {
                                     Ok(e) => hub.publish_local(e),
-                                    Err(e) => tracing::warn!(channel = E::CHANNEL, error = %e, "unreadable event"),
+                                    Err(e) => {
+                                        tracing::warn!(channel = E::CHANNEL, error = %e, "unreadable event")
+                                    }
                                 }
                             }
                         }

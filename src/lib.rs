@@ -20,6 +20,7 @@ pub mod events;
 pub mod extract;
 pub mod hall;
 pub mod ids;
+pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod queue;

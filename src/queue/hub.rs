@@ -4,8 +4,8 @@
 //! any server see calls made on any other.
 //! Events carry what a display needs; after a gap a client re-reads the state.
 
-use serde::{Deserialize, Serialize};
 use crate::db::{Backend, Conn, Db};
+use serde::{Deserialize, Serialize};
 
 /// PostgreSQL channel the servers of one database share.
 pub const CHANNEL: &str = "yichuang_queue";
