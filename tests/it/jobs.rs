@@ -240,7 +240,7 @@ async fn two_runners_on_one_postgres_never_run_one_job_twice() {
     for &id in &ids {
         wait_for(&a, id, |j| j.state == JobState::Done).await;
     }
-    let runs = runs.lock().unwrap();
+    let runs = runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 40);
     for (id, by) in runs.iter() {
         assert_eq!(by.len(), 1, "job {id} ran {} times: {by:?}", by.len());

@@ -119,15 +119,15 @@ async fn sqlite_and_postgres_have_the_same_tables_columns_and_nullability() {
                     match (s.get(c), p.get(c)) {
                         (Some(_), None) => differences.push(format!("{t}.{c}: SQLite only")),
                         (None, Some(_)) => differences.push(format!("{t}.{c}: PostgreSQL only")),
-                        (Some(a), Some(b)) if a != b => {
-                            if !NULLABILITY_DIFFERENCES
-                                .iter()
-                                .any(|(tt, cc, _)| tt == t && cc == c)
-                            {
-                                differences.push(format!(
-                                    "{t}.{c}: nullable on SQLite {a}, on PostgreSQL {b}"
-                                ));
-                            }
+                        (Some(a), Some(b))
+                            if a != b
+                                && !NULLABILITY_DIFFERENCES
+                                    .iter()
+                                    .any(|(tt, cc, _)| tt == t && cc == c) =>
+                        {
+                            differences.push(format!(
+                                "{t}.{c}: nullable on SQLite {a}, on PostgreSQL {b}"
+                            ));
                         }
                         _ => {}
                     }
