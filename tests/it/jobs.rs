@@ -294,6 +294,17 @@ on_both_at!(
         assert_eq!(v["done"][0]["kind"], "test.ok");
         assert_eq!(v["pending"][0]["state"], "pending");
 
+        let doc: Value = admin
+            .get("/api/v1/openapi.json")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            doc["paths"]["/api/v1/admin/jobs"]["get"].is_object(),
+            "documented"
+        );
+
         let page = admin.get("/admin/jobs").await;
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
