@@ -155,24 +155,31 @@ on_both_at!(
     }
 );
 
+/// A job that runner `by` took `ago_secs` seconds ago and is still running.
+async fn running_since(app: &TestApp, by: &str, ago_secs: i64) -> JobId {
+    let now = app.app.clock.now_micros();
+    let mut tx = app.app.db.begin().await.unwrap();
+    let id = jobs::enqueue(&mut tx, "test.ok", &json!({}), Micros(now), Micros(now))
+        .await
+        .unwrap();
+    sqlx::query(
+        "update jobs set state = 'running', attempts = 1, locked_by = $1, locked_at = $2 where id = $3",
+    )
+    .bind(by)
+    .bind(now - ago_secs * 1_000_000)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 on_both_at!(
     a_job_whose_runner_died_is_claimed_again,
     |app: TestApp| async move {
-        let now = app.app.clock.now_micros();
-        let mut tx = app.app.db.begin().await.unwrap();
-        let id = jobs::enqueue(&mut tx, "test.ok", &json!({}), Micros(now), Micros(now))
-            .await
-            .unwrap();
         // A runner on a server that went away took it 20 minutes ago.
-        sqlx::query(
-            "update jobs set state = 'running', attempts = 1, locked_by = 'gone', locked_at = $1 where id = $2",
-        )
-        .bind(now - 20 * 60 * 1_000_000)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let id = running_since(&app, "gone", 20 * 60).await;
         app.app
             .jobs
             .register("test.ok", |_app, _run| async move { Ok(()) });
@@ -184,22 +191,7 @@ on_both_at!(
 on_both_at!(
     a_job_not_long_running_is_left_to_its_runner,
     |app: TestApp| async move {
-        // The whole server lives for the whole test (the body only names `app.app`).
-        let app = app;
-        let now = app.app.clock.now_micros();
-        let mut tx = app.app.db.begin().await.unwrap();
-        let id = jobs::enqueue(&mut tx, "test.ok", &json!({}), Micros(now), Micros(now))
-            .await
-            .unwrap();
-        sqlx::query(
-            "update jobs set state = 'running', attempts = 1, locked_by = 'busy', locked_at = $1 where id = $2",
-        )
-        .bind(now - 1_000_000)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let id = running_since(&app, "busy", 1).await;
         app.app
             .jobs
             .register("test.ok", |_app, _run| async move { Ok(()) });
