@@ -50,6 +50,8 @@ pub struct App {
     pub auth_cache: crate::cache::Cache<auth::Credential, auth::CurrentUser>,
     /// Windows as the clerks' actions need them, per (center, window, user).
     pub desk_cache: crate::cache::Cache<(String, String, i64), crate::queue::actions::DeskSetup>,
+    /// Background jobs: the handlers by kind and this server's runner ([`crate::jobs`]).
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// A failure to start.
@@ -100,7 +102,9 @@ impl Server {
             search_cache: Default::default(),
             auth_cache: Default::default(),
             desk_cache: Default::default(),
+            jobs: Default::default(),
         });
+        app.jobs.start(&app);
         crate::queue::hub::spawn_listener(
             &app.db,
             app.config.database_url.clone(),
@@ -136,6 +140,8 @@ impl Server {
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
+        // The runner finishes the job in hand before the pools close.
+        self.app.jobs.stop().await;
         self.app.db.close().await;
         Ok(())
     }
@@ -165,6 +171,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::timetable::router())
         .merge(crate::queue::router())
         .merge(crate::catalog::router())
+        .merge(crate::jobs::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

@@ -30,9 +30,11 @@ use crate::{app::App, auth, hall};
         crate::timetable::routes::api_day, crate::timetable::routes::api_deadline,
         crate::timetable::routes::api_years, crate::timetable::routes::api_import,
         crate::timetable::routes::api_hours, crate::timetable::routes::api_set_hours,
+        crate::jobs::pages::api_jobs,
     ),
     tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"),
-         (name = "queue", description = "取号、叫号、窗口操作、大厅显示与排队统计"), (name = "calendar", description = "办事时间、节假日与工作日期限"))
+         (name = "queue", description = "取号、叫号、窗口操作、大厅显示与排队统计"), (name = "calendar", description = "办事时间、节假日与工作日期限"),
+         (name = "jobs", description = "后台任务（系统管理员）"))
 )]
 pub struct ApiDoc;
 

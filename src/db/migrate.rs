@@ -1,5 +1,6 @@
 //! Schema migrations: `migrations/sqlite/` and `migrations/postgres/`, the same versions in
-//! each, compiled into the binary and applied in order, each in its own transaction.
+//! each, compiled into the binary and applied in order, all the pending ones in one
+//! transaction ([`run`]): an upgrade applies completely or not at all.
 
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
@@ -21,11 +22,6 @@ pub struct Migration {
     pub name: String,
     pub sql: String,
 }
-
-/// Which engine's folder to list.
-pub const MIGRATIONS_SQLITE: Backend = Backend::Sqlite;
-/// Which engine's folder to list.
-pub const MIGRATIONS_POSTGRES: Backend = Backend::Postgres;
 
 /// The migrations for `backend`, ordered by version.
 pub fn migrations_for(backend: Backend) -> Vec<Migration> {
@@ -68,7 +64,7 @@ fn checksum(sql: &str) -> String {
 }
 
 /// Applies what is missing, all in one transaction; returns how many were applied.
-/// PostgreSQL's DDL is transactional, so a failed upgrade leaves the schema as it was.
+/// DDL is transactional on both engines, so a failed upgrade leaves the schema as it was.
 pub async fn run(db: &Db) -> Result<usize, MigrateError> {
     let mut tx = db.begin().await?;
     if db.backend() == Backend::Postgres {

@@ -24,7 +24,7 @@ use sqlx::{
 };
 
 pub use dialect::placeholders;
-pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration, migrations_for};
+pub use migrate::{Migration, migrations_for};
 pub use types::{CivilDate, Micros, TextEnum, UnknownValue};
 
 /// A transaction on either engine. Domain functions take `&mut Tx`.
