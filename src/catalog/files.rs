@@ -17,7 +17,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::store;
+use super::{queries, store};
 use crate::{
     app::App,
     audit::Actor,
@@ -133,7 +133,7 @@ pub async fn attach(
     if data.is_empty() {
         return Err(AppError::Invalid(format!("文件“{name}”是空的")));
     }
-    let g = store::guide(tx, code).await?;
+    let g = queries::guide(tx, code).await?;
     let center = centers::by_code(&mut **tx, &g.matter.center).await?;
     user.require_manage(center.id)?;
     let mut matter = g.matter;

@@ -16,7 +16,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::store::{self, ListRow, Section};
+use super::queries::{self, ListRow, Section};
 use crate::{
     app::App,
     error::{AppError, AppResult},
@@ -53,7 +53,7 @@ pub async fn sections(
     Query(q): Query<SectionsQuery>,
 ) -> AppResult<Json<Sections>> {
     let c = centers::by_code(app.db.pool(), &q.center).await?;
-    let items = store::section_counts(app.db.pool(), c.id)
+    let items = queries::section_counts(app.db.pool(), c.id)
         .await?
         .into_iter()
         .map(|(s, total)| SectionCount {
@@ -104,7 +104,7 @@ pub async fn section_page(
     if !(1..=500).contains(&per_page) {
         return Err(AppError::Invalid("每页条数须在 1 到 500 之间".into()));
     }
-    let total = store::section_counts(app.db.pool(), c.id)
+    let total = queries::section_counts(app.db.pool(), c.id)
         .await?
         .into_iter()
         .find(|(s, _)| *s == section)
@@ -112,7 +112,7 @@ pub async fn section_page(
         .unwrap_or(0);
     let pages = ((total + per_page - 1) / per_page).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
-    let items = store::section_rows(
+    let items = queries::section_rows(
         app.db.pool(),
         c.id,
         &section,
