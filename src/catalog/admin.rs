@@ -159,7 +159,7 @@ async fn uploaded_file(headers: &axum::http::HeaderMap, body: Bytes) -> AppResul
         .into_iter()
         .find(|f| f.name == "file" && !f.data.is_empty())
         .map(|f| f.data)
-        .ok_or_else(|| AppError::Invalid("请选择要导入的 Excel 文件（.xlsx）".into()))
+        .ok_or_else(|| AppError::invalid_field("file", "请选择要导入的 Excel 文件（.xlsx）"))
 }
 
 async fn admin_import(
@@ -323,7 +323,7 @@ async fn admin_save(
         if let Some(e) = &editing
             && e != &m.code
         {
-            return Err(AppError::Invalid("事项编号不能修改".into()));
+            return Err(AppError::invalid_field("code", "事项编号不能修改"));
         }
         let intent = if editing.is_some() {
             SaveIntent::Update

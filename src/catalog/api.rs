@@ -90,8 +90,9 @@ pub async fn put_matter(
     if input.code.trim().is_empty() {
         input.code = code.clone();
     } else if input.code.trim() != code {
-        return Err(AppError::Invalid(
-            "请求体中的事项编号与地址中的不一致".into(),
+        return Err(AppError::invalid_field(
+            "code",
+            "请求体中的事项编号与地址中的不一致",
         ));
     }
     let g = service::save_matter(&app, &user, &input, SaveIntent::Put).await?;
@@ -169,7 +170,12 @@ pub async fn export(
     match p.center.as_deref() {
         Some(c) => user.require_manage(center_id(&app, c).await?)?,
         None if user.is_admin() => {}
-        None => return Err(AppError::Invalid("请指定要导出的中心（center）".into())),
+        None => {
+            return Err(AppError::invalid_field(
+                "center",
+                "请指定要导出的中心（center）",
+            ));
+        }
     }
     Ok(xlsx_response(
         service::export_workbook(&app.db, p.center.as_deref()).await?,

@@ -104,20 +104,25 @@ pub(super) fn from_form(f: &Fields, center: &str) -> AppResult<MatterInput> {
         }
         t.parse()
             .map(Some)
-            .map_err(|_| AppError::Invalid(format!("{what}“{t}”不是整数")))
+            .map_err(|_| AppError::invalid_field(name, format!("{what}“{t}”不是整数")))
     };
     let mut materials = Vec::new();
     for (i, l) in lines(f.get("materials")).enumerate() {
         let p: Vec<&str> = l.split(['|', '｜']).map(str::trim).collect();
         let what = format!("申请材料第 {} 行", i + 1);
         let form = code_of(super::MATERIAL_FORMS, p.get(1).copied().unwrap_or("原件")).ok_or_else(
-            || AppError::Invalid(format!("{what}：第二栏应为 原件、复印件 或 原件及复印件")),
+            || {
+                AppError::invalid_field(
+                    "materials",
+                    format!("{what}：第二栏应为 原件、复印件 或 原件及复印件"),
+                )
+            },
         )?;
         let copies = match p.get(2).copied().unwrap_or("1") {
             "" => 1,
-            t => t
-                .parse()
-                .map_err(|_| AppError::Invalid(format!("{what}：份数“{t}”不是整数")))?,
+            t => t.parse().map_err(|_| {
+                AppError::invalid_field("materials", format!("{what}：份数“{t}”不是整数"))
+            })?,
         };
         materials.push(Material {
             name: p[0].to_owned(),
@@ -136,7 +141,10 @@ pub(super) fn from_form(f: &Fields, center: &str) -> AppResult<MatterInput> {
         let window = p.next().unwrap_or("").to_owned();
         let rights =
             code_of(super::WINDOW_RIGHTS, p.next().unwrap_or("受理")).ok_or_else(|| {
-                AppError::Invalid(format!("受理窗口第 {} 行：权限应为“受理”或“收件”", i + 1))
+                AppError::invalid_field(
+                    "windows",
+                    format!("受理窗口第 {} 行：权限应为“受理”或“收件”", i + 1),
+                )
             })?;
         windows.push(WindowRight {
             window,

@@ -102,7 +102,10 @@ pub async fn section_page(
         Section::parse(&key).ok_or_else(|| AppError::NotFound(format!("没有“{key}”这一目录")))?;
     let per_page = q.per_page.unwrap_or(10);
     if !(1..=500).contains(&per_page) {
-        return Err(AppError::Invalid("每页条数须在 1 到 500 之间".into()));
+        return Err(AppError::invalid_field(
+            "per_page",
+            "每页条数须在 1 到 500 之间",
+        ));
     }
     let total = queries::section_counts(app.db.pool(), c.id)
         .await?

@@ -242,7 +242,7 @@ pub struct Found {
 pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppResult<Found> {
     let q = q.trim();
     if q.chars().count() > 100 {
-        return Err(AppError::Invalid("搜索内容不能超过 100 个字".into()));
+        return Err(AppError::invalid_field("q", "搜索内容不能超过 100 个字"));
     }
     let page = page.clamp(1, 10_000);
     let center_id: Option<i64> = match center.map(str::trim).filter(|c| !c.is_empty()) {
