@@ -27,6 +27,7 @@ use crate::{
     error::{AppError, AppResult},
     extract::Fields,
     hall::{Center, centers},
+    ids::CenterId,
     web::{Chrome, PageError, PageResult, render, render_status},
 };
 
@@ -67,7 +68,7 @@ async fn managed_center(app: &App, user: &CurrentUser, code: Option<&str>) -> Ap
             let mut best = None;
             for c in all {
                 if user.can_manage_center(c.id) {
-                    let n = counts.get(&c.id).copied().unwrap_or(0);
+                    let n = counts.get(&CenterId(c.id)).copied().unwrap_or(0);
                     if best.as_ref().is_none_or(|(_, m)| n > *m) {
                         best = Some((c, n));
                     }
@@ -81,7 +82,7 @@ async fn managed_center(app: &App, user: &CurrentUser, code: Option<&str>) -> Ap
 }
 
 async fn admin_rows(app: &App, center_id: i64) -> AppResult<Vec<AdminRow>> {
-    let rows = queries::admin_entries(app.db.pool(), center_id).await?;
+    let rows = queries::admin_entries(app.db.pool(), CenterId(center_id)).await?;
     let mut out: Vec<(Vec<String>, AdminRow)> = rows
         .into_iter()
         .map(|r| {
@@ -92,7 +93,7 @@ async fn admin_rows(app: &App, center_id: i64) -> AppResult<Vec<AdminRow>> {
                     code: r.code,
                     depth: path.len().saturating_sub(1),
                     name: path.last().cloned().unwrap_or_default(),
-                    is_category: r.node == "category",
+                    is_category: r.node == queries::Node::Category,
                     type_name: r.type_name.unwrap_or_default(),
                     department: r.department,
                 },

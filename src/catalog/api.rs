@@ -27,6 +27,7 @@ use crate::{
     error::{AppError, AppResult},
     extract::ApiJson,
     hall::centers,
+    ids::CenterId,
 };
 
 /// Search parameters.
@@ -127,7 +128,7 @@ pub async fn lists(
     let c = centers::by_code(app.db.pool(), &p.center).await?;
     Ok(Json(ListAnswer {
         center: c.code,
-        items: queries::list_rows(app.db.pool(), c.id).await?,
+        items: queries::list_rows(app.db.pool(), CenterId(c.id)).await?,
     }))
 }
 

@@ -157,3 +157,11 @@ impl Guide {
         self.matter.materials.iter().any(|m| m.tolerable)
     }
 }
+
+crate::text_enum! {
+    /// What a node of the catalogue is: a 目录 (category) or a 事项/办事情形 (matter).
+    pub enum Node {
+        Category = "category",
+        Matter = "matter",
+    }
+}

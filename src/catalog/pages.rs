@@ -21,6 +21,7 @@ use crate::{
     auth::{CsrfToken, MaybeUser},
     error::{AppError, AppResult},
     hall::{Center, centers},
+    ids::CenterId,
     web::{Chrome, PageResult, render},
 };
 
@@ -99,16 +100,16 @@ async fn index(
             found = Some(answer.found.as_ref().clone());
         } else {
             let mut conn = app.db.pool().acquire().await?;
-            for (category, children) in queries::branches(&mut conn, c.id).await? {
+            for (category, children) in queries::branches(&mut conn, CenterId(c.id)).await? {
                 branches.push(Branch {
                     code: category.code.clone(),
                     category,
                     children,
                 });
             }
-            departments = queries::departments(app.db.pool(), c.id).await?;
+            departments = queries::departments(app.db.pool(), CenterId(c.id)).await?;
             if !dept.is_empty() {
-                by_dept = queries::by_department(app.db.pool(), c.id, &dept).await?;
+                by_dept = queries::by_department(app.db.pool(), CenterId(c.id), &dept).await?;
             }
         }
     }
@@ -195,7 +196,7 @@ async fn booklet(
     let center = default_center(&app, p.center.as_deref())
         .await?
         .ok_or_else(|| AppError::NotFound("尚无事项目录".into()))?;
-    let counts = queries::section_counts(app.db.pool(), center.id).await?;
+    let counts = queries::section_counts(app.db.pool(), CenterId(center.id)).await?;
     let chosen = match p.section.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(k) => Some(
@@ -215,7 +216,7 @@ async fn booklet(
         };
         let rows = queries::section_rows(
             app.db.pool(),
-            center.id,
+            CenterId(center.id),
             section,
             BOOKLET_ROWS,
             (page - 1) * BOOKLET_ROWS,

@@ -4,21 +4,23 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use super::model::Node;
 use super::{Guide, Material, MatterInput, MatterSummary, WindowRight};
 use crate::{
     db::Tx,
     error::{AppError, AppResult},
+    ids::{CenterId, MatterId},
 };
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MatterRow {
-    pub id: i64,
-    pub center_id: i64,
+    pub id: MatterId,
+    pub center_id: CenterId,
     pub center_code: String,
     pub center_name: String,
     pub parent_code: Option<String>,
     pub code: String,
-    pub node: String,
+    pub node: Node,
     pub name: String,
     pub sort_order: i64,
     pub path_json: String,
@@ -69,13 +71,13 @@ pub(crate) fn path_of(json: &str) -> Vec<String> {
 }
 
 impl MatterRow {
-    fn input(self) -> (MatterInput, i64) {
+    fn input(self) -> (MatterInput, MatterId) {
         (
             MatterInput {
                 code: self.code,
                 parent: self.parent_code,
                 center: self.center_code,
-                node: self.node,
+                node: self.node.as_str().to_owned(),
                 name: self.name,
                 sort_order: self.sort_order,
                 type_code: self.type_code.unwrap_or_default(),
@@ -139,7 +141,7 @@ struct MaterialRow {
 /// Loads a matter with its materials, review points and windows.
 /// What a load keeps of the row besides the input.
 pub(crate) struct Meta {
-    pub center_id: i64,
+    pub center_id: CenterId,
     pub center_code: String,
     pub center_name: String,
     pub path_json: String,
@@ -151,7 +153,7 @@ pub(crate) struct Meta {
 pub(crate) async fn load(
     conn: &mut sqlx::AnyConnection,
     code: &str,
-) -> AppResult<Option<(Meta, MatterInput, i64)>> {
+) -> AppResult<Option<(Meta, MatterInput, MatterId)>> {
     let row: Option<MatterRow> = sqlx::query_as(select_sql("where m.code = $1"))
         .bind(code)
         .fetch_optional(&mut *conn)
@@ -232,8 +234,8 @@ pub(crate) async fn load(
 /// The children of a node, in order.
 pub async fn children(
     conn: &mut sqlx::AnyConnection,
-    parent_id: Option<i64>,
-    center_id: i64,
+    parent_id: Option<MatterId>,
+    center_id: CenterId,
 ) -> AppResult<Vec<MatterSummary>> {
     let rows: Vec<MatterRow> = match parent_id {
         Some(p) => {
@@ -404,7 +406,7 @@ const LIST_FROM: &str = "from matters m where m.center_id = $1 and m.node = 'mat
 /// How many rows each section of a center's lists has.
 pub async fn section_counts(
     pool: &sqlx::AnyPool,
-    center_id: i64,
+    center_id: CenterId,
 ) -> AppResult<Vec<(Section, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Count {
@@ -433,14 +435,14 @@ pub async fn section_counts(
 
 /// The matters of a center as list rows, in catalogue order: all of them, or a page of one
 /// section (`limit` rows from `offset`).
-pub async fn list_rows(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<ListRow>> {
+pub async fn list_rows(pool: &sqlx::AnyPool, center_id: CenterId) -> AppResult<Vec<ListRow>> {
     rows_where(pool, center_id, None, i64::MAX, 0).await
 }
 
 /// A page of one section's rows.
 pub async fn section_rows(
     pool: &sqlx::AnyPool,
-    center_id: i64,
+    center_id: CenterId,
     section: &Section,
     limit: i64,
     offset: i64,
@@ -450,7 +452,7 @@ pub async fn section_rows(
 
 async fn rows_where(
     pool: &sqlx::AnyPool,
-    center_id: i64,
+    center_id: CenterId,
     section: Option<&Section>,
     limit: i64,
     offset: i64,
@@ -511,7 +513,10 @@ async fn rows_where(
 }
 
 /// Departments of a center's matters, with counts.
-pub async fn departments(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<(String, i64)>> {
+pub async fn departments(
+    pool: &sqlx::AnyPool,
+    center_id: CenterId,
+) -> AppResult<Vec<(String, i64)>> {
     #[derive(sqlx::FromRow)]
     struct Count {
         department: String,
@@ -530,7 +535,7 @@ pub async fn departments(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<
 /// The matters of a department, in catalogue order.
 pub async fn by_department(
     pool: &sqlx::AnyPool,
-    center_id: i64,
+    center_id: CenterId,
     department: &str,
 ) -> AppResult<Vec<MatterSummary>> {
     let rows: Vec<MatterRow> = sqlx::query_as(select_sql(
@@ -587,10 +592,12 @@ pub async fn first_center_with_matters(pool: &sqlx::AnyPool) -> AppResult<Option
 }
 
 /// How many matters and categories each center's catalogue has, in one grouped read.
-pub async fn matter_counts(pool: &sqlx::AnyPool) -> AppResult<std::collections::HashMap<i64, i64>> {
+pub async fn matter_counts(
+    pool: &sqlx::AnyPool,
+) -> AppResult<std::collections::HashMap<CenterId, i64>> {
     #[derive(sqlx::FromRow)]
     struct Count {
-        center_id: i64,
+        center_id: CenterId,
         n: i64,
     }
     let rows: Vec<Count> =
@@ -603,7 +610,7 @@ pub async fn matter_counts(pool: &sqlx::AnyPool) -> AppResult<std::collections::
 /// The level-1 categories of a center, each with its children, in order: two reads.
 pub async fn branches(
     conn: &mut sqlx::AnyConnection,
-    center_id: i64,
+    center_id: CenterId,
 ) -> AppResult<Vec<(MatterSummary, Vec<MatterSummary>)>> {
     let roots = children(conn, None, center_id).await?;
     let kids: Vec<MatterRow> = sqlx::query_as(select_sql(
@@ -633,14 +640,17 @@ pub async fn branches(
 #[derive(sqlx::FromRow)]
 pub struct AdminEntry {
     pub code: String,
-    pub node: String,
+    pub node: Node,
     pub path_json: String,
     pub type_name: Option<String>,
     pub department: String,
 }
 
 /// Every node of a center's catalogue, in the order they were made.
-pub async fn admin_entries(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<AdminEntry>> {
+pub async fn admin_entries(
+    pool: &sqlx::AnyPool,
+    center_id: CenterId,
+) -> AppResult<Vec<AdminEntry>> {
     Ok(sqlx::query_as(
         "select m.code, m.node, m.path_json, t.name as type_name, m.department from matters m \
          left join matter_types t on t.code = m.type_code where m.center_id = $1 order by m.id",
@@ -653,7 +663,7 @@ pub async fn admin_entries(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Ve
 /// The center a stored matter belongs to.
 #[derive(sqlx::FromRow)]
 pub struct Owner {
-    pub center_id: i64,
+    pub center_id: CenterId,
     pub center_code: String,
 }
 

@@ -21,6 +21,7 @@ use crate::{
     app::App,
     error::{AppError, AppResult},
     hall::{Center, centers},
+    ids::CenterId,
     web::{PageResult, render},
 };
 
@@ -53,7 +54,7 @@ pub async fn sections(
     Query(q): Query<SectionsQuery>,
 ) -> AppResult<Json<Sections>> {
     let c = centers::by_code(app.db.pool(), &q.center).await?;
-    let items = queries::section_counts(app.db.pool(), c.id)
+    let items = queries::section_counts(app.db.pool(), CenterId(c.id))
         .await?
         .into_iter()
         .map(|(s, total)| SectionCount {
@@ -107,7 +108,7 @@ pub async fn section_page(
             "每页条数须在 1 到 500 之间",
         ));
     }
-    let total = queries::section_counts(app.db.pool(), c.id)
+    let total = queries::section_counts(app.db.pool(), CenterId(c.id))
         .await?
         .into_iter()
         .find(|(s, _)| *s == section)
@@ -117,7 +118,7 @@ pub async fn section_page(
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let items = queries::section_rows(
         app.db.pool(),
-        c.id,
+        CenterId(c.id),
         &section,
         per_page,
         (page - 1) * per_page,

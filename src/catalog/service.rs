@@ -60,7 +60,7 @@ pub async fn save_matter(
                 input.code
             )));
         }
-        (Some(owner), _) => user.require_manage(owner.center_id)?,
+        (Some(owner), _) => user.require_manage(owner.center_id.get())?,
         (None, _) => {}
     }
     store::save(&mut tx, &Actor::from(user), input, intent.action(), now).await?;
@@ -77,7 +77,7 @@ pub async fn delete_matter(app: &App, user: &CurrentUser, code: &str) -> AppResu
     let owner = queries::owner(&mut tx, code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
-    user.require_manage(owner.center_id)?;
+    user.require_manage(owner.center_id.get())?;
     store::delete(&mut tx, &Actor::from(user), code, now).await?;
     tx.commit().await?;
     Ok(owner.center_code)

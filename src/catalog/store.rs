@@ -155,7 +155,7 @@ pub async fn save_with(
 ) -> AppResult<Saved> {
     let m = normalise(input)?;
     let before = queries::load(tx, &m.code).await?;
-    let self_id = before.as_ref().map(|(_, _, id)| *id);
+    let self_id = before.as_ref().map(|(_, _, id)| id.get());
     if let Some((row, _, _)) = &before
         && row.center_code != m.center
     {
@@ -345,6 +345,7 @@ pub async fn delete(tx: &mut Tx, actor: &Actor, code: &str, now: i64) -> AppResu
     let (row, before, id) = queries::load(tx, code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
+    let id = id.get();
     let kids: i64 = sqlx::query_scalar("select count(*) from matters where parent_id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
@@ -374,7 +375,7 @@ pub async fn delete(tx: &mut Tx, actor: &Actor, code: &str, now: i64) -> AppResu
         "delete",
         "matter",
         code,
-        Some(row.center_id),
+        Some(row.center_id.get()),
         Some(snapshot(&before)),
         None,
         now,
