@@ -313,3 +313,16 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::column_letters;
+
+    #[test]
+    fn columns_are_lettered_as_spreadsheets_do() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(30), "AE");
+    }
+}

@@ -552,3 +552,41 @@ fn sheet_order(s: &str) -> usize {
         .position(|x| *x == s)
         .unwrap_or(9)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_cell_it_was_read_from() {
+        let origin = Origin {
+            row: 7,
+            materials: vec![3, 4],
+            windows: vec![9],
+            ..Default::default()
+        };
+        let e = AppError::invalid_field("kind", "办件类型“马上办”无效");
+        let cell = origin.cell_error(&e);
+        assert_eq!((cell.sheet.as_str(), cell.row), (MATTERS, 7));
+        assert_eq!(cell.column, "办件类型");
+        assert_eq!(cell.field, "事项!J7");
+        let cell = origin.cell_error(&AppError::invalid_field("materials[1].form", "x"));
+        assert_eq!(cell.field, "申请材料!C4");
+        let cell = origin.cell_error(&AppError::invalid_field("windows[0]", "x"));
+        assert_eq!(cell.field, "受理窗口!B9");
+        let cell = origin.cell_error(&AppError::Conflict("x".into()));
+        assert_eq!((cell.column.as_str(), cell.field.as_str()), ("", "事项!7"));
+        assert_eq!(
+            cell.into_app_error().field(),
+            Some("事项!7"),
+            "the cell travels as the error's field"
+        );
+    }
+
+    #[test]
+    fn every_field_of_a_matter_has_its_column() {
+        assert_eq!(MATTER_FIELDS.len(), MATTER_COLUMNS.len());
+        assert_eq!(MATTER_COLUMNS[30], "负面清单原因");
+        assert_eq!(MATTER_FIELDS[30], "outside_reason");
+    }
+}
