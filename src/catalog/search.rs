@@ -161,10 +161,7 @@ async fn write_tokens(tx: &mut Tx, id: i64, text: &str) -> AppResult<()> {
             .execute(&mut **tx)
             .await?;
     } else {
-        sqlx::query("delete from matter_fts where rowid = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        unindex(tx, id).await?;
         sqlx::query("insert into matter_fts (rowid, tokens) values ($1, $2)")
             .bind(id)
             .bind(text)
