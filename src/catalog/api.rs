@@ -16,17 +16,18 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     Guide, MatterInput,
+    queries::{self, ListRow},
     search::Found,
-    store::{self, ListRow},
-    xlsx::{self, ImportError, ImportReport},
+    service::{self, SaveIntent},
+    xlsx::{ImportError, ImportReport},
 };
 use crate::{
     app::App,
-    audit::Actor,
     auth::CurrentUser,
     error::{AppError, AppResult},
     extract::ApiJson,
     hall::centers,
+    ids::CenterId,
 };
 
 /// Search parameters.
@@ -70,7 +71,7 @@ pub async fn get_matter(
     Path(code): Path<String>,
 ) -> AppResult<Json<Guide>> {
     let mut conn = app.db.pool().acquire().await?;
-    Ok(Json(store::guide(&mut conn, &code).await?))
+    Ok(Json(queries::guide(&mut conn, &code).await?))
 }
 
 async fn center_id(app: &App, code: &str) -> AppResult<i64> {
@@ -90,36 +91,13 @@ pub async fn put_matter(
     if input.code.trim().is_empty() {
         input.code = code.clone();
     } else if input.code.trim() != code {
-        return Err(AppError::Invalid(
-            "请求体中的事项编号与地址中的不一致".into(),
+        return Err(AppError::invalid_field(
+            "code",
+            "请求体中的事项编号与地址中的不一致",
         ));
     }
-    user.require_manage(center_id(&app, &input.center).await?)?;
-    let mut tx = app.db.begin().await?;
-    if let Some(existing) = existing_center(&mut tx, &code).await? {
-        user.require_manage(existing)?;
-    }
-    let action = "save";
-    store::save(
-        &mut tx,
-        &Actor::from(&user),
-        &input,
-        action,
-        app.clock.now_micros(),
-    )
-    .await?;
-    let g = store::guide(&mut tx, &code).await?;
-    tx.commit().await?;
+    let g = service::save_matter(&app, &user, &input, SaveIntent::Put).await?;
     Ok(Json(g))
-}
-
-async fn existing_center(tx: &mut crate::db::Tx, code: &str) -> AppResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("select center_id from matters where code = $1")
-            .bind(code)
-            .fetch_optional(&mut **tx)
-            .await?,
-    )
 }
 
 /// Deletes a matter without sub-matters.
@@ -130,13 +108,7 @@ pub async fn delete_matter(
     user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<StatusCode> {
-    let mut tx = app.db.begin().await?;
-    let c = existing_center(&mut tx, &code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
-    user.require_manage(c)?;
-    store::delete(&mut tx, &Actor::from(&user), &code, app.clock.now_micros()).await?;
-    tx.commit().await?;
+    service::delete_matter(&app, &user, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,7 +128,7 @@ pub async fn lists(
     let c = centers::by_code(app.db.pool(), &p.center).await?;
     Ok(Json(ListAnswer {
         center: c.code,
-        items: store::list_rows(app.db.pool(), c.id).await?,
+        items: queries::list_rows(app.db.pool(), CenterId(c.id)).await?,
     }))
 }
 
@@ -170,14 +142,6 @@ pub struct ListAnswer {
 pub struct ExportParams {
     /// Only this center (default: every center the user manages may see; admins all).
     pub center: Option<String>,
-}
-
-/// The catalogue as an .xlsx workbook.
-pub async fn export_bytes(app: &App, center: Option<&str>) -> AppResult<Vec<u8>> {
-    let mut conn = app.db.pool().acquire().await?;
-    let matters = store::export(&mut conn, center).await?;
-    let types = store::types(app.db.pool()).await?;
-    tokio::task::spawn_blocking(move || xlsx::write(&matters, &types)).await?
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -207,31 +171,16 @@ pub async fn export(
     match p.center.as_deref() {
         Some(c) => user.require_manage(center_id(&app, c).await?)?,
         None if user.is_admin() => {}
-        None => return Err(AppError::Invalid("请指定要导出的中心（center）".into())),
+        None => {
+            return Err(AppError::invalid_field(
+                "center",
+                "请指定要导出的中心（center）",
+            ));
+        }
     }
     Ok(xlsx_response(
-        export_bytes(&app, p.center.as_deref()).await?,
+        service::export_workbook(&app.db, p.center.as_deref()).await?,
     ))
-}
-
-/// Imports a workbook for `user`: all rows or none; only centers the user manages.
-pub async fn import_bytes(
-    app: &App,
-    user: &CurrentUser,
-    bytes: &[u8],
-) -> Result<ImportReport, ImportError> {
-    let mut tx = app.db.begin().await?;
-    let check = |center_id: i64| user.require_manage(center_id);
-    let report = xlsx::import(
-        &mut tx,
-        &Actor::from(user),
-        bytes,
-        app.clock.now_micros(),
-        &check,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(report)
 }
 
 /// The answer to an import with errors: 422 and every error by row and column.
@@ -262,7 +211,7 @@ pub fn import_error_response(e: ImportError) -> Response {
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses((status = 200, body = ImportReport), (status = 422, description = "逐行逐列列出错误，未导入任何内容")))]
 pub async fn import(State(app): State<Arc<App>>, user: CurrentUser, body: Bytes) -> Response {
-    match import_bytes(&app, &user, &body).await {
+    match service::import_for(&app, &user, &body).await {
         Ok(r) => Json(r).into_response(),
         Err(e) => import_error_response(e),
     }
@@ -272,7 +221,7 @@ pub async fn import(State(app): State<Arc<App>>, user: CurrentUser, body: Bytes)
 #[utoipa::path(get, path = "/api/v1/matter-types", summary = "事项类型代码表（公开）", tag = "catalog",
     responses((status = 200, description = "[{code, name}]")))]
 pub async fn matter_types(State(app): State<Arc<App>>) -> AppResult<Json<serde_json::Value>> {
-    let t = store::types(app.db.pool()).await?;
+    let t = queries::types(app.db.pool()).await?;
     Ok(Json(
         json!({"items": t.into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect::<Vec<_>>()}),
     ))

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Subcommand;
 
-use super::{store, xlsx};
+use super::{queries, service, xlsx};
 use crate::{audit::Actor, clock::Clock, config::Config, db::Db};
 
 #[derive(Subcommand)]
@@ -38,11 +38,9 @@ pub async fn run(config: &Config, command: CatalogCommand) -> CliResult {
         CatalogCommand::Import { file } => {
             let bytes = std::fs::read(&file)?;
             let started = Instant::now();
-            let mut tx = db.begin().await?;
             let ok = |_: i64| Ok(());
-            match xlsx::import(&mut tx, &Actor::cli(), &bytes, now, &ok).await {
+            match service::import_workbook(&db, &Actor::cli(), &bytes, now, &ok).await {
                 Ok(r) => {
-                    tx.commit().await?;
                     println!(
                         "已导入：新增 {}，更新 {}，未变 {}；用时 {:.2} 秒",
                         r.created,
@@ -63,8 +61,8 @@ pub async fn run(config: &Config, command: CatalogCommand) -> CliResult {
         }
         CatalogCommand::Export { file, center } => {
             let mut conn = db.pool().acquire().await?;
-            let matters = store::export(&mut conn, center.as_deref()).await?;
-            let types = store::types(db.pool()).await?;
+            let matters = queries::export(&mut conn, center.as_deref()).await?;
+            let types = queries::types(db.pool()).await?;
             let bytes = xlsx::write(&matters, &types)?;
             std::fs::write(&file, bytes)?;
             println!("已导出 {} 项到 {file}", matters.len());

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::store::{self, MatterInput};
+use super::{MatterInput, queries, store};
 use crate::{
     audit::Actor,
     db::Tx,
@@ -130,7 +130,7 @@ fn code(no: u32) -> String {
 
 /// Loads the demo catalogue into the center `center` (its code) inside the demo transaction.
 pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResult<()> {
-    let types: HashMap<String, String> = store::types_in(tx)
+    let types: HashMap<String, String> = queries::types_in(tx)
         .await?
         .into_iter()
         .map(|(c, n)| (n, c))

@@ -17,7 +17,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::store;
+use super::{queries, store};
 use crate::{
     app::App,
     audit::Actor,
@@ -133,7 +133,7 @@ pub async fn attach(
     if data.is_empty() {
         return Err(AppError::Invalid(format!("文件“{name}”是空的")));
     }
-    let g = store::guide(tx, code).await?;
+    let g = queries::guide(tx, code).await?;
     let center = centers::by_code(&mut **tx, &g.matter.center).await?;
     user.require_manage(center.id)?;
     let mut matter = g.matter;
@@ -185,14 +185,24 @@ pub async fn attach(
 /// A stored file, for download (public, like the 办事指南 that links it).
 async fn download(
     State(app): State<Arc<App>>,
-    Path((id, _name)): Path<(i64, String)>,
+    Path((id, _name)): Path<(crate::ids::FileId, String)>,
 ) -> AppResult<Response> {
-    let row: Option<(String, String, Vec<u8>)> =
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        name: String,
+        content_type: String,
+        data: Vec<u8>,
+    }
+    let row: Option<Stored> =
         sqlx::query_as("select name, content_type, data from catalog_files where id = $1")
             .bind(id)
             .fetch_optional(app.db.pool())
             .await?;
-    let (name, media, data) = row.ok_or_else(|| AppError::NotFound("找不到该文件".into()))?;
+    let Stored {
+        name,
+        content_type: media,
+        data,
+    } = row.ok_or_else(|| AppError::NotFound("找不到该文件".into()))?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -353,9 +363,12 @@ async fn page_attach(
     .await;
     let (key, msg) = match result {
         Ok(m) => ("ok", m),
-        Err(e @ (AppError::Invalid(_) | AppError::BadRequest(_) | AppError::NotFound(_))) => {
-            ("error", e.public_message())
-        }
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidField { .. }
+            | AppError::BadRequest(_)
+            | AppError::NotFound(_)),
+        ) => ("error", e.public_message()),
         Err(e) => return Err(e.into()),
     };
     let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();

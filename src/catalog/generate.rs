@@ -2,7 +2,7 @@
 //! 办事情形 under 100 level-1 categories and 1,000 level-2 matters, with names built from
 //! the words of real catalogues so that search sees realistic tokens.
 
-use super::store::{self, MatterInput};
+use super::{MatterInput, store};
 use crate::{audit::Actor, db::Tx, error::AppResult};
 
 pub(crate) const SUBJECTS: &[&str] = &[

@@ -3,17 +3,23 @@
 //! the 延时错时/预约 lists (seed 000 §3), window rights (受理权/收件权, §2.4.2) and the
 //! 负面清单 (seed 002 §三(一)3). Search (jieba + pinyin), spreadsheet exchange and demo data.
 
+mod admin;
 pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod files;
+mod form;
 pub mod generate;
+pub mod model;
 mod pages;
+pub mod queries;
 pub mod screen;
 pub mod search;
+pub mod service;
 pub mod store;
 pub mod types;
+pub mod validate;
 pub mod xlsx;
 
 use std::sync::Arc;
@@ -24,7 +30,7 @@ use utoipa::ToSchema;
 
 use crate::app::App;
 
-pub use store::{Guide, MatterInput, MatterSummary};
+pub use model::{Guide, MatterInput, MatterSummary};
 
 /// A code with its Chinese label, for the small code lists of the catalogue.
 pub type Code = (&'static str, &'static str);

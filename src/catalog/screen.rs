@@ -16,11 +16,12 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::store::{self, ListRow, Section};
+use super::queries::{self, ListRow, Section};
 use crate::{
     app::App,
     error::{AppError, AppResult},
     hall::{Center, centers},
+    ids::CenterId,
     web::{PageResult, render},
 };
 
@@ -53,7 +54,7 @@ pub async fn sections(
     Query(q): Query<SectionsQuery>,
 ) -> AppResult<Json<Sections>> {
     let c = centers::by_code(app.db.pool(), &q.center).await?;
-    let items = store::section_counts(app.db.pool(), c.id)
+    let items = queries::section_counts(app.db.pool(), CenterId(c.id))
         .await?
         .into_iter()
         .map(|(s, total)| SectionCount {
@@ -102,9 +103,12 @@ pub async fn section_page(
         Section::parse(&key).ok_or_else(|| AppError::NotFound(format!("没有“{key}”这一目录")))?;
     let per_page = q.per_page.unwrap_or(10);
     if !(1..=500).contains(&per_page) {
-        return Err(AppError::Invalid("每页条数须在 1 到 500 之间".into()));
+        return Err(AppError::invalid_field(
+            "per_page",
+            "每页条数须在 1 到 500 之间",
+        ));
     }
-    let total = store::section_counts(app.db.pool(), c.id)
+    let total = queries::section_counts(app.db.pool(), CenterId(c.id))
         .await?
         .into_iter()
         .find(|(s, _)| *s == section)
@@ -112,9 +116,9 @@ pub async fn section_page(
         .unwrap_or(0);
     let pages = ((total + per_page - 1) / per_page).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
-    let items = store::section_rows(
+    let items = queries::section_rows(
         app.db.pool(),
-        c.id,
+        CenterId(c.id),
         &section,
         per_page,
         (page - 1) * per_page,

@@ -6,7 +6,8 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, LazyLock, Mutex},
+    sync::{Arc, LazyLock},
+    time::Duration,
 };
 
 use axum::body::Bytes;
@@ -18,9 +19,10 @@ use utoipa::ToSchema;
 
 use super::{
     MatterInput, MatterSummary,
-    store::{MatterRow, path_of, select_sql},
+    queries::{MatterRow, path_of, select_sql},
 };
 use crate::{
+    cache,
     db::{Backend, Db, Tx},
     error::{AppError, AppResult},
 };
@@ -90,6 +92,37 @@ pub fn center_token(center_id: i64) -> String {
 }
 
 pub fn tokens(path: &[String], department: &str, center_id: i64) -> String {
+    tokens_with(&Cuts::default(), path, department, center_id)
+}
+
+/// Words of names and departments cut ahead of a write: jieba is the slow part of indexing,
+/// and an import cuts its whole file before it begins the transaction.
+#[derive(Debug, Default)]
+pub struct Cuts(HashMap<String, Vec<String>>);
+
+impl Cuts {
+    /// Cuts each text once.
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Cuts {
+        let mut map = HashMap::new();
+        for t in texts {
+            if !map.contains_key(t) {
+                map.insert(t.to_owned(), words(t));
+            }
+        }
+        Cuts(map)
+    }
+
+    /// The words of `text`, cut now if they were not cut before.
+    fn words(&self, text: &str) -> Vec<String> {
+        match self.0.get(text) {
+            Some(w) => w.clone(),
+            None => words(text),
+        }
+    }
+}
+
+/// [`tokens`], with words cut beforehand where there are.
+pub fn tokens_with(cuts: &Cuts, path: &[String], department: &str, center_id: i64) -> String {
     let name = path.last().map(String::as_str).unwrap_or("");
     let mut all: Vec<String> = Vec::new();
     let mut push = |w: String| {
@@ -97,7 +130,7 @@ pub fn tokens(path: &[String], department: &str, center_id: i64) -> String {
             all.push(w);
         }
     };
-    for w in words(name) {
+    for w in cuts.words(name) {
         let (ini, full) = (initials(&w), full_pinyin(&w));
         push(w);
         push(ini);
@@ -109,11 +142,11 @@ pub fn tokens(path: &[String], department: &str, center_id: i64) -> String {
         push(c.to_string());
     }
     for p in path.iter().take(path.len().saturating_sub(1)) {
-        for w in words(p) {
+        for w in cuts.words(p) {
             push(w);
         }
     }
-    for w in words(department) {
+    for w in cuts.words(department) {
         push(w);
     }
     push(center_token(center_id));
@@ -128,10 +161,7 @@ async fn write_tokens(tx: &mut Tx, id: i64, text: &str) -> AppResult<()> {
             .execute(&mut **tx)
             .await?;
     } else {
-        sqlx::query("delete from matter_fts where rowid = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        unindex(tx, id).await?;
         sqlx::query("insert into matter_fts (rowid, tokens) values ($1, $2)")
             .bind(id)
             .bind(text)
@@ -148,27 +178,35 @@ pub async fn index(
     center_id: i64,
     path: &[String],
     m: &MatterInput,
+    cuts: &Cuts,
 ) -> AppResult<()> {
     if m.node == "category" {
         return unindex(tx, id).await;
     }
-    write_tokens(tx, id, &tokens(path, &m.department, center_id)).await
+    write_tokens(tx, id, &tokens_with(cuts, path, &m.department, center_id)).await
 }
 
 /// Re-indexes a stored matter (after its path changed).
 pub async fn reindex(tx: &mut Tx, id: i64) -> AppResult<()> {
-    let (path_json, department, center_id, node): (String, String, i64, String) =
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        path_json: String,
+        department: String,
+        center_id: i64,
+        node: String,
+    }
+    let m: Stored =
         sqlx::query_as("select path_json, department, center_id, node from matters where id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
-    if node == "category" {
+    if m.node == "category" {
         return unindex(tx, id).await;
     }
     write_tokens(
         tx,
         id,
-        &tokens(&path_of(&path_json), &department, center_id),
+        &tokens(&path_of(&m.path_json), &m.department, m.center_id),
     )
     .await
 }
@@ -201,7 +239,7 @@ pub struct Found {
 pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppResult<Found> {
     let q = q.trim();
     if q.chars().count() > 100 {
-        return Err(AppError::Invalid("搜索内容不能超过 100 个字".into()));
+        return Err(AppError::invalid_field("q", "搜索内容不能超过 100 个字"));
     }
     let page = page.clamp(1, 10_000);
     let center_id: Option<i64> = match center.map(str::trim).filter(|c| !c.is_empty()) {
@@ -368,10 +406,24 @@ async fn run(
 
 /// Answers of the public search, serialised, while the catalogue stays the same: citizens
 /// ask the same few things (户口, 身份证) all day. One per server; a change anywhere bumps
-/// `catalog_version`, and the next search here drops everything.
-#[derive(Debug, Default)]
+/// `catalog_version`, and answers kept under an older version no longer serve.
+#[derive(Debug)]
 pub struct Cache {
-    inner: Mutex<CacheState>,
+    /// `catalog_version` as last read, stamped by this server's generation and trusted for
+    /// [`VERSION_TTL`].
+    version: cache::Cache<(), i64, u64>,
+    /// Answers, stamped by the version they were searched under. The version is in the key
+    /// too, so a search under way for an older version is not shared with a newer asker.
+    answers: cache::Cache<(i64, Key), Answer, i64>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            version: cache::Cache::new(Some(VERSION_TTL)),
+            answers: cache::Cache::with_capacity(None, CACHE_ENTRIES),
+        }
+    }
 }
 
 type Key = (String, Option<String>, i64);
@@ -386,17 +438,7 @@ pub struct Answer {
 /// How long the cache trusts its answers without reading `catalog_version` again. A change
 /// made through this server is seen at once (it starts a new [`crate::cache::Generation`]);
 /// one made through another server or the CLI within this.
-const VERSION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
-
-#[derive(Debug, Default)]
-struct CacheState {
-    version: i64,
-    /// When `version` was read, and under which generation of this server.
-    checked: Option<(u64, std::time::Instant)>,
-    answers: HashMap<Key, Answer>,
-    /// Searches under way: concurrent askers of the same question wait for one answer.
-    pending: HashMap<Key, Arc<tokio::sync::OnceCell<Answer>>>,
-}
+const VERSION_TTL: Duration = Duration::from_millis(250);
 
 /// Answers kept at most; the cache starts over when full.
 const CACHE_ENTRIES: usize = 10_000;
@@ -412,23 +454,13 @@ impl Cache {
         center: Option<&str>,
         page: i64,
     ) -> AppResult<Answer> {
-        let known = {
-            let st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            st.checked
-                .filter(|(g, at)| *g == generation && at.elapsed() < VERSION_TTL)
-                .map(|_| st.version)
-        };
-        let version: i64 = match known {
+        let version = match self.version.get(&(), generation) {
             Some(v) => v,
             None => {
-                let read_at = std::time::Instant::now();
-                let v = sqlx::query_scalar("select version from catalog_version where id = 1")
+                let v: i64 = sqlx::query_scalar("select version from catalog_version where id = 1")
                     .fetch_one(db.pool())
                     .await?;
-                let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-                if st.version == v {
-                    st.checked = Some((generation, read_at));
-                }
+                self.version.put((), v, generation);
                 v
             }
         };
@@ -439,21 +471,8 @@ impl Cache {
                 .filter(|c| !c.is_empty()),
             page.clamp(1, 10_000),
         );
-        let cell = {
-            let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            if st.version != version {
-                st.answers.clear();
-                st.pending.clear();
-                st.version = version;
-                st.checked = None;
-            }
-            if let Some(b) = st.answers.get(&key) {
-                return Ok(b.clone());
-            }
-            st.pending.entry(key.clone()).or_default().clone()
-        };
-        let bytes = cell
-            .get_or_try_init(|| async {
+        self.answers
+            .get_or_load((version, key.clone()), version, || async {
                 let found = search(db, &key.0, key.1.as_deref(), key.2).await?;
                 let json = serde_json::to_vec(&found)
                     .map(Bytes::from)
@@ -464,17 +483,6 @@ impl Cache {
                 })
             })
             .await
-            .cloned();
-        let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        st.pending.remove(&key);
-        let bytes = bytes?;
-        if st.version == version {
-            if st.answers.len() >= CACHE_ENTRIES {
-                st.answers.clear();
-            }
-            st.answers.insert(key, bytes.clone());
-        }
-        Ok(bytes)
     }
 }
 

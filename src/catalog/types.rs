@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// A 事项类型 as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct MatterType {
     /// Opaque code, e.g. `licence`.
     pub code: String,
@@ -53,8 +53,9 @@ fn parse_code(raw: &str) -> AppResult<String> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
-        return Err(AppError::Invalid(
-            "类型代码须为 1–32 位小写字母、数字或下划线".into(),
+        return Err(AppError::invalid_field(
+            "code",
+            "类型代码须为 1–32 位小写字母、数字或下划线",
         ));
     }
     Ok(code.to_owned())
@@ -63,8 +64,9 @@ fn parse_code(raw: &str) -> AppResult<String> {
 fn parse_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 20 {
-        return Err(AppError::Invalid(
-            "类型名称不能为空，且不超过 20 个字".into(),
+        return Err(AppError::invalid_field(
+            "name",
+            "类型名称不能为空，且不超过 20 个字",
         ));
     }
     Ok(name.to_owned())
@@ -72,38 +74,29 @@ fn parse_name(raw: &str) -> AppResult<String> {
 
 /// The list, in its order, with how many matters use each type.
 pub async fn list(pool: &sqlx::AnyPool) -> AppResult<Vec<(MatterType, i64)>> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "select t.code, t.name, t.sort_order, (select count(*) from matters m where m.type_code = t.code) \
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        t: MatterType,
+        used: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select t.code, t.name, t.sort_order, \
+         (select count(*) from matters m where m.type_code = t.code) as used \
          from matter_types t order by t.sort_order, t.code",
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(code, name, sort_order, used)| {
-            (
-                MatterType {
-                    code,
-                    name,
-                    sort_order,
-                },
-                used,
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.t, r.used)).collect())
 }
 
 async fn find(tx: &mut Tx, code: &str) -> AppResult<Option<MatterType>> {
-    let row: Option<(String, String, i64)> =
+    Ok(
         sqlx::query_as("select code, name, sort_order from matter_types where code = $1")
             .bind(code)
             .fetch_optional(&mut **tx)
-            .await?;
-    Ok(row.map(|(code, name, sort_order)| MatterType {
-        code,
-        name,
-        sort_order,
-    }))
+            .await?,
+    )
 }
 
 /// Adds the type `code` or renames and reorders it; a new type goes last unless placed.
@@ -305,7 +298,7 @@ async fn page_submit(
                 "" => None,
                 s => Some(
                     s.parse()
-                        .map_err(|_| AppError::Invalid("排序须为整数".into()))?,
+                        .map_err(|_| AppError::invalid_field("sort_order", "排序须为整数"))?,
                 ),
             };
             let input = TypeInput {
@@ -324,18 +317,21 @@ async fn page_submit(
             let msg: String = url::form_urlencoded::byte_serialize(done.as_bytes()).collect();
             Ok(Redirect::to(&format!("/admin/matter-types?ok={msg}")).into_response())
         }
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::NotFound(_))) => {
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &TypesPage {
-                    chrome: Chrome::new(Some(user), csrf),
-                    types: list(app.db.pool()).await?,
-                    ok: None,
-                    error: Some(e.public_message()),
-                    form,
-                },
-            )
-        }
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidField { .. }
+            | AppError::Conflict(_)
+            | AppError::NotFound(_)),
+        ) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &TypesPage {
+                chrome: Chrome::new(Some(user), csrf),
+                types: list(app.db.pool()).await?,
+                ok: None,
+                error: Some(e.public_message()),
+                form,
+            },
+        ),
         Err(e) => Err(e.into()),
     }
 }

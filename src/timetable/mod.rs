@@ -4,6 +4,7 @@
 //! The rules themselves live in [`crate::calendar`], which has no I/O.
 
 pub mod routes;
+pub mod service;
 
 use std::sync::Arc;
 

@@ -14,10 +14,9 @@ use jiff::civil::{Date, Time, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{center_hours, holiday_table, import_year, next_closed, save_hours, schedules, today};
+use super::{center_hours, holiday_table, next_closed, schedules, service, today};
 use crate::{
     app::App,
-    audit::Actor,
     auth::{CsrfToken, CurrentUser, MaybeUser, PageUser},
     calendar::{self, DaySchedule, HolidayTable, Hours, MonthDay, Period, Season},
     error::{AppError, AppResult},
@@ -272,17 +271,7 @@ async fn hours_admin_save(
     let center = managed(&app, &user, &code).await?;
     let result = async {
         let hours = hours_from_form(&form)?;
-        let mut tx = app.db.begin().await?;
-        save_hours(
-            &mut tx,
-            &Actor::from(&user),
-            center.id,
-            &hours,
-            app.clock.now_micros(),
-        )
-        .await?;
-        tx.commit().await?;
-        AppResult::Ok(())
+        service::set_hours(&app, &user, center.id, &hours).await
     }
     .await;
     match result {
@@ -392,9 +381,7 @@ async fn holidays_import(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let result = async {
-        let mut tx = app.db.begin().await?;
-        let y = import_year(&mut tx, &Actor::from(&user), &text, app.clock.now_micros()).await?;
-        tx.commit().await?;
+        let y = service::import_year(&app, &user, &text).await?;
         AppResult::Ok(y.year())
     }
     .await;
@@ -482,15 +469,7 @@ pub async fn api_import(
     ApiJson(input): ApiJson<ImportInput>,
 ) -> AppResult<impl IntoResponse> {
     require_manager(&user)?;
-    let mut tx = app.db.begin().await?;
-    let y = import_year(
-        &mut tx,
-        &Actor::from(&user),
-        &input.toml,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let y = service::import_year(&app, &user, &input.toml).await?;
     let item = year_items(&app)
         .await?
         .into_iter()
@@ -528,16 +507,7 @@ pub async fn api_set_hours(
             msg
         })
     })?;
-    let mut tx = app.db.begin().await?;
-    save_hours(
-        &mut tx,
-        &Actor::from(&user),
-        c.id,
-        &hours,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    service::set_hours(&app, &user, c.id, &hours).await?;
     Ok(Json(hours))
 }
 

@@ -1,266 +1,21 @@
-//! The catalogue as a spreadsheet (.xlsx), the way departments exchange it: four sheets
-//! (事项, 申请材料, 审查要点, 受理窗口) with Chinese headers and labels. Import checks every row
-//! and reports each error by sheet, row and column; a file with any error imports nothing.
+//! Reading a workbook for an import: every sheet, every row, every error with its cell; the
+//! whole file is read, checked and cut into search words before any database work.
 
-use std::{collections::HashMap, fmt, io::Cursor};
+use std::{collections::HashMap, io::Cursor};
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{
-    CASE_KINDS, LEVELS, LIMIT_UNITS, LIST_KINDS, MATERIAL_FORMS, Material, REVIEW_KINDS,
-    WINDOW_RIGHTS, WindowRight, code_of, label,
-    store::{self, MatterInput, Saved},
+    CellError, ImportError, MATERIAL_COLUMNS, MATERIALS, MATTER_COLUMNS, MATTERS, POINT_COLUMNS,
+    POINTS, WINDOW_COLUMNS, WINDOWS, yes_no,
 };
 use crate::{
-    audit::Actor,
-    db::Tx,
-    error::{AppError, AppResult},
+    catalog::{
+        CASE_KINDS, Code, LEVELS, LIMIT_UNITS, LIST_KINDS, MATERIAL_FORMS, Material, MatterInput,
+        REVIEW_KINDS, WINDOW_RIGHTS, WindowRight, code_of, queries, search::Cuts, validate,
+    },
+    error::AppError,
 };
-
-const MATTERS: &str = "事项";
-const MATERIALS: &str = "申请材料";
-const POINTS: &str = "审查要点";
-const WINDOWS: &str = "受理窗口";
-
-const MATTER_COLUMNS: &[&str] = &[
-    "事项编号",
-    "上级编号",
-    "所属中心",
-    "节点",
-    "名称",
-    "排序",
-    "事项类型",
-    "实施部门",
-    "层级",
-    "办件类型",
-    "设定依据",
-    "受理条件",
-    "办理流程",
-    "法定时限",
-    "承诺时限",
-    "时限单位",
-    "特别程序",
-    "收费标准",
-    "收费依据",
-    "告知承诺",
-    "咨询电话",
-    "投诉电话",
-    "总值班电话",
-    "办理地点",
-    "办理时间",
-    "送达方式",
-    "备注",
-    "目录类别",
-    "规定目录大类",
-    "负面清单",
-    "负面清单原因",
-];
-const MATERIAL_COLUMNS: &[&str] = &[
-    "事项编号",
-    "材料名称",
-    "原件/复印件",
-    "份数",
-    "必要",
-    "容缺",
-    "示范文本",
-    "空白表格",
-    "说明",
-];
-const POINT_COLUMNS: &[&str] = &["事项编号", "类别", "要点"];
-const WINDOW_COLUMNS: &[&str] = &["事项编号", "窗口编码", "权限"];
-
-fn yes_no(b: bool) -> &'static str {
-    if b { "是" } else { "否" }
-}
-
-fn xerr(e: rust_xlsxwriter::XlsxError) -> AppError {
-    AppError::internal(format!("xlsx: {e}"))
-}
-
-fn header(ws: &mut Worksheet, columns: &[&str], bold: &Format) -> AppResult<()> {
-    for (i, c) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, *c, bold)
-            .map_err(xerr)?;
-        ws.set_column_width(i as u16, 14).map_err(xerr)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(xerr)?;
-    Ok(())
-}
-
-fn row(ws: &mut Worksheet, r: u32, cells: &[String]) -> AppResult<()> {
-    for (i, c) in cells.iter().enumerate() {
-        if !c.is_empty() {
-            ws.write_string(r, i as u16, c).map_err(xerr)?;
-        }
-    }
-    Ok(())
-}
-
-fn opt(n: Option<i64>) -> String {
-    n.map(|n| n.to_string()).unwrap_or_default()
-}
-
-/// Writes matters (parents first) as a workbook.
-pub fn write(matters: &[MatterInput], types: &[(String, String)]) -> AppResult<Vec<u8>> {
-    let type_name: HashMap<&str, &str> = types
-        .iter()
-        .map(|(c, n)| (c.as_str(), n.as_str()))
-        .collect();
-    let bold = Format::new().set_bold();
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet().set_name(MATTERS).map_err(xerr)?;
-    header(ws, MATTER_COLUMNS, &bold)?;
-    for (i, m) in matters.iter().enumerate() {
-        let cells = [
-            m.code.clone(),
-            m.parent.clone().unwrap_or_default(),
-            m.center.clone(),
-            if m.node == "category" {
-                "目录"
-            } else {
-                "事项"
-            }
-            .to_owned(),
-            m.name.clone(),
-            m.sort_order.to_string(),
-            type_name
-                .get(m.type_code.as_str())
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            m.department.clone(),
-            label(LEVELS, &m.level).to_owned(),
-            label(CASE_KINDS, &m.kind).to_owned(),
-            m.legal_basis.clone(),
-            m.conditions.clone(),
-            m.process.clone(),
-            opt(m.legal_limit),
-            opt(m.promised_limit),
-            label(LIMIT_UNITS, &m.limit_unit).to_owned(),
-            m.special_procedures.clone(),
-            m.fees.clone(),
-            m.fee_basis.clone(),
-            yes_no(m.notice_commitment).to_owned(),
-            m.consult_phone.clone(),
-            m.complaint_phone.clone(),
-            m.duty_phone.clone(),
-            m.place.clone(),
-            m.hours.clone(),
-            m.delivery.clone(),
-            m.notes.clone(),
-            label(LIST_KINDS, &m.list_kind).to_owned(),
-            m.list_category.clone(),
-            yes_no(m.outside).to_owned(),
-            m.outside_reason.clone(),
-        ];
-        row(ws, i as u32 + 1, &cells)?;
-    }
-    let ws = wb.add_worksheet().set_name(MATERIALS).map_err(xerr)?;
-    header(ws, MATERIAL_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for mat in &m.materials {
-            let cells = [
-                m.code.clone(),
-                mat.name.clone(),
-                label(MATERIAL_FORMS, &mat.form).to_owned(),
-                mat.copies.to_string(),
-                yes_no(mat.required).to_owned(),
-                yes_no(mat.tolerable).to_owned(),
-                mat.sample.clone(),
-                mat.blank_form.clone(),
-                mat.note.clone(),
-            ];
-            row(ws, r, &cells)?;
-            r += 1;
-        }
-    }
-    let ws = wb.add_worksheet().set_name(POINTS).map_err(xerr)?;
-    header(ws, POINT_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for (kind, list) in [
-            ("形式审查", &m.review_form),
-            ("内容审查", &m.review_content),
-        ] {
-            for p in list {
-                row(ws, r, &[m.code.clone(), kind.to_owned(), p.clone()])?;
-                r += 1;
-            }
-        }
-    }
-    let ws = wb.add_worksheet().set_name(WINDOWS).map_err(xerr)?;
-    header(ws, WINDOW_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for w in &m.windows {
-            let cells = [
-                m.code.clone(),
-                w.window.clone(),
-                label(WINDOW_RIGHTS, &w.rights).to_owned(),
-            ];
-            row(ws, r, &cells)?;
-            r += 1;
-        }
-    }
-    wb.save_to_buffer().map_err(xerr)
-}
-
-/// One problem in a spreadsheet.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct CellError {
-    pub sheet: String,
-    /// Row number as the spreadsheet shows it (the header is row 1).
-    pub row: usize,
-    /// Column header, or "" when the problem is the whole row.
-    pub column: String,
-    pub message: String,
-}
-
-impl fmt::Display for CellError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.column.is_empty() {
-            write!(f, "“{}”表第 {} 行：{}", self.sheet, self.row, self.message)
-        } else {
-            write!(
-                f,
-                "“{}”表第 {} 行“{}”列：{}",
-                self.sheet, self.row, self.column, self.message
-            )
-        }
-    }
-}
-
-/// Why an import did nothing.
-#[derive(Debug)]
-pub enum ImportError {
-    /// Rows with errors, all of them.
-    Rows(Vec<CellError>),
-    /// The file itself, or the server.
-    App(AppError),
-}
-
-impl From<AppError> for ImportError {
-    fn from(e: AppError) -> Self {
-        ImportError::App(e)
-    }
-}
-
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        ImportError::App(e.into())
-    }
-}
-
-/// What an import did.
-#[derive(Clone, Debug, Default, Serialize, ToSchema)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
 
 fn cell_text(d: &Data) -> String {
     match d {
@@ -294,12 +49,12 @@ impl Sheet {
             Ok(r) => r,
             Err(_) => {
                 if required {
-                    errors.push(CellError {
-                        sheet: name.into(),
-                        row: 1,
-                        column: String::new(),
-                        message: format!("找不到名为“{name}”的工作表"),
-                    });
+                    errors.push(CellError::new(
+                        name,
+                        1,
+                        "",
+                        format!("找不到名为“{name}”的工作表"),
+                    ));
                 }
                 return sheet;
             }
@@ -311,12 +66,7 @@ impl Sheet {
             .unwrap_or_default();
         for c in columns {
             if !heads.iter().any(|h| h == c) {
-                errors.push(CellError {
-                    sheet: name.into(),
-                    row: 1,
-                    column: (*c).into(),
-                    message: "缺少此列".into(),
-                });
+                errors.push(CellError::new(name, 1, c, "缺少此列"));
             }
         }
         // Row numbers as the spreadsheet shows them: the range may start below row 1.
@@ -350,15 +100,11 @@ impl RowReader<'_> {
     }
 
     fn fail(&mut self, column: &str, message: impl Into<String>) {
-        self.errors.push(CellError {
-            sheet: self.sheet.into(),
-            row: self.row,
-            column: column.into(),
-            message: message.into(),
-        });
+        self.errors
+            .push(CellError::new(self.sheet, self.row, column, message));
     }
 
-    fn code_from(&mut self, column: &str, list: &[super::Code], allow_empty: bool) -> String {
+    fn code_from(&mut self, column: &str, list: &[Code], allow_empty: bool) -> String {
         let t = self.text(column);
         if t.is_empty() && allow_empty {
             return String::new();
@@ -405,6 +151,167 @@ impl RowReader<'_> {
 
 /// Parses a workbook into matters; every problem is reported, none is skipped.
 pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>, ImportError> {
+    Ok(read_rows(bytes, types)?
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect())
+}
+
+/// Where a matter and its parts came from: the rows of each sheet.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    /// Its row on the 事项 sheet.
+    pub row: usize,
+    materials: Vec<usize>,
+    review_form: Vec<usize>,
+    review_content: Vec<usize>,
+    /// In the order of the matter's windows, which are kept sorted by code as a save does.
+    windows: Vec<usize>,
+}
+
+/// The fields of a matter, in the order of [`MATTER_COLUMNS`].
+const MATTER_FIELDS: [&str; 31] = [
+    "code",
+    "parent",
+    "center",
+    "node",
+    "name",
+    "sort_order",
+    "type_code",
+    "department",
+    "level",
+    "kind",
+    "legal_basis",
+    "conditions",
+    "process",
+    "legal_limit",
+    "promised_limit",
+    "limit_unit",
+    "special_procedures",
+    "fees",
+    "fee_basis",
+    "notice_commitment",
+    "consult_phone",
+    "complaint_phone",
+    "duty_phone",
+    "place",
+    "hours",
+    "delivery",
+    "notes",
+    "list_kind",
+    "list_category",
+    "outside",
+    "outside_reason",
+];
+
+impl Origin {
+    /// The sheet, row and column a field of the matter (`name`, `materials[1].form`,
+    /// `windows[0]`) was read from; the matter's row when the field names none.
+    fn locate(&self, field: Option<&str>) -> (&'static str, usize, &'static str) {
+        let Some(field) = field else {
+            return (MATTERS, self.row, "");
+        };
+        let (base, index, part) = match field.split_once('[') {
+            None => (field, None, ""),
+            Some((base, rest)) => {
+                let (n, part) = rest.split_once(']').unwrap_or((rest, ""));
+                (base, n.parse::<usize>().ok(), part.trim_start_matches('.'))
+            }
+        };
+        let at = |rows: &[usize]| index.and_then(|i| rows.get(i).copied());
+        let sub = |sheet, rows: &[usize], column| match at(rows) {
+            Some(row) => (sheet, row, column),
+            None => (MATTERS, self.row, ""),
+        };
+        match base {
+            "materials" => {
+                let column = match part {
+                    "name" => "材料名称",
+                    "form" => "原件/复印件",
+                    "copies" => "份数",
+                    "sample" => "示范文本",
+                    "blank_form" => "空白表格",
+                    "note" => "说明",
+                    _ => "",
+                };
+                sub(MATERIALS, &self.materials, column)
+            }
+            "review_form" => sub(POINTS, &self.review_form, "要点"),
+            "review_content" => sub(POINTS, &self.review_content, "要点"),
+            "windows" => match (at(&self.windows), self.windows.first()) {
+                (Some(row), _) => (
+                    WINDOWS,
+                    row,
+                    if part == "rights" {
+                        "权限"
+                    } else {
+                        "窗口编码"
+                    },
+                ),
+                (None, Some(row)) => (WINDOWS, *row, "窗口编码"),
+                (None, None) => (MATTERS, self.row, ""),
+            },
+            _ => match MATTER_FIELDS.iter().position(|f| *f == base) {
+                Some(i) => (MATTERS, self.row, MATTER_COLUMNS[i]),
+                None => (MATTERS, self.row, ""),
+            },
+        }
+    }
+
+    /// A refusal of the matter read from here, as a spreadsheet error naming its cell.
+    fn cell_error(&self, e: &AppError) -> CellError {
+        let (sheet, row, column) = self.locate(e.field());
+        CellError::new(sheet, row, column, e.public_message())
+    }
+}
+
+/// A refusal from saving the matter read at `origin`, as an error of the file; errors that are
+/// not the file's (the database) are given back.
+pub fn cell_error(origin: &Origin, e: AppError) -> Result<CellError, AppError> {
+    match e {
+        AppError::Invalid(_)
+        | AppError::InvalidField { .. }
+        | AppError::Conflict(_)
+        | AppError::NotFound(_) => Ok(origin.cell_error(&e)),
+        e => Err(e),
+    }
+}
+
+/// A workbook read, checked and cut into search words, ready to be saved.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Parents before their children, each with where it came from.
+    pub matters: Vec<(Origin, MatterInput)>,
+    /// The search words of every name and department of the file.
+    pub cuts: Cuts,
+}
+
+/// Reads a workbook and does all the work of an import that needs no database: parsing,
+/// the checks of every row, ordering parents first, cutting words for search.
+pub fn prepare(bytes: &[u8], types: &[(String, String)]) -> Result<Prepared, ImportError> {
+    let rows = read_rows(bytes, types)?;
+    let mut origins: HashMap<String, Origin> = rows
+        .iter()
+        .map(|(o, m)| (m.code.clone(), o.clone()))
+        .collect();
+    let sorted = queries::sort_parents_first(rows.into_iter().map(|(_, m)| m).collect());
+    let cuts = Cuts::of(
+        sorted
+            .iter()
+            .flat_map(|m| [m.name.as_str(), m.department.as_str()]),
+    );
+    let matters = sorted
+        .into_iter()
+        .map(|m| (origins.remove(&m.code).unwrap_or_default(), m))
+        .collect();
+    Ok(Prepared { matters, cuts })
+}
+
+/// [`read`], each matter with the rows it came from.
+pub fn read_rows(
+    bytes: &[u8],
+    types: &[(String, String)],
+) -> Result<Vec<(Origin, MatterInput)>, ImportError> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| {
         ImportError::App(AppError::Invalid(
             "无法读取该文件：请上传 Excel 工作簿（.xlsx）".into(),
@@ -422,7 +329,7 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
         .iter()
         .flat_map(|(c, n)| [(n.as_str(), c.as_str()), (c.as_str(), c.as_str())])
         .collect();
-    let mut out: Vec<(usize, MatterInput)> = Vec::new();
+    let mut out: Vec<(Origin, MatterInput)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (row, cells) in &matters.rows {
         let mut r = RowReader {
@@ -432,10 +339,10 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
             errors: &mut errors,
         };
         let code = r.text("事项编号");
-        if let Err(e) = store::parse_code(&code) {
+        if let Err(e) = validate::parse_code(&code) {
             r.fail("事项编号", e.public_message());
         } else if index.contains_key(&code) {
-            let first = out[index[&code]].0;
+            let first = out[index[&code]].0.row;
             r.fail("事项编号", format!("与第 {first} 行重复"));
         }
         let node = match r.text("节点").as_str() {
@@ -519,7 +426,13 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
         };
         let next = out.len();
         index.entry(code).or_insert(next);
-        out.push((*row, m));
+        out.push((
+            Origin {
+                row: *row,
+                ..Default::default()
+            },
+            m,
+        ));
     }
     let owner = |sheet: &'static str,
                  row: usize,
@@ -528,12 +441,12 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
      -> Option<usize> {
         let i = index.get(code).copied();
         if i.is_none() {
-            errors.push(CellError {
-                sheet: sheet.into(),
+            errors.push(CellError::new(
+                sheet,
                 row,
-                column: "事项编号".into(),
-                message: format!("“{code}”不在“事项”表中"),
-            });
+                "事项编号",
+                format!("“{code}”不在“事项”表中"),
+            ));
         }
         i
     };
@@ -560,6 +473,7 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
         let code = r.text("事项编号");
         if let Some(i) = owner(MATERIALS, *row, &code, &mut errors) {
             out[i].1.materials.push(mat);
+            out[i].0.materials.push(*row);
         }
     }
     for (row, cells) in &points.rows {
@@ -577,8 +491,14 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
         let code = r.text("事项编号");
         if let Some(i) = owner(POINTS, *row, &code, &mut errors) {
             match kind.as_str() {
-                "form" => out[i].1.review_form.push(text),
-                "content" => out[i].1.review_content.push(text),
+                "form" => {
+                    out[i].1.review_form.push(text);
+                    out[i].0.review_form.push(*row);
+                }
+                "content" => {
+                    out[i].1.review_content.push(text);
+                    out[i].0.review_content.push(*row);
+                }
                 _ => {}
             }
         }
@@ -601,24 +521,29 @@ pub fn read(bytes: &[u8], types: &[(String, String)]) -> Result<Vec<MatterInput>
         let code = r.text("事项编号");
         if let Some(i) = owner(WINDOWS, *row, &code, &mut errors) {
             out[i].1.windows.push(w);
+            out[i].0.windows.push(*row);
         }
     }
+    // Windows in the order a save keeps them (by code), so a refusal's index finds its row.
+    for (origin, m) in &mut out {
+        let mut pairs: Vec<(WindowRight, usize)> = std::mem::take(&mut m.windows)
+            .into_iter()
+            .zip(std::mem::take(&mut origin.windows))
+            .collect();
+        pairs.sort_by(|a, b| a.0.window.cmp(&b.0.window));
+        (m.windows, origin.windows) = pairs.into_iter().unzip();
+    }
     // The rules every save checks (names, lengths, limits, lists), per row.
-    for (row, m) in &out {
-        if let Err(e) = store::normalise(m) {
-            errors.push(CellError {
-                sheet: MATTERS.into(),
-                row: *row,
-                column: String::new(),
-                message: e.public_message(),
-            });
+    for (origin, m) in &out {
+        if let Err(e) = validate::normalise(m) {
+            errors.push(origin.cell_error(&e));
         }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| (sheet_order(&e.sheet), e.row));
         return Err(ImportError::Rows(errors));
     }
-    Ok(out.into_iter().map(|(_, m)| m).collect())
+    Ok(out)
 }
 
 fn sheet_order(s: &str) -> usize {
@@ -628,61 +553,40 @@ fn sheet_order(s: &str) -> usize {
         .unwrap_or(9)
 }
 
-/// Imports a workbook in one transaction: all rows or none. Matters are matched by code;
-/// parents are saved before their children.
-pub async fn import(
-    tx: &mut Tx,
-    actor: &Actor,
-    bytes: &[u8],
-    now: i64,
-    may_manage: &(dyn Fn(i64) -> AppResult<()> + Sync),
-) -> Result<ImportReport, ImportError> {
-    let types: Vec<(String, String)> =
-        sqlx::query_as("select code, name from matter_types order by sort_order")
-            .fetch_all(&mut **tx)
-            .await?;
-    let matters = read(bytes, &types)?;
-    let mut centers: Vec<&str> = matters.iter().map(|m| m.center.as_str()).collect();
-    centers.sort_unstable();
-    centers.dedup();
-    for c in centers {
-        let id: Option<i64> = sqlx::query_scalar("select id from centers where code = $1")
-            .bind(c)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(id) = id {
-            may_manage(id)?;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_cell_it_was_read_from() {
+        let origin = Origin {
+            row: 7,
+            materials: vec![3, 4],
+            windows: vec![9],
+            ..Default::default()
+        };
+        let e = AppError::invalid_field("kind", "办件类型“马上办”无效");
+        let cell = origin.cell_error(&e);
+        assert_eq!((cell.sheet.as_str(), cell.row), (MATTERS, 7));
+        assert_eq!(cell.column, "办件类型");
+        assert_eq!(cell.field, "事项!J7");
+        let cell = origin.cell_error(&AppError::invalid_field("materials[1].form", "x"));
+        assert_eq!(cell.field, "申请材料!C4");
+        let cell = origin.cell_error(&AppError::invalid_field("windows[0]", "x"));
+        assert_eq!(cell.field, "受理窗口!B9");
+        let cell = origin.cell_error(&AppError::Conflict("x".into()));
+        assert_eq!((cell.column.as_str(), cell.field.as_str()), ("", "事项!7"));
+        assert_eq!(
+            cell.into_app_error().field(),
+            Some("事项!7"),
+            "the cell travels as the error's field"
+        );
     }
-    let rows: HashMap<String, usize> = matters
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.code.clone(), i + 2))
-        .collect();
-    let mut report = ImportReport::default();
-    let mut errors = Vec::new();
-    for m in store::sort_parents_first(matters) {
-        match store::save(tx, actor, &m, "import", now).await {
-            Ok(Saved::Created) => report.created += 1,
-            Ok(Saved::Updated) => report.updated += 1,
-            Ok(Saved::Unchanged) => report.unchanged += 1,
-            Err(AppError::Invalid(msg) | AppError::Conflict(msg) | AppError::NotFound(msg)) => {
-                errors.push(CellError {
-                    sheet: MATTERS.into(),
-                    row: rows[&m.code],
-                    column: String::new(),
-                    message: msg,
-                });
-                if errors.len() >= 200 {
-                    break;
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
+
+    #[test]
+    fn every_field_of_a_matter_has_its_column() {
+        assert_eq!(MATTER_FIELDS.len(), MATTER_COLUMNS.len());
+        assert_eq!(MATTER_COLUMNS[30], "负面清单原因");
+        assert_eq!(MATTER_FIELDS[30], "outside_reason");
     }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(ImportError::Rows(errors));
-    }
-    Ok(report)
 }

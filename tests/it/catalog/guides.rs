@@ -1,0 +1,78 @@
+//! Guides: materials, review points and the published lists over the API.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, expect_error, on_both};
+
+on_both!(
+    a_guide_carries_materials_and_review_points,
+    |app: TestApp| async move {
+        let r = app.anonymous().get("/api/v1/matters/GXML-095").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let g: Value = r.json().await.unwrap();
+        assert_eq!(g["name"], "首次申领居民身份证");
+        assert_eq!(g["type_name"], "行政确认");
+        assert_eq!(g["notes"], "进驻专业大厅");
+        assert_eq!(g["list_kind"], "mandated");
+        assert_eq!(g["list_category"], "户籍");
+        assert!(!g["review_form"].as_array().unwrap().is_empty());
+        assert!(!g["review_content"].as_array().unwrap().is_empty());
+        assert_eq!(g["materials"][0]["name"], "居民户口簿");
+        assert_eq!(g["windows"][0]["window_name"], "公安集成综合受理");
+        assert_eq!(g["windows"][0]["rights"], "accept");
+
+        // 个体工商户设立、变更、注销登记 is split into three 办事情形.
+        let parent: Value = app
+            .anonymous()
+            .get("/api/v1/matters/GXML-072")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let kids: Vec<&str> = parent["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kids,
+            [
+                "个体工商户设立登记",
+                "个体工商户变更登记",
+                "个体工商户注销登记"
+            ]
+        );
+        let setup: Value = app
+            .anonymous()
+            .get("/api/v1/matters/GXML-072-1")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            setup["materials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["tolerable"] == true)
+        );
+        expect_error(
+            app.anonymous().get("/api/v1/matters/NOPE").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let lists: Value = app
+            .anonymous()
+            .get("/api/v1/catalog/lists?center=GX-ML")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let rows = lists["items"].as_array().unwrap();
+        assert!(rows.iter().any(|r| r["list_category"] == "医保"));
+        assert!(rows.iter().any(|r| r["list_kind"] == "booking"));
+    }
+);
