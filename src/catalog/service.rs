@@ -1,8 +1,6 @@
 //! Use cases of the catalogue that change it: save a matter, delete one, import a workbook.
 //! Each checks its input, decides who may do it, writes through [`store`] (which records the
-//! audit entry) in one transaction. (They begin and commit it themselves: a future of
-//! `Db::transaction` with an async closure is not `Send`, "implementation of `AsyncFnOnce` is
-//! not general enough", so an axum handler cannot await it.) The JSON API, the admin pages and the CLI call these;
+//! audit entry) in one transaction ([`Db::transaction`]). The JSON API, the admin pages and the CLI call these;
 //! handlers only parse input and render the answer.
 
 use super::{
@@ -52,35 +50,42 @@ pub async fn save_matter(
     user.require_manage(center.id)?;
     let now = app.clock.now_micros();
     let code = input.code.trim();
-    let mut tx = app.db.begin().await?;
-    match (queries::owner(&mut tx, code).await?, intent) {
-        (Some(_), SaveIntent::Create) => {
-            return Err(AppError::Conflict(format!(
-                "事项编号“{}”已存在",
-                input.code
-            )));
-        }
-        (Some(owner), _) => user.require_manage(owner.center_id.get())?,
-        (None, _) => {}
-    }
-    store::save(&mut tx, &Actor::from(user), input, intent.action(), now).await?;
-    let guide = queries::guide(&mut tx, code).await?;
-    tx.commit().await?;
-    Ok(guide)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                match (queries::owner(&mut tx, code).await?, intent) {
+                    (Some(_), SaveIntent::Create) => {
+                        return Err(AppError::Conflict(format!(
+                            "事项编号“{}”已存在",
+                            input.code
+                        )));
+                    }
+                    (Some(owner), _) => user.require_manage(owner.center_id.get())?,
+                    (None, _) => {}
+                }
+                store::save(&mut tx, &Actor::from(user), input, intent.action(), now).await?;
+                queries::guide(&mut tx, code).await
+            })
+        })
+        .await
 }
 
 /// Deletes a matter without children for `user`, who must manage its center. Answers the
 /// code of that center.
 pub async fn delete_matter(app: &App, user: &CurrentUser, code: &str) -> AppResult<String> {
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let owner = queries::owner(&mut tx, code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
-    user.require_manage(owner.center_id.get())?;
-    store::delete(&mut tx, &Actor::from(user), code, now).await?;
-    tx.commit().await?;
-    Ok(owner.center_code)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let owner = queries::owner(&mut tx, code)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{code}”的事项")))?;
+                user.require_manage(owner.center_id.get())?;
+                store::delete(&mut tx, &Actor::from(user), code, now).await?;
+                Ok(owner.center_code)
+            })
+        })
+        .await
 }
 
 /// Imports a workbook for `user`: all rows or none; only centers the user manages.

@@ -11,23 +11,20 @@ pub async fn set_hours(
     center_id: i64,
     hours: &Hours,
 ) -> AppResult<()> {
-    let mut tx = app.db.begin().await?;
-    super::save_hours(
-        &mut tx,
-        &Actor::from(user),
-        center_id,
-        hours,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let (actor, now) = (Actor::from(user), app.clock.now_micros());
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { super::save_hours(&mut tx, &actor, center_id, hours, now).await })
+        })
+        .await
 }
 
 /// Imports a pasted holiday year for `user`.
 pub async fn import_year(app: &App, user: &CurrentUser, text: &str) -> AppResult<HolidayYear> {
-    let mut tx = app.db.begin().await?;
-    let y = super::import_year(&mut tx, &Actor::from(user), text, app.clock.now_micros()).await?;
-    tx.commit().await?;
-    Ok(y)
+    let (actor, now) = (Actor::from(user), app.clock.now_micros());
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { super::import_year(&mut tx, &actor, text, now).await })
+        })
+        .await
 }
