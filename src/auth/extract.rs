@@ -41,23 +41,22 @@ impl CurrentUser {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.has_role(Role::SystemAdmin)
+        super::policy::is_admin(self)
     }
 
     /// May see the center's internal records.
     pub fn can_see_center(&self, center_id: i64) -> bool {
-        self.is_admin() || self.center_ids.contains(&center_id)
+        super::policy::can_see_center(self, center_id)
     }
 
     /// May change the center's zones, windows, staff and posts.
     pub fn can_manage_center(&self, center_id: i64) -> bool {
-        self.is_admin()
-            || (self.has_role(Role::HallManager) && self.center_ids.contains(&center_id))
+        super::policy::can_manage_center(self, center_id)
     }
 
     /// May manage anything at all (shows the admin menu).
     pub fn is_manager(&self) -> bool {
-        self.is_admin() || self.has_role(Role::HallManager)
+        super::policy::is_manager(self)
     }
 
     /// Refuses unless the user may manage `center_id`.

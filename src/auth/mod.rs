@@ -4,7 +4,9 @@ mod acting;
 mod csrf;
 pub mod extract;
 pub mod password;
+pub mod policy;
 pub mod routes;
+pub mod service;
 pub mod tokens;
 
 pub use acting::{Acting, Credential, valid_credentials};

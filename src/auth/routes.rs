@@ -16,11 +16,9 @@ use utoipa::ToSchema;
 
 use super::{
     CsrfToken, CurrentUser, MaybeUser, Role, SESSION_COOKIE, password, random_hex, secret_hash,
-    tokens,
 };
 use crate::{
     app::App,
-    audit::Actor,
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
     web::{Chrome, PageResult, render, render_status},
@@ -298,27 +296,8 @@ pub async fn create_token(
     user: CurrentUser,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> AppResult<impl IntoResponse> {
-    let login = match input.login {
-        Some(l) if l != user.login => {
-            if !user.is_admin() {
-                return Err(AppError::Forbidden(
-                    "只有系统管理员可以为他人创建令牌".into(),
-                ));
-            }
-            l
-        }
-        _ => user.login.clone(),
-    };
-    let mut tx = app.db.begin().await?;
-    let token = tokens::create(
-        &mut tx,
-        &Actor::from(&user),
-        &login,
-        &input.name,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let token =
+        super::service::create_token(&app, &user, input.login.as_deref(), &input.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token })))
 }
 

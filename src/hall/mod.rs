@@ -6,6 +6,7 @@ pub mod centers;
 pub mod input;
 mod pages;
 pub mod posts;
+pub mod service;
 pub mod staff;
 pub mod windows;
 pub mod zones;

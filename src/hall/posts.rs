@@ -228,7 +228,7 @@ pub async fn may_act_at(
     user: &CurrentUser,
     window_id: i64,
 ) -> AppResult<bool> {
-    if user.is_admin() {
+    if crate::auth::policy::can_act_at_window(user, false) {
         return Ok(true);
     }
     let n: i64 = sqlx::query_scalar(
@@ -238,5 +238,5 @@ pub async fn may_act_at(
     .bind(user.id)
     .fetch_one(pool)
     .await?;
-    Ok(n > 0)
+    Ok(crate::auth::policy::can_act_at_window(user, n > 0))
 }
