@@ -5,6 +5,7 @@ mod csrf;
 pub mod extract;
 pub mod password;
 pub mod policy;
+mod queries;
 pub mod routes;
 pub mod service;
 pub mod tokens;
