@@ -213,9 +213,9 @@ pub async fn assign_post(
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
     let mut tx = app.db.begin().await?;
-    let out = posts::assign(&mut tx, user, c.id, window, login, post, now).await?;
+    posts::assign(&mut tx, user, c.id, window, login, post, now).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Takes a person off a window's post.
@@ -229,9 +229,9 @@ pub async fn remove_post(
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
     let mut tx = app.db.begin().await?;
-    let out = posts::remove(&mut tx, user, c.id, window, login, now).await?;
+    posts::remove(&mut tx, user, c.id, window, login, now).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Parses "A" or "B".
