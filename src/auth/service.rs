@@ -9,6 +9,7 @@ use crate::{
     app::App,
     audit::Actor,
     error::{AppError, AppResult},
+    ids::TokenId,
 };
 
 /// Refuses the token pages to anyone but a system admin.
@@ -55,10 +56,16 @@ pub async fn create_token(
 }
 
 /// Revokes a token (system admin); revoking twice is harmless.
-pub async fn revoke_token(app: &App, user: &CurrentUser, id: i64) -> AppResult<()> {
+pub async fn revoke_token(app: &App, user: &CurrentUser, id: TokenId) -> AppResult<()> {
     require_token_admin(user)?;
     let mut tx = app.db.begin().await?;
-    tokens::revoke(&mut tx, &Actor::from(user), id, app.clock.now_micros()).await?;
+    tokens::revoke(
+        &mut tx,
+        &Actor::from(user),
+        id.get(),
+        app.clock.now_micros(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -258,7 +258,8 @@ async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed
             zones::by_code(&mut **tx, center_id, z)
                 .await
                 .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{z}”的专区")))?
-                .id,
+                .id
+                .get(),
         ),
     };
     Ok(Parsed {

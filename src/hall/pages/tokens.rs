@@ -11,6 +11,7 @@ use crate::{
     auth::{CsrfToken, PageUser, service, tokens},
     error::AppResult,
     extract::Fields,
+    ids::TokenId,
     web::{Chrome, PageResult, render, render_status},
 };
 
@@ -75,7 +76,7 @@ pub(super) async fn token_create(
 pub(super) async fn token_revoke(
     State(app): State<Arc<App>>,
     PageUser(user): PageUser,
-    Path(id): Path<i64>,
+    Path(id): Path<TokenId>,
 ) -> PageResult {
     service::revoke_token(&app, &user, id).await?;
     done("/admin/tokens", "令牌已吊销")
