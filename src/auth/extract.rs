@@ -11,7 +11,7 @@ use axum::{
 use sqlx::Row;
 
 use super::{Role, secret_hash};
-use crate::{app::App, error::AppError, web::PageError};
+use crate::{app::App, error::AppError, ids::UserId, web::PageError};
 
 /// Name of the session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "yc_session";
@@ -26,7 +26,7 @@ pub enum AuthVia {
 /// A signed-in person (or the person a device token belongs to).
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     pub roles: Vec<Role>,

@@ -77,7 +77,7 @@ mod tests {
 
     fn user(roles: &[Role], centers: &[i64]) -> CurrentUser {
         CurrentUser {
-            id: 1,
+            id: crate::ids::UserId(1),
             login: "u".into(),
             display_name: "U".into(),
             roles: roles.to_vec(),

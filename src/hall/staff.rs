@@ -361,7 +361,7 @@ pub async fn update(
             AppError::NotFound(format!("找不到登录名为“{login}”的人员"))
         });
     }
-    if by.id == before.id
+    if by.id.get() == before.id
         && (!s.active
             || (before.roles.contains(&Role::SystemAdmin) && !s.roles.contains(&Role::SystemAdmin)))
     {
