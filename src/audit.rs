@@ -34,7 +34,7 @@ impl Actor {
 impl From<&CurrentUser> for Actor {
     fn from(u: &CurrentUser) -> Self {
         Self {
-            id: Some(u.id),
+            id: Some(u.id.get()),
             name: u.login.clone(),
         }
     }

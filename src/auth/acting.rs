@@ -80,14 +80,9 @@ pub async fn valid_credentials(
             Credential::Session(h) => sessions.push(h.as_str()),
         }
     }
-    let set = |param: usize| match backend {
-        Backend::Sqlite => format!("(select value from json_each(${param}))"),
-        Backend::Postgres => {
-            format!("(select value from json_array_elements_text(cast(${param} as json)))")
-        }
-    };
+    let set = |param: usize| crate::db::dialect::text_set(backend, param);
     let sql = format!(
-        "select 't', t.token_hash from api_tokens t join users u on u.id = t.user_id \
+        "select 't' as kind, t.token_hash as hash from api_tokens t join users u on u.id = t.user_id \
          where t.revoked_at is null and u.active = 1 and t.token_hash in {} \
          union all \
          select 's', s.token_hash from sessions s join users u on u.id = s.user_id \
@@ -104,8 +99,8 @@ pub async fn valid_credentials(
         .await?;
     rows.iter()
         .map(|r| {
-            let kind: String = r.try_get(0)?;
-            let hash: String = r.try_get(1)?;
+            let kind: String = r.try_get("kind")?;
+            let hash: String = r.try_get("hash")?;
             Ok(if kind == "t" {
                 Credential::Token(hash)
             } else {

@@ -11,7 +11,7 @@ use axum::{
 use sqlx::Row;
 
 use super::{Role, secret_hash};
-use crate::{app::App, error::AppError, web::PageError};
+use crate::{app::App, error::AppError, ids::UserId, web::PageError};
 
 /// Name of the session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "yc_session";
@@ -26,7 +26,7 @@ pub enum AuthVia {
 /// A signed-in person (or the person a device token belongs to).
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub display_name: String,
     pub roles: Vec<Role>,
@@ -41,23 +41,22 @@ impl CurrentUser {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.has_role(Role::SystemAdmin)
+        super::policy::is_admin(self)
     }
 
     /// May see the center's internal records.
     pub fn can_see_center(&self, center_id: i64) -> bool {
-        self.is_admin() || self.center_ids.contains(&center_id)
+        super::policy::can_see_center(self, center_id)
     }
 
     /// May change the center's zones, windows, staff and posts.
     pub fn can_manage_center(&self, center_id: i64) -> bool {
-        self.is_admin()
-            || (self.has_role(Role::HallManager) && self.center_ids.contains(&center_id))
+        super::policy::can_manage_center(self, center_id)
     }
 
     /// May manage anything at all (shows the admin menu).
     pub fn is_manager(&self) -> bool {
-        self.is_admin() || self.has_role(Role::HallManager)
+        super::policy::is_manager(self)
     }
 
     /// Refuses unless the user may manage `center_id`.
@@ -107,21 +106,24 @@ pub(super) fn bearer(parts: &Parts) -> Option<&str> {
 /// The columns [`user_from_row`] reads: the user with roles and centers in one statement
 /// (every API call resolves its caller, so this is on the hot path of each window action).
 const USER_COLUMNS: &str = "u.id, u.login, u.display_name, \
-    (select string_agg(r.role, ',') from user_roles r where r.user_id = u.id), \
-    (select string_agg(cast(uc.center_id as text), ',') from user_centers uc where uc.user_id = u.id)";
+    (select string_agg(r.role, ',') from user_roles r where r.user_id = u.id) as roles, \
+    (select string_agg(cast(uc.center_id as text), ',') from user_centers uc where uc.user_id = u.id) as centers";
 
 fn user_from_row(row: &sqlx::any::AnyRow, via: AuthVia) -> Result<CurrentUser, AppError> {
-    let list = |i: usize| -> Result<String, sqlx::Error> {
-        Ok(row.try_get::<Option<String>, _>(i)?.unwrap_or_default())
+    let list = |col: &str| -> Result<String, sqlx::Error> {
+        Ok(row.try_get::<Option<String>, _>(col)?.unwrap_or_default())
     };
-    let mut roles: Vec<Role> = list(3)?.split(',').filter_map(Role::parse).collect();
+    let mut roles: Vec<Role> = list("roles")?.split(',').filter_map(Role::parse).collect();
     roles.sort_by_key(|r| r.as_str());
-    let mut center_ids: Vec<i64> = list(4)?.split(',').filter_map(|c| c.parse().ok()).collect();
+    let mut center_ids: Vec<i64> = list("centers")?
+        .split(',')
+        .filter_map(|c| c.parse().ok())
+        .collect();
     center_ids.sort_unstable();
     Ok(CurrentUser {
-        id: row.try_get(0)?,
-        login: row.try_get(1)?,
-        display_name: row.try_get(2)?,
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        display_name: row.try_get("display_name")?,
         roles,
         center_ids,
         via,
@@ -154,7 +156,7 @@ pub(super) async fn resolve_fresh(
     let now = app.clock.now_micros();
     if let Some(token) = bearer(parts) {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {USER_COLUMNS}, t.id, t.last_used_at from api_tokens t join users u on u.id = t.user_id \
+            "select {USER_COLUMNS}, t.id as token_id, t.last_used_at from api_tokens t join users u on u.id = t.user_id \
              where t.token_hash = $1 and t.revoked_at is null and u.active = 1"
         )))
         .bind(secret_hash(token))
@@ -163,8 +165,8 @@ pub(super) async fn resolve_fresh(
         let Some(row) = row else {
             return Err(AppError::Unauthorized);
         };
-        let token_id: i64 = row.try_get(5)?;
-        let last: Option<i64> = row.try_get(6)?;
+        let token_id: i64 = row.try_get("token_id")?;
+        let last: Option<i64> = row.try_get("last_used_at")?;
         // Record use at most once a minute so a busy device does not write on every call,
         // and in the background: the call need not wait its turn at the writer for it.
         if last.is_none_or(|l| now - l > 60_000_000) {

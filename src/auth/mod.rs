@@ -4,7 +4,10 @@ mod acting;
 mod csrf;
 pub mod extract;
 pub mod password;
+pub mod policy;
+mod queries;
 pub mod routes;
+pub mod service;
 pub mod tokens;
 
 pub use acting::{Acting, Credential, valid_credentials};

@@ -11,91 +11,15 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::{
-    CsrfToken, CurrentUser, MaybeUser, Role, SESSION_COOKIE, password, random_hex, secret_hash,
-    tokens,
-};
+use super::{CsrfToken, CurrentUser, MaybeUser, Role, SESSION_COOKIE, queries, service};
 use crate::{
     app::App,
-    audit::Actor,
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
     web::{Chrome, PageResult, render, render_status},
 };
-
-/// Checks a login and password; on success opens a session and returns its secret.
-/// Failures count towards a lockout (`lockout_after` in a row locks for `lockout_minutes`).
-pub async fn sign_in(app: &App, login: &str, plain: &str) -> AppResult<String> {
-    let now = app.clock.now_micros();
-    let refused = || AppError::Invalid("用户名或密码错误".into());
-    let row =
-        sqlx::query("select id, password_hash, active, locked_until from users where login = $1")
-            .bind(login.trim())
-            .fetch_optional(app.db.pool())
-            .await?;
-    let (user_id, hash, active, locked_until) = match &row {
-        Some(r) => (
-            Some(r.try_get::<i64, _>(0)?),
-            r.try_get::<String, _>(1)?,
-            r.try_get::<i64, _>(2)? != 0,
-            r.try_get::<Option<i64>, _>(3)?,
-        ),
-        None => (None, app.decoy_hash.clone(), false, None),
-    };
-    if let Some(until) = locked_until.filter(|u| *u > now) {
-        let minutes = ((until - now) / 60_000_000).max(1);
-        return Err(AppError::TooMany(format!(
-            "该账号因连续登录失败已被锁定，请 {minutes} 分钟后再试，或请管理员重置密码"
-        )));
-    }
-    let candidate = plain.to_owned();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash)).await?;
-    let Some(user_id) = user_id.filter(|_| ok && active) else {
-        if let Some(id) = user_id {
-            // Writes go through the writer (on SQLite the one write connection).
-            let mut tx = app.db.begin().await?;
-            let failed: i64 = sqlx::query_scalar(
-                "update users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if failed >= app.config.lockout_after {
-                let until = now + app.config.lockout_minutes * 60_000_000;
-                sqlx::query("update users set locked_until = $1, failed_logins = 0 where id = $2")
-                    .bind(until)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tracing::warn!(login, "account locked after repeated failed sign-ins");
-            }
-            tx.commit().await?;
-        }
-        return Err(refused());
-    };
-    let secret = random_hex(32);
-    let mut tx = app.db.begin().await?;
-    sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from sessions where expires_at <= $1")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
-        .bind(secret_hash(&secret))
-        .bind(user_id)
-        .bind(now)
-        .bind(now + app.config.session_hours * 3_600_000_000)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(secret)
-}
 
 fn session_cookie(app: &App, secret: &str, max_age: i64) -> HeaderValue {
     let secure = if app.config.secure_cookies {
@@ -107,26 +31,6 @@ fn session_cookie(app: &App, secret: &str, max_age: i64) -> HeaderValue {
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .expect("cookie made of hex and ASCII")
-}
-
-async fn end_session(app: &App, headers: &axum::http::HeaderMap) -> AppResult<()> {
-    let secret = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_owned());
-    if let Some(s) = secret {
-        let mut tx = app.db.begin().await?;
-        sqlx::query("delete from sessions where token_hash = $1")
-            .bind(secret_hash(&s))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-    }
-    Ok(())
 }
 
 #[derive(Template)]
@@ -168,7 +72,7 @@ async fn login_page(
 async fn login_submit(State(app): State<Arc<App>>, csrf: CsrfToken, form: Fields) -> PageResult {
     let login = form.get("login").to_owned();
     let next = safe_next(form.get("next"));
-    match sign_in(&app, &login, form.get("password")).await {
+    match service::sign_in(&app, &login, form.get("password")).await {
         Ok(secret) => {
             let mut r = Redirect::to(&next).into_response();
             r.headers_mut().append(
@@ -194,7 +98,7 @@ async fn logout_submit(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    end_session(&app, &headers).await?;
+    service::end_session(&app, &headers).await?;
     let mut r = Redirect::to("/").into_response();
     r.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&app, "", 0));
@@ -218,14 +122,7 @@ pub struct Me {
 }
 
 async fn me_of(app: &App, u: &CurrentUser) -> AppResult<Me> {
-    let mut centers = Vec::new();
-    for id in &u.center_ids {
-        let code: String = sqlx::query_scalar("select code from centers where id = $1")
-            .bind(id)
-            .fetch_one(app.db.pool())
-            .await?;
-        centers.push(code);
-    }
+    let centers = queries::center_codes(app, &u.center_ids).await?;
     Ok(Me {
         login: u.login.clone(),
         display_name: u.display_name.clone(),
@@ -241,11 +138,8 @@ pub async fn api_login(
     State(app): State<Arc<App>>,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> AppResult<Response> {
-    let secret = sign_in(&app, &input.login, &input.password).await?;
-    let user_id: i64 = sqlx::query_scalar("select user_id from sessions where token_hash = $1")
-        .bind(secret_hash(&secret))
-        .fetch_one(app.db.pool())
-        .await?;
+    let secret = service::sign_in(&app, &input.login, &input.password).await?;
+    let user_id = queries::session_user(&app, &secret).await?;
     let user = super::extract::load_user(&app, user_id, super::extract::AuthVia::Session)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -263,7 +157,7 @@ pub async fn api_logout(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    end_session(&app, &headers).await?;
+    service::end_session(&app, &headers).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&app, "", 0));
@@ -298,27 +192,8 @@ pub async fn create_token(
     user: CurrentUser,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> AppResult<impl IntoResponse> {
-    let login = match input.login {
-        Some(l) if l != user.login => {
-            if !user.is_admin() {
-                return Err(AppError::Forbidden(
-                    "只有系统管理员可以为他人创建令牌".into(),
-                ));
-            }
-            l
-        }
-        _ => user.login.clone(),
-    };
-    let mut tx = app.db.begin().await?;
-    let token = tokens::create(
-        &mut tx,
-        &Actor::from(&user),
-        &login,
-        &input.name,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let token =
+        super::service::create_token(&app, &user, input.login.as_deref(), &input.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token })))
 }
 

@@ -6,6 +6,7 @@ use crate::{
     audit::{self, Actor},
     db::Tx,
     error::{AppError, AppResult},
+    ids::TokenId,
 };
 
 /// Prefix that makes a leaked token easy to recognise in logs and scanners.
@@ -14,7 +15,7 @@ pub const TOKEN_PREFIX: &str = "yct_";
 /// A token as listed (never its secret).
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct TokenInfo {
-    pub id: i64,
+    pub id: TokenId,
     pub login: String,
     pub name: String,
     pub created_at: i64,

@@ -16,18 +16,12 @@ use utoipa::ToSchema;
 use super::{
     Center, Window, Zone, centers,
     centers::CenterInput,
-    posts::{self, Post},
+    posts, service,
     staff::{self, StaffInput},
     windows::{self, WindowInput},
     zones::{self, ZoneInput},
 };
-use crate::{
-    app::App,
-    audit::Actor,
-    auth::CurrentUser,
-    error::{AppError, AppResult},
-    extract::ApiJson,
-};
+use crate::{app::App, auth::CurrentUser, error::AppResult, extract::ApiJson};
 
 /// A center as the public sees it.
 #[derive(Serialize, ToSchema)]
@@ -146,12 +140,7 @@ pub async fn create_center(
     user: CurrentUser,
     ApiJson(input): ApiJson<CenterInput>,
 ) -> AppResult<impl IntoResponse> {
-    if !user.is_admin() {
-        return Err(AppError::Forbidden("只有系统管理员可以新建中心".into()));
-    }
-    let mut tx = app.db.begin().await?;
-    let c = centers::create(&mut tx, &Actor::from(&user), &input, app.clock.now_micros()).await?;
-    tx.commit().await?;
+    let c = service::create_center(&app, &user, &input).await?;
     Ok((StatusCode::CREATED, Json(CenterItem::from(c))))
 }
 
@@ -164,19 +153,11 @@ pub async fn update_center(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<CenterInput>,
 ) -> AppResult<Json<CenterItem>> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    let c = centers::update(
-        &mut tx,
-        &Actor::from(&user),
-        &code,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(c.into()))
+    Ok(Json(
+        service::update_center(&app, &user, &code, &input)
+            .await?
+            .into(),
+    ))
 }
 
 /// Zones of a center.
@@ -199,18 +180,7 @@ pub async fn create_zone(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<ZoneInput>,
 ) -> AppResult<impl IntoResponse> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    let z = zones::create(
-        &mut tx,
-        &Actor::from(&user),
-        c.id,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let z = service::create_zone(&app, &user, &code, &input).await?;
     Ok((StatusCode::CREATED, Json(ZoneItem::from(z))))
 }
 
@@ -223,19 +193,7 @@ pub async fn update_zone(
     Path((code, zone)): Path<(String, String)>,
     ApiJson(input): ApiJson<ZoneInput>,
 ) -> AppResult<Json<ZoneItem>> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    let z = zones::update(
-        &mut tx,
-        &Actor::from(&user),
-        c.id,
-        &zone,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let z = service::update_zone(&app, &user, &code, &zone, &input).await?;
     Ok(Json(z.into()))
 }
 
@@ -259,18 +217,7 @@ pub async fn create_window(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<WindowInput>,
 ) -> AppResult<impl IntoResponse> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    let w = windows::create(
-        &mut tx,
-        &Actor::from(&user),
-        c.id,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let w = service::create_window(&app, &user, &code, &input).await?;
     Ok((StatusCode::CREATED, Json(WindowItem::from(w))))
 }
 
@@ -283,19 +230,7 @@ pub async fn update_window(
     Path((code, window)): Path<(String, String)>,
     ApiJson(input): ApiJson<WindowInput>,
 ) -> AppResult<Json<WindowItem>> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    let w = windows::update(
-        &mut tx,
-        &Actor::from(&user),
-        c.id,
-        &window,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let w = service::update_window(&app, &user, &code, &window, &input).await?;
     Ok(Json(w.into()))
 }
 
@@ -331,10 +266,7 @@ pub async fn list_staff(
     user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<Json<Items<StaffItem>>> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    if !user.can_see_center(c.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
-    }
+    let c = service::visible_center(&app, &user, &code).await?;
     Ok(items(
         staff::list(app.db.pool(), Some(c.id), app.clock.now_micros()).await?,
     ))
@@ -356,28 +288,10 @@ pub async fn create_staff(
     user: CurrentUser,
     ApiJson(input): ApiJson<StaffInput>,
 ) -> AppResult<impl IntoResponse> {
-    if !user.is_manager() {
-        return Err(AppError::forbidden());
-    }
-    let (plain, generated) = match input.password.clone().filter(|p| !p.is_empty()) {
-        Some(p) => (p, false),
-        None => (crate::auth::password::generate(), true),
-    };
-    let hash = staff::hash_new_password(plain.clone(), app.hash_cost).await?;
-    let mut tx = app.db.begin().await?;
-    let s = staff::create(
-        &mut tx,
-        Some(&user),
-        &Actor::from(&user),
-        &input,
-        &hash,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let created = service::create_staff(&app, &user, &input).await?;
     let body = CreatedStaff {
-        staff: s.into(),
-        password: generated.then_some(plain),
+        staff: created.staff.into(),
+        password: created.generated_password,
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -391,21 +305,7 @@ pub async fn update_staff(
     Path(login): Path<String>,
     ApiJson(input): ApiJson<StaffInput>,
 ) -> AppResult<Json<StaffItem>> {
-    let hash = match input.password.clone().filter(|p| !p.is_empty()) {
-        Some(p) => Some(staff::hash_new_password(p, app.hash_cost).await?),
-        None => None,
-    };
-    let mut tx = app.db.begin().await?;
-    let s = staff::update(
-        &mut tx,
-        &user,
-        &login,
-        &input,
-        hash.as_deref(),
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let s = service::update_staff(&app, &user, &login, &input).await?;
     Ok(Json(s.into()))
 }
 
@@ -427,10 +327,7 @@ pub async fn list_posts(
     user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<Json<Items<PostItem>>> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    if !user.can_see_center(c.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
-    }
+    let c = service::visible_center(&app, &user, &code).await?;
     let list = posts::of_center(app.db.pool(), c.id).await?;
     Ok(Json(Items {
         items: list
@@ -462,22 +359,9 @@ pub async fn assign_post(
     Path((code, window, login)): Path<(String, String, String)>,
     ApiJson(input): ApiJson<PostInput>,
 ) -> AppResult<StatusCode> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let post =
-        Post::parse(&input.post).ok_or_else(|| AppError::Invalid("岗位须为 A 或 B".into()))?;
-    let mut tx = app.db.begin().await?;
-    posts::assign(
-        &mut tx,
-        &user,
-        c.id,
-        &window,
-        &login,
-        post,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    service::managed_center(&app, &user, &code).await?;
+    let post = service::parse_post(&input.post)?;
+    service::assign_post(&app, &user, &code, &window, &login, post).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -489,19 +373,7 @@ pub async fn remove_post(
     user: CurrentUser,
     Path((code, window, login)): Path<(String, String, String)>,
 ) -> AppResult<StatusCode> {
-    let c = centers::by_code(app.db.pool(), &code).await?;
-    user.require_manage(c.id)?;
-    let mut tx = app.db.begin().await?;
-    posts::remove(
-        &mut tx,
-        &user,
-        c.id,
-        &window,
-        &login,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    service::remove_post(&app, &user, &code, &window, &login).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,6 +6,7 @@ pub mod centers;
 pub mod input;
 mod pages;
 pub mod posts;
+pub mod service;
 pub mod staff;
 pub mod windows;
 pub mod zones;
@@ -13,7 +14,6 @@ pub mod zones;
 use std::sync::Arc;
 
 use axum::Router;
-use serde::Serialize;
 
 use crate::app::App;
 
@@ -21,36 +21,21 @@ pub use centers::Center;
 pub use windows::{Special, Window, WindowKind};
 pub use zones::Zone;
 
-/// Administrative level of a center's region (R1.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// 市 — 市政务服务中心
-    City,
-    /// 县 — 县（区）政务服务中心
-    County,
-    /// 乡 — 乡镇（街道）便民服务中心
-    Township,
-    /// 村 — 村（社区）便民服务站
-    Village,
+crate::text_enum! {
+    /// Administrative level of a center's region (R1.1).
+    pub enum Level {
+        /// 市 — 市政务服务中心
+        City = "city",
+        /// 县 — 县（区）政务服务中心
+        County = "county",
+        /// 乡 — 乡镇（街道）便民服务中心
+        Township = "township",
+        /// 村 — 村（社区）便民服务站
+        Village = "village",
+    }
 }
 
 impl Level {
-    pub const ALL: [Level; 4] = [Level::City, Level::County, Level::Township, Level::Village];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::City => "city",
-            Level::County => "county",
-            Level::Township => "township",
-            Level::Village => "village",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
     /// 市/县/乡/村.
     pub fn label(self) -> &'static str {
         match self {

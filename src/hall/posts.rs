@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 
 use crate::{
     audit::{self, Actor},
@@ -68,15 +67,34 @@ impl WindowPosts {
     }
 }
 
+/// A window as the posts overview reads it.
+#[derive(sqlx::FromRow)]
+struct WindowRow {
+    id: i64,
+    code: String,
+    name: String,
+    /// 0/1.
+    active: i64,
+}
+
+/// Someone's post at a window.
+#[derive(sqlx::FromRow)]
+struct PostRow {
+    window_id: i64,
+    post: String,
+    login: String,
+    display_name: String,
+}
+
 /// Posts of every window of a center, by window code.
 pub async fn of_center(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<WindowPosts>> {
-    let windows = sqlx::query(
+    let windows: Vec<WindowRow> = sqlx::query_as(
         "select id, code, name, active from windows where center_id = $1 order by code",
     )
     .bind(center_id)
     .fetch_all(pool)
     .await?;
-    let posts = sqlx::query(
+    let posts: Vec<PostRow> = sqlx::query_as(
         "select p.window_id, p.post, u.login, u.display_name from window_posts p \
          join users u on u.id = p.user_id join windows w on w.id = p.window_id \
          where w.center_id = $1 order by u.login",
@@ -86,20 +104,16 @@ pub async fn of_center(pool: &sqlx::AnyPool, center_id: i64) -> AppResult<Vec<Wi
     .await?;
     let mut out = Vec::with_capacity(windows.len());
     for w in windows {
-        let id: i64 = w.try_get(0)?;
         let mut wp = WindowPosts {
-            window_code: w.try_get(1)?,
-            window_name: w.try_get(2)?,
-            active: w.try_get::<i64, _>(3)? != 0,
+            window_code: w.code,
+            window_name: w.name,
+            active: w.active != 0,
             a: None,
             b: Vec::new(),
         };
-        for p in posts
-            .iter()
-            .filter(|p| p.try_get::<i64, _>(0).ok() == Some(id))
-        {
-            let holder = (p.try_get::<String, _>(2)?, p.try_get::<String, _>(3)?);
-            if p.try_get::<String, _>(1)? == "A" {
+        for p in posts.iter().filter(|p| p.window_id == w.id) {
+            let holder = (p.login.clone(), p.display_name.clone());
+            if p.post == "A" {
                 wp.a = Some(holder);
             } else {
                 wp.b.push(holder);
@@ -228,7 +242,7 @@ pub async fn may_act_at(
     user: &CurrentUser,
     window_id: i64,
 ) -> AppResult<bool> {
-    if user.is_admin() {
+    if crate::auth::policy::can_act_at_window(user, false) {
         return Ok(true);
     }
     let n: i64 = sqlx::query_scalar(
@@ -238,5 +252,5 @@ pub async fn may_act_at(
     .bind(user.id)
     .fetch_one(pool)
     .await?;
-    Ok(n > 0)
+    Ok(crate::auth::policy::can_act_at_window(user, n > 0))
 }

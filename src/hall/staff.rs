@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 
 use super::input;
 use crate::{
@@ -57,57 +56,89 @@ impl Staff {
     }
 }
 
+/// A row of `users` as staff lists read it.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    login: String,
+    display_name: String,
+    employment: String,
+    /// 0/1.
+    active: i64,
+    locked_until: Option<i64>,
+}
+
+/// A role someone holds.
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    user_id: i64,
+    role: String,
+}
+
+/// A center someone belongs to, by code.
+#[derive(sqlx::FromRow)]
+struct CenterRow {
+    user_id: i64,
+    code: String,
+}
+
+const USER_COLUMNS: &str = "id, login, display_name, employment, active, locked_until";
+
+/// A person from their row, with their roles and centers (in the order given).
+fn assemble(u: UserRow, roles: &[RoleRow], centers: &[CenterRow], now: i64) -> Staff {
+    Staff {
+        id: u.id,
+        login: u.login,
+        display_name: u.display_name,
+        employment: u.employment,
+        active: u.active != 0,
+        roles: roles
+            .iter()
+            .filter(|r| r.user_id == u.id)
+            .filter_map(|r| Role::parse(&r.role))
+            .collect(),
+        centers: centers
+            .iter()
+            .filter(|r| r.user_id == u.id)
+            .map(|r| r.code.clone())
+            .collect(),
+        locked: u.locked_until.is_some_and(|t| t > now),
+    }
+}
+
 /// Loads people, optionally only those of one center; `now` decides whether a lock holds.
 pub async fn list(db: &sqlx::AnyPool, center_id: Option<i64>, now: i64) -> AppResult<Vec<Staff>> {
-    let users = match center_id {
+    let users: Vec<UserRow> = match center_id {
         Some(c) => {
-            sqlx::query(
-                "select id, login, display_name, employment, active, locked_until from users u \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {USER_COLUMNS} from users u \
                  where exists (select 1 from user_centers uc where uc.user_id = u.id and uc.center_id = $1) \
-                 order by login",
-            )
+                 order by login"
+            )))
             .bind(c)
             .fetch_all(db)
             .await?
         }
         None => {
-            sqlx::query("select id, login, display_name, employment, active, locked_until from users order by login")
-                .fetch_all(db)
-                .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {USER_COLUMNS} from users order by login"
+            )))
+            .fetch_all(db)
+            .await?
         }
     };
-    let roles = sqlx::query("select user_id, role from user_roles")
+    let roles: Vec<RoleRow> = sqlx::query_as("select user_id, role from user_roles")
         .fetch_all(db)
         .await?;
-    let centers = sqlx::query(
+    let centers: Vec<CenterRow> = sqlx::query_as(
         "select uc.user_id, c.code from user_centers uc join centers c on c.id = uc.center_id order by c.code",
     )
     .fetch_all(db)
     .await?;
-    let mut out = Vec::with_capacity(users.len());
-    for u in users {
-        let id: i64 = u.try_get(0)?;
-        let locked_until: Option<i64> = u.try_get(5)?;
-        out.push(Staff {
-            id,
-            login: u.try_get(1)?,
-            display_name: u.try_get(2)?,
-            employment: u.try_get(3)?,
-            active: u.try_get::<i64, _>(4)? != 0,
-            roles: roles
-                .iter()
-                .filter(|r| r.try_get::<i64, _>(0).ok() == Some(id))
-                .filter_map(|r| r.try_get::<String, _>(1).ok().and_then(|s| Role::parse(&s)))
-                .collect(),
-            centers: centers
-                .iter()
-                .filter(|r| r.try_get::<i64, _>(0).ok() == Some(id))
-                .filter_map(|r| r.try_get::<String, _>(1).ok())
-                .collect(),
-            locked: locked_until.is_some_and(|t| t > now),
-        });
-    }
-    Ok(out)
+    Ok(users
+        .into_iter()
+        .map(|u| assemble(u, &roles, &centers, now))
+        .collect())
 }
 
 /// One person by login.
@@ -121,39 +152,24 @@ pub async fn by_login(tx: &mut Tx, login: &str, now: i64) -> AppResult<Staff> {
 }
 
 async fn load_one(tx: &mut Tx, id: i64, now: i64) -> AppResult<Staff> {
-    let u = sqlx::query(
-        "select id, login, display_name, employment, active, locked_until from users where id = $1",
-    )
+    let u: UserRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {USER_COLUMNS} from users where id = $1"
+    )))
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
-    let roles = sqlx::query("select role from user_roles where user_id = $1 order by role")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>(0).ok().and_then(|s| Role::parse(&s)))
-        .collect();
-    let centers = sqlx::query(
-        "select c.code from user_centers uc join centers c on c.id = uc.center_id where uc.user_id = $1 order by c.code",
+    let roles: Vec<RoleRow> =
+        sqlx::query_as("select user_id, role from user_roles where user_id = $1 order by role")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let centers: Vec<CenterRow> = sqlx::query_as(
+        "select uc.user_id, c.code from user_centers uc join centers c on c.id = uc.center_id where uc.user_id = $1 order by c.code",
     )
     .bind(id)
     .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .filter_map(|r| r.try_get::<String, _>(0).ok())
-    .collect();
-    let locked_until: Option<i64> = u.try_get(5)?;
-    Ok(Staff {
-        id,
-        login: u.try_get(1)?,
-        display_name: u.try_get(2)?,
-        employment: u.try_get(3)?,
-        active: u.try_get::<i64, _>(4)? != 0,
-        roles,
-        centers,
-        locked: locked_until.is_some_and(|t| t > now),
-    })
+    .await?;
+    Ok(assemble(u, &roles, &centers, now))
 }
 
 /// A person as submitted by an admin page or the API.
@@ -345,7 +361,7 @@ pub async fn update(
             AppError::NotFound(format!("找不到登录名为“{login}”的人员"))
         });
     }
-    if by.id == before.id
+    if by.id.get() == before.id
         && (!s.active
             || (before.roles.contains(&Role::SystemAdmin) && !s.roles.contains(&Role::SystemAdmin)))
     {

@@ -12,49 +12,25 @@ use crate::{
     error::{AppError, AppResult, conflict_on_duplicate},
 };
 
-/// What a window is, which decides its display-name pattern.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowKind {
-    /// 通用综合受理N — the county's general comprehensive window.
-    General,
-    /// 综合受理N — a comprehensive window inside a category zone.
-    Zone,
-    /// 出件 — the unified issuance window.
-    Issuance,
-    /// 公安集成综合受理 — township police-integrated window.
-    Police,
-    /// 公共服务综合受理 — township public-utility window.
-    PublicService,
-    /// A standalone special window (办不成事反映, 帮办代办 …).
-    Special,
+crate::text_enum! {
+    /// What a window is, which decides its display-name pattern.
+    pub enum WindowKind {
+        /// 通用综合受理N — the county's general comprehensive window.
+        General = "general",
+        /// 综合受理N — a comprehensive window inside a category zone.
+        Zone = "zone",
+        /// 出件 — the unified issuance window.
+        Issuance = "issuance",
+        /// 公安集成综合受理 — township police-integrated window.
+        Police = "police",
+        /// 公共服务综合受理 — township public-utility window.
+        PublicService = "public_service",
+        /// A standalone special window (办不成事反映, 帮办代办 …).
+        Special = "special",
+    }
 }
 
 impl WindowKind {
-    pub const ALL: [WindowKind; 6] = [
-        WindowKind::General,
-        WindowKind::Zone,
-        WindowKind::Issuance,
-        WindowKind::Police,
-        WindowKind::PublicService,
-        WindowKind::Special,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WindowKind::General => "general",
-            WindowKind::Zone => "zone",
-            WindowKind::Issuance => "issuance",
-            WindowKind::Police => "police",
-            WindowKind::PublicService => "public_service",
-            WindowKind::Special => "special",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             WindowKind::General => "通用综合受理",
@@ -67,57 +43,29 @@ impl WindowKind {
     }
 }
 
-/// A special-window function (特色窗口).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Special {
-    /// 办不成事反映
-    Unresolved,
-    /// 帮办代办
-    Assisted,
-    /// 一件事一次办
-    OneThing,
-    /// 惠企政策兑现
-    EnterprisePolicy,
-    /// 异地通办
-    CrossRegion,
-    /// 政务专递（邮递服务）
-    Post,
-    /// 延时错时预约窗口 (seed 000 §4.3)
-    ExtendedHours,
-    /// 出件 加挂 on a comprehensive window
-    Issuance,
+crate::text_enum! {
+    /// A special-window function (特色窗口).
+    pub enum Special {
+        /// 办不成事反映
+        Unresolved = "unresolved",
+        /// 帮办代办
+        Assisted = "assisted",
+        /// 一件事一次办
+        OneThing = "one_thing",
+        /// 惠企政策兑现
+        EnterprisePolicy = "enterprise_policy",
+        /// 异地通办
+        CrossRegion = "cross_region",
+        /// 政务专递（邮递服务）
+        Post = "post",
+        /// 延时错时预约窗口 (seed 000 §4.3)
+        ExtendedHours = "extended_hours",
+        /// 出件 加挂 on a comprehensive window
+        Issuance = "issuance",
+    }
 }
 
 impl Special {
-    pub const ALL: [Special; 8] = [
-        Special::Unresolved,
-        Special::Assisted,
-        Special::OneThing,
-        Special::EnterprisePolicy,
-        Special::CrossRegion,
-        Special::Post,
-        Special::ExtendedHours,
-        Special::Issuance,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Special::Unresolved => "unresolved",
-            Special::Assisted => "assisted",
-            Special::OneThing => "one_thing",
-            Special::EnterprisePolicy => "enterprise_policy",
-            Special::CrossRegion => "cross_region",
-            Special::Post => "post",
-            Special::ExtendedHours => "extended_hours",
-            Special::Issuance => "issuance",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Special::Unresolved => "办不成事反映",
@@ -165,10 +113,6 @@ impl Window {
             .map(|s| s.label())
             .collect::<Vec<_>>()
             .join("、")
-    }
-
-    pub fn has_special(&self, s: &str) -> bool {
-        self.specials.iter().any(|x| x.as_str() == s)
     }
 
     fn snapshot(&self) -> serde_json::Value {
@@ -314,7 +258,8 @@ async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed
             zones::by_code(&mut **tx, center_id, z)
                 .await
                 .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{z}”的专区")))?
-                .id,
+                .id
+                .get(),
         ),
     };
     Ok(Parsed {

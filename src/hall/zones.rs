@@ -8,12 +8,13 @@ use crate::{
     audit::{self, Actor},
     db::Tx,
     error::{AppError, AppResult, conflict_on_duplicate},
+    ids::ZoneId,
 };
 
 /// A zone of one center.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Zone {
-    pub id: i64,
+    pub id: ZoneId,
     pub center_id: i64,
     pub code: String,
     pub name: String,
@@ -71,7 +72,7 @@ pub struct ZoneInput {
 async fn prefix(
     tx: &mut Tx,
     center_id: i64,
-    own: Option<i64>,
+    own: Option<ZoneId>,
     raw: Option<&str>,
 ) -> AppResult<String> {
     let p = raw.unwrap_or("").trim().to_ascii_uppercase();
@@ -86,7 +87,7 @@ async fn prefix(
     )
     .bind(center_id)
     .bind(&p)
-    .bind(own.unwrap_or(-1))
+    .bind(own.unwrap_or(ZoneId(-1)))
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(name) = taken {

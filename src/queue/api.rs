@@ -216,7 +216,7 @@ pub async fn desk_for(
     center: &str,
     window: &str,
 ) -> AppResult<DeskSetup> {
-    let key = (center.to_owned(), window.to_owned(), user.id);
+    let key = (center.to_owned(), window.to_owned(), user.id.get());
     let generation = app.generation.current();
     if let Some(d) = app.desk_cache.get(&key, generation) {
         return Ok(d);
@@ -354,7 +354,7 @@ pub async fn act(
         auto_no_show_after,
     } = desk_for(app, user, center, window).await?;
     let who = Who {
-        user_id: Some(user.id),
+        user_id: Some(user.id.get()),
         name: user.login.clone(),
     };
     let date = service_date(app);

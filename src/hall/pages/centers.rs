@@ -1,0 +1,275 @@
+//! The center pages: a new center, a center's page with its zones and windows, and the forms
+//! on it (edit the center, add a zone, add a window).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+
+use super::{Flash, Shown, Viewer, done, refusal};
+use crate::{
+    app::App,
+    auth::{CsrfToken, CurrentUser, PageUser},
+    error::{AppError, AppResult},
+    extract::Fields,
+    hall::{
+        Center, Level, Special, Window, WindowKind, Zone, centers,
+        centers::CenterInput,
+        service,
+        windows::{self, WindowInput},
+        zones::{self, ZoneInput},
+    },
+    web::{Chrome, PageResult, render, render_status},
+};
+
+#[derive(Template)]
+#[template(path = "admin/center_new.html")]
+struct CenterNewPage {
+    chrome: Chrome,
+    parents: Vec<Center>,
+    levels: Vec<Level>,
+    form: Fields,
+    error: Option<String>,
+}
+
+impl CenterNewPage {
+    async fn new(
+        app: &App,
+        viewer: Viewer,
+        form: Fields,
+        error: Option<String>,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+            parents: centers::list(app.db.pool()).await?,
+            levels: Level::ALL.to_vec(),
+            form,
+            error,
+        })
+    }
+}
+
+fn center_input(f: &Fields, with_code: bool) -> CenterInput {
+    CenterInput {
+        code: with_code.then(|| f.get("code").to_owned()),
+        name: f.get("name").to_owned(),
+        level: f.get("level").to_owned(),
+        parent: Some(f.get("parent").to_owned()).filter(|s| !s.is_empty()),
+        region_code: f.get("region_code").to_owned(),
+        address: f.get("address").to_owned(),
+        phone: f.get("phone").to_owned(),
+    }
+}
+
+pub(super) async fn center_new(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+) -> PageResult {
+    service::require_center_creator(&user)?;
+    let form = Fields(vec![("level".into(), "township".into())]);
+    render(&CenterNewPage::new(&app, Viewer { user, csrf }, form, None).await?)
+}
+
+pub(super) async fn center_create(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    form: Fields,
+) -> PageResult {
+    service::require_center_creator(&user)?;
+    match service::create_center(&app, &user, &center_input(&form, true)).await {
+        Ok(c) => done(&format!("/admin/centers/{}", c.code), "中心已创建"),
+        Err(e) => {
+            let (status, msg) = refusal(e, Shown::Rules)?;
+            let page = CenterNewPage::new(&app, Viewer { user, csrf }, form, Some(msg)).await?;
+            render_status(status, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/center.html")]
+struct CenterPage {
+    chrome: Chrome,
+    center: Center,
+    parents: Vec<Center>,
+    levels: Vec<Level>,
+    zones: Vec<Zone>,
+    windows: Vec<Window>,
+    kinds: Vec<WindowKind>,
+    specials: Vec<Special>,
+    /// Which form the error belongs to: "center", "zone" or "window".
+    error_for: &'static str,
+    error: Option<String>,
+    form: Fields,
+    ok: Option<String>,
+}
+
+async fn center_page_data(
+    app: &App,
+    viewer: Viewer,
+    center: Center,
+    error_for: &'static str,
+    error: Option<String>,
+    form: Fields,
+    ok: Option<String>,
+) -> AppResult<CenterPage> {
+    Ok(CenterPage {
+        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        parents: centers::list(app.db.pool())
+            .await?
+            .into_iter()
+            .filter(|c| c.id != center.id)
+            .collect(),
+        levels: Level::ALL.to_vec(),
+        zones: zones::list(app.db.pool(), center.id).await?,
+        windows: windows::list(app.db.pool(), center.id).await?,
+        kinds: WindowKind::ALL.to_vec(),
+        specials: Special::ALL.to_vec(),
+        center,
+        error_for,
+        error,
+        form,
+        ok,
+    })
+}
+
+pub(super) async fn center_show(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    Query(f): Query<Flash>,
+) -> PageResult {
+    let c = service::managed_center(&app, &user, &code).await?;
+    let viewer = Viewer { user, csrf };
+    let page = center_page_data(&app, viewer, c, "", None, Fields(Vec::new()), f.ok).await?;
+    render(&page)
+}
+
+/// Runs a change to a center's structure; on a rule failure re-renders the center page with
+/// the reason beside the form `error_for`.
+async fn center_change(
+    app: &App,
+    viewer: Viewer,
+    code: &str,
+    form: Fields,
+    error_for: &'static str,
+    ok: &str,
+    change: impl AsyncFnOnce(&App, &CurrentUser, &Fields) -> AppResult<()>,
+) -> PageResult {
+    let c = service::managed_center(app, &viewer.user, code).await?;
+    match change(app, &viewer.user, &form).await {
+        Ok(()) => done(&format!("/admin/centers/{code}"), ok),
+        Err(e) => {
+            let (status, msg) = refusal(e, Shown::RulesAndMissing)?;
+            let page = center_page_data(app, viewer, c, error_for, Some(msg), form, None).await?;
+            render_status(status, &page)
+        }
+    }
+}
+
+pub(super) async fn center_update(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let viewer = Viewer { user, csrf };
+    center_change(
+        &app,
+        viewer,
+        &code,
+        form,
+        "center",
+        "中心信息已保存",
+        async |app, user, form| {
+            service::update_center(app, user, &code, &center_input(form, false)).await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub(super) fn zone_input(f: &Fields, with_code: bool) -> AppResult<ZoneInput> {
+    let sort = f.get("sort_order");
+    Ok(ZoneInput {
+        code: with_code.then(|| f.get("code").to_owned()),
+        name: f.get("name").to_owned(),
+        ticket_prefix: Some(f.get("ticket_prefix").to_owned()),
+        sort_order: if sort.is_empty() {
+            0
+        } else {
+            sort.parse()
+                .map_err(|_| AppError::Invalid("排序须为整数".into()))?
+        },
+    })
+}
+
+pub(super) async fn zone_create(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let viewer = Viewer { user, csrf };
+    center_change(
+        &app,
+        viewer,
+        &code,
+        form,
+        "zone",
+        "专区已添加",
+        async |app, user, form| {
+            service::create_zone(app, user, &code, &zone_input(form, true)?).await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput> {
+    let limit = f.get("acceptance_limit_minutes");
+    Ok(WindowInput {
+        code: with_code.then(|| f.get("code").to_owned()),
+        name: f.get("name").to_owned(),
+        zone: Some(f.get("zone").to_owned()).filter(|s| !s.is_empty()),
+        kind: f.get("kind").to_owned(),
+        specials: f.all("specials"),
+        tidal: f.checked("tidal"),
+        active: if with_code { true } else { f.checked("active") },
+        acceptance_limit_minutes: if limit.is_empty() {
+            15
+        } else {
+            limit
+                .parse()
+                .map_err(|_| AppError::Invalid("受理时限须为整数分钟".into()))?
+        },
+    })
+}
+
+pub(super) async fn window_create(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+    form: Fields,
+) -> PageResult {
+    let viewer = Viewer { user, csrf };
+    center_change(
+        &app,
+        viewer,
+        &code,
+        form,
+        "window",
+        "窗口已添加",
+        async |app, user, form| {
+            service::create_window(app, user, &code, &window_input(form, true)?).await?;
+            Ok(())
+        },
+    )
+    .await
+}

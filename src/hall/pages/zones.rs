@@ -1,0 +1,86 @@
+//! One zone's page and its edit form.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+
+use super::{Shown, Viewer, centers::zone_input, done, refusal};
+use crate::{
+    app::App,
+    auth::{CsrfToken, PageUser},
+    extract::Fields,
+    hall::{Center, Zone, service, zones},
+    web::{Chrome, PageResult, render, render_status},
+};
+
+#[derive(Template)]
+#[template(path = "admin/zone.html")]
+struct ZonePage {
+    chrome: Chrome,
+    center: Center,
+    zone: Zone,
+    form: Fields,
+    error: Option<String>,
+}
+
+impl ZonePage {
+    fn new(
+        viewer: Viewer,
+        center: Center,
+        zone: Zone,
+        form: Fields,
+        error: Option<String>,
+    ) -> Self {
+        Self {
+            chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+            center,
+            zone,
+            form,
+            error,
+        }
+    }
+}
+
+pub(super) async fn zone_show(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path((code, zone)): Path<(String, String)>,
+) -> PageResult {
+    let c = service::managed_center(&app, &user, &code).await?;
+    let z = zones::by_code(app.db.pool(), c.id, &zone).await?;
+    let form = Fields(vec![
+        ("name".into(), z.name.clone()),
+        ("sort_order".into(), z.sort_order.to_string()),
+        ("ticket_prefix".into(), z.ticket_prefix.clone()),
+    ]);
+    render(&ZonePage::new(Viewer { user, csrf }, c, z, form, None))
+}
+
+pub(super) async fn zone_update(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Path((code, zone)): Path<(String, String)>,
+    form: Fields,
+) -> PageResult {
+    let c = service::managed_center(&app, &user, &code).await?;
+    let z = zones::by_code(app.db.pool(), c.id, &zone).await?;
+    let result = match zone_input(&form, false) {
+        Ok(input) => service::update_zone(&app, &user, &code, &zone, &input)
+            .await
+            .map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => done(&format!("/admin/centers/{code}"), "专区已保存"),
+        Err(e) => {
+            let (status, msg) = refusal(e, Shown::Rules)?;
+            render_status(
+                status,
+                &ZonePage::new(Viewer { user, csrf }, c, z, form, Some(msg)),
+            )
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The hall's use cases (R1): one function each, called by the JSON API and the admin pages
+//! alike. Each validates, decides whether the caller may (on the center, in one place:
+//! [`managed_center`]), writes and audits in one transaction, begun and committed here.
+//! Handlers only parse their input and render the answer.
+//!
+//! (`Db::transaction` cannot be used here yet: a handler's future must be `Send`, and rustc
+//! cannot prove that for an async closure taking `&mut Tx`, whose `'static` it erases.)
+
+use super::{
+    Center, Window, Zone, centers,
+    centers::CenterInput,
+    posts::{self, Post},
+    staff::{self, Staff, StaffInput},
+    windows::{self, WindowInput},
+    zones::{self, ZoneInput},
+};
+use crate::{
+    app::App,
+    audit::Actor,
+    auth::{CurrentUser, policy},
+    error::{AppError, AppResult},
+};
+
+/// A center the user may manage, or 404 (not theirs) / 403 (theirs, but not to manage).
+pub async fn managed_center(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
+    let c = centers::by_code(app.db.pool(), code).await?;
+    user.require_manage(c.id)?;
+    Ok(c)
+}
+
+/// A center whose internal records (staff, posts) the user may read, or 404.
+pub async fn visible_center(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
+    let c = centers::by_code(app.db.pool(), code).await?;
+    if !user.can_see_center(c.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+    }
+    Ok(c)
+}
+
+/// Centers the user may see, in code order.
+pub async fn visible_centers(app: &App, user: &CurrentUser) -> AppResult<Vec<Center>> {
+    Ok(centers::list(app.db.pool())
+        .await?
+        .into_iter()
+        .filter(|c| user.can_see_center(c.id))
+        .collect())
+}
+
+/// Refuses a new center unless the user is a system admin.
+pub fn require_center_creator(user: &CurrentUser) -> AppResult<()> {
+    if policy::can_create_center(user) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("只有系统管理员可以新建中心".into()))
+    }
+}
+
+/// Refuses the staff pages and staff changes to anyone who manages nothing.
+pub fn require_staff_manager(user: &CurrentUser) -> AppResult<()> {
+    if user.is_manager() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// Creates a center (system admin).
+pub async fn create_center(
+    app: &App,
+    user: &CurrentUser,
+    input: &CenterInput,
+) -> AppResult<Center> {
+    require_center_creator(user)?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = centers::create(&mut tx, &Actor::from(user), input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Edits a center (system admin, or a hall manager of it).
+pub async fn update_center(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    input: &CenterInput,
+) -> AppResult<Center> {
+    let c = managed_center(app, user, code).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = centers::update(&mut tx, &Actor::from(user), &c.code, input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Adds a zone to a center.
+pub async fn create_zone(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    input: &ZoneInput,
+) -> AppResult<Zone> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = zones::create(&mut tx, &Actor::from(user), c.id, input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Renames or reorders a zone.
+pub async fn update_zone(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    zone: &str,
+    input: &ZoneInput,
+) -> AppResult<Zone> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = zones::update(&mut tx, &Actor::from(user), c.id, zone, input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Adds a window to a center.
+pub async fn create_window(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    input: &WindowInput,
+) -> AppResult<Window> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = windows::create(&mut tx, &Actor::from(user), c.id, input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Edits a window.
+pub async fn update_window(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    window: &str,
+    input: &WindowInput,
+) -> AppResult<Window> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = windows::update(&mut tx, &Actor::from(user), c.id, window, input, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A new person and, when none was given, the password generated for them (shown once).
+pub struct CreatedStaff {
+    pub staff: Staff,
+    pub generated_password: Option<String>,
+}
+
+/// Adds a person (system admin, or a hall manager for their centers).
+pub async fn create_staff(
+    app: &App,
+    user: &CurrentUser,
+    input: &StaffInput,
+) -> AppResult<CreatedStaff> {
+    require_staff_manager(user)?;
+    let (plain, generated) = match input.password.clone().filter(|p| !p.is_empty()) {
+        Some(p) => (p, false),
+        None => (crate::auth::password::generate(), true),
+    };
+    let hash = staff::hash_new_password(plain.clone(), app.hash_cost).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = staff::create(&mut tx, Some(user), &Actor::from(user), input, &hash, now).await?;
+    tx.commit().await?;
+    Ok(CreatedStaff {
+        staff: out,
+        generated_password: generated.then_some(plain),
+    })
+}
+
+/// Edits a person; a non-empty `password` resets theirs (and unlocks the account).
+pub async fn update_staff(
+    app: &App,
+    user: &CurrentUser,
+    login: &str,
+    input: &StaffInput,
+) -> AppResult<Staff> {
+    let hash = match input.password.clone().filter(|p| !p.is_empty()) {
+        Some(p) => Some(staff::hash_new_password(p, app.hash_cost).await?),
+        None => None,
+    };
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    let out = staff::update(&mut tx, user, login, input, hash.as_deref(), now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Puts a person on a window's A or B post.
+pub async fn assign_post(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    window: &str,
+    login: &str,
+    post: Post,
+) -> AppResult<()> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    posts::assign(&mut tx, user, c.id, window, login, post, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes a person off a window's post.
+pub async fn remove_post(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    window: &str,
+    login: &str,
+) -> AppResult<()> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    let mut tx = app.db.begin().await?;
+    posts::remove(&mut tx, user, c.id, window, login, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Parses "A" or "B".
+pub fn parse_post(raw: &str) -> AppResult<Post> {
+    Post::parse(raw).ok_or_else(|| AppError::Invalid("岗位须为 A 或 B".into()))
+}
+
+/// A person the user may see: one of `visible` (the user's [`visible_centers`]) is theirs, or
+/// the user is a system admin; else 404.
+pub async fn visible_person(
+    app: &App,
+    user: &CurrentUser,
+    visible: &[Center],
+    login: &str,
+) -> AppResult<Staff> {
+    let mut tx = app.db.pool().begin().await?;
+    let person = staff::by_login(&mut tx, login, app.clock.now_micros()).await?;
+    tx.rollback().await?;
+    let shares_a_center = person
+        .centers
+        .iter()
+        .any(|c| visible.iter().any(|v| &v.code == c));
+    if !user.is_admin() && !shares_a_center {
+        return Err(AppError::NotFound(format!("找不到登录名为“{login}”的人员")));
+    }
+    Ok(person)
+}
