@@ -42,17 +42,20 @@ pub async fn create_token(
         }
         _ => user.login.as_str(),
     };
-    let mut tx = app.db.begin().await?;
-    let token = tokens::create(
-        &mut tx,
-        &Actor::from(user),
-        login,
-        name,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(token)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                tokens::create(
+                    &mut tx,
+                    &Actor::from(user),
+                    login,
+                    name,
+                    app.clock.now_micros(),
+                )
+                .await
+            })
+        })
+        .await
 }
 
 /// Revokes a token (system admin); revoking twice is harmless.

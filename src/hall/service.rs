@@ -1,10 +1,7 @@
 //! The hall's use cases (R1): one function each, called by the JSON API and the admin pages
 //! alike. Each validates, decides whether the caller may (on the center, in one place:
-//! [`managed_center`]), writes and audits in one transaction, begun and committed here.
+//! [`managed_center`]), writes and audits in one transaction ([`crate::db::Db::transaction`]).
 //! Handlers only parse their input and render the answer.
-//!
-//! (`Db::transaction` cannot be used here yet: a handler's future must be `Send`, and rustc
-//! cannot prove that for an async closure taking `&mut Tx`, whose `'static` it erases.)
 
 use super::{
     Center, Window, Zone, centers,
@@ -72,10 +69,11 @@ pub async fn create_center(
 ) -> AppResult<Center> {
     require_center_creator(user)?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = centers::create(&mut tx, &Actor::from(user), input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { centers::create(&mut tx, &Actor::from(user), input, now).await })
+        })
+        .await
 }
 
 /// Edits a center (system admin, or a hall manager of it).
@@ -87,10 +85,13 @@ pub async fn update_center(
 ) -> AppResult<Center> {
     let c = managed_center(app, user, code).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = centers::update(&mut tx, &Actor::from(user), &c.code, input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                centers::update(&mut tx, &Actor::from(user), &c.code, input, now).await
+            })
+        })
+        .await
 }
 
 /// Adds a zone to a center.
@@ -102,10 +103,13 @@ pub async fn create_zone(
 ) -> AppResult<Zone> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = zones::create(&mut tx, &Actor::from(user), c.id, input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(
+                async move { zones::create(&mut tx, &Actor::from(user), c.id, input, now).await },
+            )
+        })
+        .await
 }
 
 /// Renames or reorders a zone.
@@ -118,10 +122,13 @@ pub async fn update_zone(
 ) -> AppResult<Zone> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = zones::update(&mut tx, &Actor::from(user), c.id, zone, input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                zones::update(&mut tx, &Actor::from(user), c.id, zone, input, now).await
+            })
+        })
+        .await
 }
 
 /// Adds a window to a center.
@@ -133,10 +140,13 @@ pub async fn create_window(
 ) -> AppResult<Window> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = windows::create(&mut tx, &Actor::from(user), c.id, input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(
+                async move { windows::create(&mut tx, &Actor::from(user), c.id, input, now).await },
+            )
+        })
+        .await
 }
 
 /// Edits a window.
@@ -149,10 +159,13 @@ pub async fn update_window(
 ) -> AppResult<Window> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = windows::update(&mut tx, &Actor::from(user), c.id, window, input, now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                windows::update(&mut tx, &Actor::from(user), c.id, window, input, now).await
+            })
+        })
+        .await
 }
 
 /// A new person and, when none was given, the password generated for them (shown once).
@@ -174,9 +187,14 @@ pub async fn create_staff(
     };
     let hash = staff::hash_new_password(plain.clone(), app.hash_cost).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = staff::create(&mut tx, Some(user), &Actor::from(user), input, &hash, now).await?;
-    tx.commit().await?;
+    let out = app
+        .db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                staff::create(&mut tx, Some(user), &Actor::from(user), input, &hash, now).await
+            })
+        })
+        .await?;
     Ok(CreatedStaff {
         staff: out,
         generated_password: generated.then_some(plain),
@@ -195,10 +213,13 @@ pub async fn update_staff(
         None => None,
     };
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    let out = staff::update(&mut tx, user, login, input, hash.as_deref(), now).await?;
-    tx.commit().await?;
-    Ok(out)
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                staff::update(&mut tx, user, login, input, hash.as_deref(), now).await
+            })
+        })
+        .await
 }
 
 /// Puts a person on a window's A or B post.
@@ -212,10 +233,13 @@ pub async fn assign_post(
 ) -> AppResult<()> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    posts::assign(&mut tx, user, c.id, window, login, post, now).await?;
-    tx.commit().await?;
-    Ok(())
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(
+                async move { posts::assign(&mut tx, user, c.id, window, login, post, now).await },
+            )
+        })
+        .await
 }
 
 /// Takes a person off a window's post.
@@ -228,10 +252,11 @@ pub async fn remove_post(
 ) -> AppResult<()> {
     let c = managed_center(app, user, center).await?;
     let now = app.clock.now_micros();
-    let mut tx = app.db.begin().await?;
-    posts::remove(&mut tx, user, c.id, window, login, now).await?;
-    tx.commit().await?;
-    Ok(())
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { posts::remove(&mut tx, user, c.id, window, login, now).await })
+        })
+        .await
 }
 
 /// Parses "A" or "B".
