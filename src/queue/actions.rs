@@ -9,14 +9,18 @@
 //! changes nothing is the reason read. Calling the next visitor is done for a whole batch
 //! of windows at once, in [`super::batch`].
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::Row;
 
-use super::ticket::{Changed, HoldKind, Rule, SELECT, Ticket, Who, by_id, by_number, from_row};
+use super::{
+    state::{TicketAction, TicketState, guard},
+    ticket::{Changed, EventKind, HoldKind, Rule, SELECT, Ticket, Who, by_id, by_number, from_row},
+};
 use crate::{
     db::Conn,
     error::{AppError, AppResult},
+    state::in_list,
 };
 
 /// A zone's id, code and name.
@@ -123,12 +127,16 @@ pub(super) async fn ticket_at(
 
 /// The ticket a window is calling or serving now, if any.
 pub async fn current_at(tx: &mut Conn, window_id: i64) -> AppResult<Option<Ticket>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where t.window_id = $1 and t.state in ('called', 'serving') order by t.called_at desc limit 1"
-    )))
-    .bind(window_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{SELECT} where t.window_id = $1 and {} order by t.called_at desc limit 1",
+            in_list("t.state", TicketState::AT_WINDOW)
+        )
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(window_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -145,23 +153,27 @@ async fn take_call(
     desk: &Desk,
     prev: Ticket,
     who: &Who,
-    action: &'static str,
+    action: EventKind,
     now: i64,
 ) -> AppResult<Changed> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "update tickets set state = 'called', window_id = $1, called_at = coalesce(called_at, $2), \
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "update tickets set state = 'called', window_id = $1, called_at = coalesce(called_at, $2), \
          target_window_id = null, hold_kind = null, recalls = 0, served_by = $3, \
          paused_micros = paused_micros + case when paused_since is null then 0 else $2 - paused_since end, \
          paused_since = null \
-         where id = $4 and state in ('waiting', 'held') returning {ROW}"
-    )))
-    .bind(desk.window_id)
-    .bind(now)
-    .bind(who.user_id)
-    .bind(prev.id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::Conflict("该号码已被其他窗口叫走".into()))?;
+         where id = $4 and {} returning {ROW}",
+            guard(TicketAction::CallNumber)
+        )
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(desk.window_id)
+        .bind(now)
+        .bind(who.user_id)
+        .bind(prev.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Conflict("该号码已被其他窗口叫走".into()))?;
     let t = ticket_at(tx, desk, &row).await?;
     Ok(Changed::new(t, who, action, desk.at(), None, now))
 }
@@ -183,19 +195,19 @@ pub async fn call_number(
         )));
     }
     let t = by_number(&mut *tx, desk.center_id, date, number).await?;
-    match t.state.as_str() {
-        "waiting" => {}
-        "held" if t.hold_kind.as_deref() == Some("away") => {}
-        "held"
+    match t.state {
+        TicketState::Waiting => {}
+        TicketState::Held if t.hold_kind == Some(HoldKind::Away) => {}
+        TicketState::Held
             if t.window_id == Some(desk.window_id)
                 || t.target_window_id == Some(desk.window_id) => {}
-        "held" => {
+        TicketState::Held => {
             return Err(AppError::Conflict(format!(
                 "{} 号挂起在其他窗口，须回原窗口办理",
                 t.number
             )));
         }
-        "called" | "serving" => {
+        TicketState::Called | TicketState::Serving => {
             return Err(AppError::Conflict(format!(
                 "{} 号正在其他窗口办理",
                 t.number
@@ -208,10 +220,10 @@ pub async fn call_number(
             )));
         }
     }
-    let action = if t.state == "held" {
-        "resumed"
+    let action = if t.state == TicketState::Held {
+        EventKind::Resumed
     } else {
-        "called_by_number"
+        EventKind::CalledByNumber
     };
     take_call(tx, desk, t, who, action, now).await
 }
@@ -278,15 +290,22 @@ pub async fn recall(
         tx,
         desk,
         "recalls = recalls + 1",
-        "state = 'called' and recalls < $2",
+        &format!("{} and recalls < $2", guard(TicketAction::Recall)),
         |q| q.bind(limit),
     )
     .await?;
     if let Some(t) = recalled {
-        return Ok(Changed::new(t, who, "recalled", desk.at(), None, now));
+        return Ok(Changed::new(
+            t,
+            who,
+            EventKind::Recalled,
+            desk.at(),
+            None,
+            now,
+        ));
     }
     let t = current_or_refuse(tx, desk).await?;
-    if t.state != "called" {
+    if t.state != TicketState::Called {
         return Err(AppError::Conflict(format!(
             "{} 号已在办理中，无需重呼",
             t.number
@@ -302,30 +321,20 @@ pub async fn start(tx: &mut Conn, desk: &Desk, who: &Who, now: i64) -> AppResult
         tx,
         desk,
         "state = 'serving', started_at = $2",
-        "state = 'called'",
+        guard(TicketAction::Start),
         |q| q.bind(now),
     )
     .await?;
     match started {
-        Some(t) => Ok(Changed::new(t, who, "started", desk.at(), None, now)),
+        Some(t) => Ok(Changed::new(
+            t,
+            who,
+            EventKind::Started,
+            desk.at(),
+            None,
+            now,
+        )),
         None => Err(refusal(tx, desk, |t| format!("{} 号已在办理中", t.number)).await),
-    }
-}
-
-/// Service done (a called ticket finished without "start" counts from its call).
-pub async fn finish(tx: &mut Conn, desk: &Desk, who: &Who, now: i64) -> AppResult<Changed> {
-    let finished = change_current(
-        tx,
-        desk,
-        "state = 'done', finished_at = $2, started_at = coalesce(started_at, called_at)",
-        "state in ('called', 'serving')",
-        |q| q.bind(now),
-    )
-    .await?;
-    match finished {
-        Some(t) => Ok(Changed::new(t, who, "finished", desk.at(), None, now)),
-        // It takes a called or a served ticket: there is none.
-        None => Err(nothing_current()),
     }
 }
 
@@ -345,7 +354,7 @@ async fn mark_no_show(
         tx,
         desk,
         "state = 'no_show', finished_at = $2",
-        "state = 'called'",
+        guard(TicketAction::NoShow),
         |q| q.bind(now),
     )
     .await?;
@@ -353,7 +362,14 @@ async fn mark_no_show(
         return Err(refusal(tx, desk, |t| format!("{} 号已在办理中，不能过号", t.number)).await);
     };
     let detail = automatic.then(|| "多次重呼未到，自动过号".to_owned());
-    Ok(Changed::new(t, who, "no_show", desk.at(), detail, now))
+    Ok(Changed::new(
+        t,
+        who,
+        EventKind::NoShow,
+        desk.at(),
+        detail,
+        now,
+    ))
 }
 
 /// 首问负责: hands the visitor to another window or zone, keeping their place in line.
@@ -378,21 +394,26 @@ pub async fn transfer(
         }
         TransferTo::Zone { id, code } => (*id, None, format!("zone:{code}")),
     };
-    sqlx::query(
+    let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
         "update tickets set state = 'waiting', window_id = null, target_window_id = $1, zone_id = $2, \
-         called_at = null, started_at = null, recalls = 0 where id = $3",
-    )
+         called_at = null, started_at = null, recalls = 0 where id = $3 and window_id = $4 and {}",
+        guard(TicketAction::Transfer)
+    )))
     .bind(target)
     .bind(zone_id)
     .bind(t.id)
+    .bind(desk.window_id)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() != 1 {
+        return Err(nothing_current());
+    }
     // The zone may have changed: read its code and name back with the ticket.
     let t = by_id(&mut *tx, t.id).await?;
     Ok(Changed::new(
         t,
         who,
-        "transferred",
+        EventKind::Transferred,
         desk.at(),
         Some(detail),
         now,
@@ -418,7 +439,7 @@ pub async fn hold(
         desk,
         "state = 'held', hold_kind = $2, window_id = $3, target_window_id = $3, \
          paused_since = $4, started_at = coalesce(started_at, called_at)",
-        "state in ('called', 'serving')",
+        guard(TicketAction::Hold),
         |q| q.bind(kind.as_str()).bind(target).bind(now),
     )
     .await?;
@@ -426,7 +447,7 @@ pub async fn hold(
     Ok(Changed::new(
         t,
         who,
-        "held",
+        EventKind::Held,
         desk.at(),
         Some(kind.as_str().into()),
         now,

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use super::{
     actions::{Desk, DeskSetup, TransferTo, ZoneName},
     hub,
+    state::TicketState,
     stats::{self, StatLine},
     ticket::{self, HoldKind, Priority, Rule, Ticket, Who},
     writer::Step,
@@ -506,19 +507,19 @@ pub struct Status {
 
 pub async fn status_of(app: &App, token: &str) -> AppResult<(Ticket, Status)> {
     let t = ticket::by_token(app.db.pool(), token).await?;
-    let ahead = if t.state == "waiting" {
+    let ahead = if t.state == TicketState::Waiting {
         ticket::ahead_of(app.db.pool(), &t).await?
     } else {
         0
     };
-    let wait = if t.state == "waiting" {
+    let wait = if t.state == TicketState::Waiting {
         estimate(app, t.center_id, t.zone_id, &t.service_date, ahead).await?
     } else {
         0
     };
     let s = Status {
         number: t.number.clone(),
-        state: t.state.clone(),
+        state: t.state.as_str().to_owned(),
         zone_name: t.zone_name.clone(),
         ahead,
         estimated_wait_minutes: wait,

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::{
     hub::QueueEvent,
-    ticket::{EventRow, Priority, format_number, new_public_token},
+    ticket::{EventKind, EventRow, Priority, format_number, new_public_token},
 };
 use crate::{
     db::{Backend, Conn, placeholders},
@@ -95,7 +95,7 @@ pub(crate) async fn issue_batch(
             ticket_id: t.id,
             at: t.issued_at,
             actor: "kiosk".into(),
-            action: "issued",
+            action: EventKind::Issued,
             window_id: None,
             detail: r.priority.map(|p| p.as_str().to_owned()),
         })
@@ -110,7 +110,7 @@ pub(crate) async fn issue_batch(
             Some(e) => e.ticket = t.number.clone(),
             None => events.push(QueueEvent {
                 center: r.center_code.clone(),
-                kind: "issued".into(),
+                kind: EventKind::Issued.as_str().into(),
                 ticket: t.number.clone(),
                 zone: Some(r.zone_code.clone()),
                 window: None,

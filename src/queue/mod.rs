@@ -13,6 +13,7 @@ pub mod cache;
 pub mod hub;
 pub mod issuer;
 mod pages;
+pub mod state;
 pub mod stats;
 pub mod ticket;
 pub mod writer;
@@ -24,7 +25,8 @@ use axum::Router;
 use crate::app::App;
 
 pub use hub::{EventHub, QueueEvent};
-pub use ticket::{HoldKind, Priority, Rule, Ticket};
+pub use state::{TicketAction, TicketState};
+pub use ticket::{EventKind, HoldKind, Priority, Rule, Ticket};
 
 pub fn router() -> Router<Arc<App>> {
     Router::new().merge(api::router()).merge(pages::router())

@@ -62,7 +62,8 @@ async fn kiosk(
         chrome: Chrome::new(user, csrf),
         zones: zones::list(app.db.pool(), center.id).await?,
         priorities: Priority::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|p| *p != Priority::Appointment)
             .collect(),
         center,
@@ -109,7 +110,8 @@ async fn kiosk_take(
                 chrome: Chrome::new(user, csrf),
                 zones: zones::list(app.db.pool(), center.id).await?,
                 priorities: Priority::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter(|p| *p != Priority::Appointment)
                     .collect(),
                 center,

@@ -2,54 +2,36 @@
 //! `ticket_events` row and hub event every change makes. The clerk's actions are in
 //! [`super::actions`].
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::Row;
 
-use super::hub::QueueEvent;
+use super::{
+    hub::QueueEvent,
+    state::{TicketAction, TicketState, guard},
+};
 use crate::{
     db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
+    state::StateMachine,
 };
 
-/// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// 老年人
-    Elderly,
-    /// 残疾人
-    Disabled,
-    /// 孕妇
-    Pregnant,
-    /// 军人
-    Military,
-    /// 预约签到
-    Appointment,
+crate::text_enum! {
+    /// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
+    pub enum Priority {
+        /// 老年人
+        Elderly = "elderly",
+        /// 残疾人
+        Disabled = "disabled",
+        /// 孕妇
+        Pregnant = "pregnant",
+        /// 军人
+        Military = "military",
+        /// 预约签到
+        Appointment = "appointment",
+    }
 }
 
 impl Priority {
-    pub const ALL: [Priority; 5] = [
-        Priority::Elderly,
-        Priority::Disabled,
-        Priority::Pregnant,
-        Priority::Military,
-        Priority::Appointment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Elderly => "elderly",
-            Priority::Disabled => "disabled",
-            Priority::Pregnant => "pregnant",
-            Priority::Military => "military",
-            Priority::Appointment => "appointment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Priority::Elderly => "老年人",
@@ -61,64 +43,66 @@ impl Priority {
     }
 }
 
-/// How a window picks the next ticket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// First come, first served.
-    Fifo,
-    /// Priority tickets first, then first come.
-    PriorityFirst,
-    /// Appointments due within 15 minutes first, then priority, then first come.
-    AppointmentsFirst,
-}
-
-impl Rule {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "fifo" => Some(Rule::Fifo),
-            "priority_first" => Some(Rule::PriorityFirst),
-            "appointments_first" => Some(Rule::AppointmentsFirst),
-            _ => None,
-        }
+crate::text_enum! {
+    /// How a window picks the next ticket (`queue_settings.rule`).
+    pub enum Rule {
+        /// First come, first served.
+        Fifo = "fifo",
+        /// Priority tickets first, then first come.
+        PriorityFirst = "priority_first",
+        /// Appointments due within 15 minutes first, then priority, then first come.
+        AppointmentsFirst = "appointments_first",
     }
 }
 
-/// The three holds halls use (挂起).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldKind {
-    /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
-    Away,
-    /// 持件: the visitor returns to this same window.
-    WithDocs,
-    /// 等待: the clerk serves others meanwhile; the ticket stays with this window.
-    Waiting,
+crate::text_enum! {
+    /// The three holds halls use (挂起).
+    pub enum HoldKind {
+        /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
+        Away = "away",
+        /// 持件: the visitor returns to this same window.
+        WithDocs = "with_docs",
+        /// 等待: the clerk serves others meanwhile; the ticket stays with this window.
+        Waiting = "waiting",
+    }
 }
 
 impl HoldKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HoldKind::Away => "away",
-            HoldKind::WithDocs => "with_docs",
-            HoldKind::Waiting => "waiting",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "away" => Some(HoldKind::Away),
-            "with_docs" => Some(HoldKind::WithDocs),
-            "waiting" => Some(HoldKind::Waiting),
-            _ => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             HoldKind::Away => "不持件",
             HoldKind::WithDocs => "持件",
             HoldKind::Waiting => "等待",
+        }
+    }
+}
+
+crate::text_enum! {
+    /// What happened to a ticket: the `ticket_events.action` it records, and (as
+    /// [`EventKind::published`]) the kind of hub event displays hear.
+    pub enum EventKind {
+        Issued = "issued",
+        Called = "called",
+        /// 指呼
+        CalledByNumber = "called_by_number",
+        /// A held ticket called back.
+        Resumed = "resumed",
+        Recalled = "recalled",
+        Started = "started",
+        Finished = "finished",
+        NoShow = "no_show",
+        Transferred = "transferred",
+        Held = "held",
+        Left = "left",
+    }
+}
+
+impl EventKind {
+    /// The kind the lobby hears: calls by number and resumed holds are calls.
+    pub fn published(self) -> EventKind {
+        match self {
+            EventKind::CalledByNumber | EventKind::Resumed => EventKind::Called,
+            other => other,
         }
     }
 }
@@ -130,11 +114,11 @@ pub struct Ticket {
     pub number: String,
     pub zone: String,
     pub zone_name: String,
-    pub state: String,
-    pub priority: Option<String>,
+    pub state: TicketState,
+    pub priority: Option<Priority>,
     pub window: Option<String>,
     pub window_name: Option<String>,
-    pub hold_kind: Option<String>,
+    pub hold_kind: Option<HoldKind>,
     pub recalls: i64,
     pub issued_at: i64,
     pub called_at: Option<i64>,
@@ -251,15 +235,6 @@ pub struct Who {
     pub name: String,
 }
 
-impl Who {
-    fn kiosk() -> Self {
-        Self {
-            user_id: None,
-            name: "kiosk".into(),
-        }
-    }
-}
-
 /// A `ticket_events` row (电子监察: who did what to which ticket, when, at which window).
 /// Changes return it instead of writing it, so a batch of actions writes all its rows with
 /// one statement ([`write_events`]) in the same transaction.
@@ -268,7 +243,7 @@ pub struct EventRow {
     pub ticket_id: i64,
     pub at: i64,
     pub actor: String,
-    pub action: &'static str,
+    pub action: EventKind,
     pub window_id: Option<i64>,
     pub detail: Option<String>,
 }
@@ -338,16 +313,12 @@ impl Changed {
     pub fn new(
         ticket: Ticket,
         who: &Who,
-        action: &'static str,
+        action: EventKind,
         window: Option<(i64, &str, &str)>,
         detail: Option<String>,
         now: i64,
     ) -> Self {
-        // Calls by number and resumed holds are calls to the lobby.
-        let kind = match action {
-            "called_by_number" | "resumed" => "called",
-            other => other,
-        };
+        let kind = action.published();
         let event = event(&ticket, kind, window.map(|w| (w.1, w.2)), now);
         let row = EventRow {
             ticket_id: ticket.id,
@@ -374,16 +345,18 @@ pub fn announcement(number: &str, window_name: &str) -> String {
     }
 }
 
-fn event(t: &Ticket, kind: &str, window: Option<(&str, &str)>, now: i64) -> QueueEvent {
+fn event(t: &Ticket, kind: EventKind, window: Option<(&str, &str)>, now: i64) -> QueueEvent {
     QueueEvent {
         center: t.center_code.clone(),
-        kind: kind.into(),
+        kind: kind.as_str().into(),
         ticket: t.number.clone(),
         zone: Some(t.zone.clone()),
         window: window.map(|w| w.0.to_owned()),
         window_name: window.map(|w| w.1.to_owned()),
         say: match (kind, window) {
-            ("called" | "recalled", Some((_, name))) => Some(announcement(&t.number, name)),
+            (EventKind::Called | EventKind::Recalled, Some((_, name))) => {
+                Some(announcement(&t.number, name))
+            }
             _ => None,
         },
         at: now,
@@ -401,59 +374,6 @@ pub fn new_public_token(issued_at: i64) -> String {
 /// Formats a sequence as the printed number: A023, A1000.
 pub fn format_number(prefix: &str, seq: i64) -> String {
     format!("{prefix}{seq:03}")
-}
-
-/// Issues one ticket in `zone_id` for `date`, its number from the day's counter, and records
-/// it. (Kiosks go through the group-commit [`super::writer`]; this serves tools and tests.)
-#[allow(clippy::too_many_arguments)]
-pub async fn issue(
-    tx: &mut Conn,
-    backend: Backend,
-    center_id: i64,
-    zone_id: i64,
-    prefix: &str,
-    date: &str,
-    priority: Option<Priority>,
-    appointment_at: Option<i64>,
-    now: i64,
-) -> AppResult<Ticket> {
-    let seq: i64 = sqlx::query_scalar(
-        "insert into ticket_counters (center_id, service_date, prefix, last_no) values ($1, $2, $3, 1) \
-         on conflict (center_id, service_date, prefix) do update set last_no = ticket_counters.last_no + 1 \
-         returning last_no",
-    )
-    .bind(center_id)
-    .bind(date)
-    .bind(prefix)
-    .fetch_one(&mut *tx)
-    .await?;
-    let number = format_number(prefix, seq);
-    let token = new_public_token(now);
-    let id: i64 = sqlx::query_scalar(
-        "insert into tickets (center_id, service_date, zone_id, number, priority, appointment_at, state, queue_key, \
-         issued_at, public_token) values ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8) returning id",
-    )
-    .bind(center_id)
-    .bind(date)
-    .bind(zone_id)
-    .bind(&number)
-    .bind(priority.map(Priority::as_str))
-    .bind(appointment_at)
-    .bind(now)
-    .bind(&token)
-    .fetch_one(&mut *tx)
-    .await?;
-    let t = by_id(&mut *tx, id).await?;
-    let c = Changed::new(
-        t,
-        &Who::kiosk(),
-        "issued",
-        None,
-        priority.map(|p| p.as_str().to_owned()),
-        now,
-    );
-    write_events(tx, backend, std::slice::from_ref(&c.row)).await?;
-    Ok(c.ticket)
 }
 
 /// People waiting before `t` in its zone (or for its target window).
@@ -477,12 +397,13 @@ pub async fn ahead_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 /// The visitor leaves the queue from their phone.
 pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> AppResult<Changed> {
     let t = by_token(&mut *tx, token).await?;
-    if !matches!(t.state.as_str(), "waiting" | "held") {
+    if !t.state.allows(TicketAction::Leave) {
         return Err(AppError::Conflict("该号码已叫号或已结束，不能取消".into()));
     }
-    let done = sqlx::query(
-        "update tickets set state = 'left', finished_at = $1 where id = $2 and state in ('waiting', 'held')",
-    )
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update tickets set state = 'left', finished_at = $1 where id = $2 and {}",
+        guard(TicketAction::Leave)
+    )))
     .bind(now)
     .bind(t.id)
     .execute(&mut *tx)
@@ -495,7 +416,7 @@ pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> Ap
         user_id: None,
         name: "visitor".into(),
     };
-    let c = Changed::new(t, &who, "left", None, None, now);
+    let c = Changed::new(t, &who, EventKind::Left, None, None, now);
     write_events(tx, backend, std::slice::from_ref(&c.row)).await?;
     Ok(c)
 }
