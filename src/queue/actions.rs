@@ -89,9 +89,9 @@ pub(super) async fn ticket_at(
     desk: &Desk,
     r: &sqlx::any::AnyRow,
 ) -> AppResult<Ticket> {
-    let id: i64 = r.try_get(0)?;
-    let zone_id: i64 = r.try_get(13)?;
-    let window_id: Option<i64> = r.try_get(14)?;
+    let id: i64 = r.try_get("id")?;
+    let zone_id: i64 = r.try_get("zone_id")?;
+    let window_id: Option<i64> = r.try_get("window_id")?;
     let zone = desk.zone_names.iter().find(|z| z.id == zone_id);
     let (Some(zone), true) = (zone, window_id.is_none_or(|w| w == desk.window_id)) else {
         return by_id(&mut *tx, id).await;
@@ -99,29 +99,29 @@ pub(super) async fn ticket_at(
     let here = window_id.is_some();
     Ok(Ticket {
         id,
-        number: r.try_get(1)?,
+        number: r.try_get("number")?,
         zone: zone.code.clone(),
         zone_name: zone.name.clone(),
-        state: r.try_get(2)?,
-        priority: r.try_get(3)?,
+        state: r.try_get("state")?,
+        priority: r.try_get("priority")?,
         window: here.then(|| desk.code.clone()),
         window_name: here.then(|| desk.name.clone()),
-        hold_kind: r.try_get(4)?,
-        recalls: r.try_get(5)?,
-        issued_at: r.try_get(6)?,
-        called_at: r.try_get(7)?,
-        started_at: r.try_get(8)?,
-        finished_at: r.try_get(9)?,
-        paused_micros: r.try_get(10)?,
-        public_token: r.try_get(11)?,
-        center_id: r.try_get(12)?,
+        hold_kind: r.try_get("hold_kind")?,
+        recalls: r.try_get("recalls")?,
+        issued_at: r.try_get("issued_at")?,
+        called_at: r.try_get("called_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        paused_micros: r.try_get("paused_micros")?,
+        public_token: r.try_get("public_token")?,
+        center_id: r.try_get("center_id")?,
         center_code: desk.center_code.clone(),
         zone_id,
         window_id,
-        target_window_id: r.try_get(15)?,
-        service_date: r.try_get(16)?,
-        queue_key: r.try_get(17)?,
-        appointment_at: r.try_get(18)?,
+        target_window_id: r.try_get("target_window_id")?,
+        service_date: r.try_get("service_date")?,
+        queue_key: r.try_get("queue_key")?,
+        appointment_at: r.try_get("appointment_at")?,
     })
 }
 

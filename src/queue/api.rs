@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use tokio_stream::{StreamExt, wrappers::BroadcastStream};
 use utoipa::ToSchema;
 
@@ -63,9 +63,9 @@ pub async fn settings<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     Ok(match row {
         None => Settings::default(),
         Some(r) => Settings {
-            rule: Rule::parse(&r.try_get::<String, _>(0)?).unwrap_or(Rule::PriorityFirst),
-            auto_no_show_after: r.try_get(1)?,
-            wait_target_minutes: r.try_get(2)?,
+            rule: Rule::parse(&r.try_get::<String, _>("rule")?).unwrap_or(Rule::PriorityFirst),
+            auto_no_show_after: r.try_get("auto_no_show_after")?,
+            wait_target_minutes: r.try_get("wait_target_minutes")?,
         },
     })
 }
@@ -235,9 +235,9 @@ async fn read_desk(
     window: &str,
 ) -> AppResult<DeskSetup> {
     let row = sqlx::query(
-        "select c.id, w.id, w.code, w.name, w.zone_id, w.active, \
-         (select string_agg(cast(wz.zone_id as text), ',') from window_zones wz where wz.window_id = w.id), \
-         (select count(*) from window_posts p where p.window_id = w.id and p.user_id = $3), \
+        "select c.id as center_id, w.id as window_id, w.code, w.name, w.zone_id, w.active, \
+         (select string_agg(cast(wz.zone_id as text), ',') from window_zones wz where wz.window_id = w.id) as zones, \
+         (select count(*) from window_posts p where p.window_id = w.id and p.user_id = $3) as posted, \
          s.rule, s.auto_no_show_after \
          from centers c join windows w on w.center_id = c.id left join queue_settings s on s.center_id = c.id \
          where c.code = $1 and w.code = $2",
@@ -255,22 +255,22 @@ async fn read_desk(
         }
         return Err(AppError::NotFound(format!("找不到编码为“{window}”的窗口")));
     };
-    let center_id: i64 = r.try_get(0)?;
+    let center_id: i64 = r.try_get("center_id")?;
     if !user.can_see_center(center_id) {
         return Err(center_missing());
     }
-    let name: String = r.try_get(3)?;
-    if !user.is_admin() && r.try_get::<i64, _>(7)? == 0 {
+    let name: String = r.try_get("name")?;
+    if !user.is_admin() && r.try_get::<i64, _>("posted")? == 0 {
         return Err(AppError::Forbidden(format!(
             "您没有在“{name}”的岗位，不能在此叫号"
         )));
     }
-    if r.try_get::<i64, _>(5)? == 0 {
+    if r.try_get::<i64, _>("active")? == 0 {
         return Err(AppError::Conflict(format!("“{name}”已停用")));
     }
-    let zone_id: Option<i64> = r.try_get(4)?;
+    let zone_id: Option<i64> = r.try_get("zone_id")?;
     let mut zones: Vec<i64> = r
-        .try_get::<Option<String>, _>(6)?
+        .try_get::<Option<String>, _>("zones")?
         .unwrap_or_default()
         .split(',')
         .filter_map(|z| z.parse().ok())
@@ -288,9 +288,9 @@ async fn read_desk(
             .iter()
             .map(|z| {
                 Ok(ZoneName {
-                    id: z.try_get(0)?,
-                    code: z.try_get(1)?,
-                    name: z.try_get(2)?,
+                    id: z.try_get("id")?,
+                    code: z.try_get("code")?,
+                    name: z.try_get("name")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;
@@ -299,8 +299,8 @@ async fn read_desk(
         center_id,
         center_code: center.to_owned(),
         zone_names: Arc::new(zone_names),
-        window_id: r.try_get(1)?,
-        code: r.try_get(2)?,
+        window_id: r.try_get("window_id")?,
+        code: r.try_get("code")?,
         name,
         zone_id,
         zones,
@@ -308,12 +308,12 @@ async fn read_desk(
     Ok(DeskSetup {
         desk,
         rule: r
-            .try_get::<Option<String>, _>(8)?
+            .try_get::<Option<String>, _>("rule")?
             .as_deref()
             .and_then(Rule::parse)
             .unwrap_or(defaults.rule),
         auto_no_show_after: r
-            .try_get::<Option<i64>, _>(9)?
+            .try_get::<Option<i64>, _>("auto_no_show_after")?
             .unwrap_or(defaults.auto_no_show_after),
     })
 }
@@ -560,7 +560,7 @@ pub async fn leave_queue(app: &App, token: &str) -> AppResult<()> {
 }
 
 /// A window's current call, for the lobby display.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct CallItem {
     pub window: String,
     pub window_name: String,
@@ -569,7 +569,7 @@ pub struct CallItem {
     pub called_at: i64,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
 pub struct WaitingItem {
     pub zone: String,
     pub zone_name: String,
@@ -598,21 +598,15 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
             .fetch_all(app.db.pool())
     };
     let to_items = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<Vec<CallItem>> {
-        rows.iter()
-            .map(|r| {
-                Ok(CallItem {
-                    window: r.try_get(0)?,
-                    window_name: r.try_get(1)?,
-                    ticket: r.try_get(2)?,
-                    state: r.try_get(3)?,
-                    called_at: r.try_get(4)?,
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(CallItem::from_row)
+            .collect::<Result<_, _>>()?)
     };
     let calls = to_items(
         call_rows(
-            "select w.code, w.name, t.number, t.state, t.called_at from tickets t join windows w on w.id = t.window_id \
+            "select w.code as window, w.name as window_name, t.number as ticket, t.state, t.called_at \
+             from tickets t join windows w on w.id = t.window_id \
              where t.center_id = $1 and t.service_date = $2 and t.state in ('called', 'serving') \
              order by t.called_at desc limit $3",
             50,
@@ -621,7 +615,8 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
     )?;
     let recent = to_items(
         call_rows(
-            "select w.code, w.name, t.number, t.state, t.called_at from tickets t join windows w on w.id = t.window_id \
+            "select w.code as window, w.name as window_name, t.number as ticket, t.state, t.called_at \
+             from tickets t join windows w on w.id = t.window_id \
              where t.center_id = $1 and t.service_date = $2 and t.called_at is not null \
              order by t.called_at desc limit $3",
             10,
@@ -629,7 +624,8 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
         .await?,
     )?;
     let waiting = sqlx::query(
-        "select z.code, z.name, coalesce(q.waiting, 0) from zones z left join queue_waiting q \
+        "select z.code as zone, z.name as zone_name, coalesce(q.waiting, 0) as waiting \
+         from zones z left join queue_waiting q \
          on q.zone_id = z.id and q.service_date = $2 where z.center_id = $1 order by z.sort_order, z.code",
     )
     .bind(center.id)
@@ -637,14 +633,8 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
     .fetch_all(app.db.pool())
     .await?
     .iter()
-    .map(|r| {
-        Ok(WaitingItem {
-            zone: r.try_get(0)?,
-            zone_name: r.try_get(1)?,
-            waiting: r.try_get(2)?,
-        })
-    })
-    .collect::<AppResult<Vec<_>>>()?;
+    .map(WaitingItem::from_row)
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(DisplayState {
         center: center.code.clone(),
         center_name: center.name.clone(),

@@ -83,11 +83,11 @@ impl QueueCache {
         .fetch_optional(app.db.pool())
         .await?
         .ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{code}”的专区")))?;
-        let code: String = row.try_get(1)?;
+        let code: String = row.try_get("code")?;
         let z = ZoneInfo {
-            id: row.try_get(0)?,
-            prefix: prefix_of(&row.try_get::<String, _>(3)?, &code),
-            name: row.try_get(2)?,
+            id: row.try_get("id")?,
+            prefix: prefix_of(&row.try_get::<String, _>("ticket_prefix")?, &code),
+            name: row.try_get("name")?,
             code,
         };
         self.0

@@ -3,7 +3,7 @@
 //! [`super::actions`].
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::FromRow;
 
 use super::{
     hub::QueueEvent,
@@ -107,8 +107,8 @@ impl EventKind {
     }
 }
 
-/// A ticket as the API shows it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+/// A ticket as the API shows it, read by [`SELECT`] (its columns are named as the fields).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Ticket {
     pub id: i64,
     pub number: String,
@@ -146,39 +146,15 @@ pub struct Ticket {
     pub queue_key: i64,
 }
 
-pub(super) const SELECT: &str = "select t.id, t.number, z.code, z.name, t.state, t.priority, w.code, w.name, t.hold_kind, \
-    t.recalls, t.issued_at, t.called_at, t.started_at, t.finished_at, t.paused_micros, t.public_token, \
-    t.center_id, c.code, t.zone_id, t.window_id, t.target_window_id, t.service_date, t.queue_key, t.appointment_at \
+pub(super) const SELECT: &str = "select t.id, t.number, z.code as zone, z.name as zone_name, t.state, t.priority, \
+    w.code as window, w.name as window_name, t.hold_kind, t.recalls, t.issued_at, t.called_at, t.started_at, \
+    t.finished_at, t.paused_micros, t.public_token, t.center_id, c.code as center_code, t.zone_id, t.window_id, \
+    t.target_window_id, t.service_date, t.queue_key, t.appointment_at \
     from tickets t join zones z on z.id = t.zone_id join centers c on c.id = t.center_id \
     left join windows w on w.id = t.window_id";
 
 pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket, sqlx::Error> {
-    Ok(Ticket {
-        id: r.try_get(0)?,
-        number: r.try_get(1)?,
-        zone: r.try_get(2)?,
-        zone_name: r.try_get(3)?,
-        state: r.try_get(4)?,
-        priority: r.try_get(5)?,
-        window: r.try_get(6)?,
-        window_name: r.try_get(7)?,
-        hold_kind: r.try_get(8)?,
-        recalls: r.try_get(9)?,
-        issued_at: r.try_get(10)?,
-        called_at: r.try_get(11)?,
-        started_at: r.try_get(12)?,
-        finished_at: r.try_get(13)?,
-        paused_micros: r.try_get(14)?,
-        public_token: r.try_get(15)?,
-        center_id: r.try_get(16)?,
-        center_code: r.try_get(17)?,
-        zone_id: r.try_get(18)?,
-        window_id: r.try_get(19)?,
-        target_window_id: r.try_get(20)?,
-        service_date: r.try_get(21)?,
-        queue_key: r.try_get(22)?,
-        appointment_at: r.try_get(23)?,
-    })
+    Ticket::from_row(r)
 }
 
 /// A ticket by id.
