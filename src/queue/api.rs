@@ -793,18 +793,22 @@ pub async fn save_settings(
 }
 
 pub fn router() -> Router<Arc<App>> {
+    use super::unchanged;
     Router::new()
-        .route("/api/v1/centers/{center}/tickets", post(issue_ticket))
+        .route(
+            "/api/v1/centers/{center}/tickets",
+            unchanged(post(issue_ticket)),
+        )
         .route(
             "/api/v1/centers/{center}/windows/{window}/call-next",
-            post(call_next),
+            unchanged(post(call_next)),
         )
         .route(
             "/api/v1/centers/{center}/windows/{window}/{action}",
-            post(window_action),
+            unchanged(post(window_action)),
         )
         .route("/api/v1/tickets/{token}", get(ticket_status))
-        .route("/api/v1/tickets/{token}/leave", post(leave))
+        .route("/api/v1/tickets/{token}/leave", unchanged(post(leave)))
         .route("/api/v1/centers/{center}/display", get(display))
         .route("/api/v1/centers/{center}/events", get(events))
         .route("/api/v1/centers/{center}/queue/stats", get(queue_stats))

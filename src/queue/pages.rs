@@ -418,9 +418,12 @@ async fn settings_save(
 
 pub fn router() -> Router<Arc<App>> {
     Router::new()
-        .route("/centers/{center}/kiosk", get(kiosk).post(kiosk_take))
+        .route(
+            "/centers/{center}/kiosk",
+            super::unchanged(get(kiosk).post(kiosk_take)),
+        )
         .route("/t/{token}", get(follow))
-        .route("/t/{token}/leave", post(follow_leave))
+        .route("/t/{token}/leave", super::unchanged(post(follow_leave)))
         .route("/centers/{center}/windows/{window}/desk", get(desk))
         .route("/centers/{center}/display", get(display))
         .route("/centers/{center}/windows/{window}/screen", get(screen))
