@@ -7,7 +7,7 @@
 //! Every window action would otherwise read the caller's account, roles and centers and the
 //! window, its zones, posts and the center's calling rule before it writes. Those change
 //! rarely, so an entry is kept for [`TTL`] and is dropped at once when this server makes any
-//! change outside the queue's hot paths: [`bump_after_changes`] counts a new generation after
+//! change not marked [`Unchanged`]: [`bump_after_changes`] counts a new generation after
 //! every such request has been answered (so after its commit), and an entry read before that
 //! is stale. A change made through another server or the CLI is seen within the TTL — except
 //! that a revoked token or an ended session is refused at once: the writer checks the
