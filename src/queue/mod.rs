@@ -13,6 +13,7 @@ pub mod cache;
 pub mod hub;
 pub mod issuer;
 mod pages;
+pub mod queries;
 pub mod service;
 pub mod state;
 pub mod stats;
