@@ -502,11 +502,6 @@ pub async fn save_settings(
     if !(1..=480).contains(&s.wait_target_minutes) {
         return Err(AppError::Invalid("等候目标须在 1 到 480 分钟之间".into()));
     }
-    let rule = match s.rule {
-        Rule::Fifo => "fifo",
-        Rule::PriorityFirst => "priority_first",
-        Rule::AppointmentsFirst => "appointments_first",
-    };
     let before = settings(app.db.pool(), center.id).await?;
     let now = app.clock.now_micros();
     let mut tx = app.db.begin().await?;
@@ -516,7 +511,7 @@ pub async fn save_settings(
          wait_target_minutes = excluded.wait_target_minutes",
     )
     .bind(center.id)
-    .bind(rule)
+    .bind(s.rule.as_str())
     .bind(s.auto_no_show_after)
     .bind(s.wait_target_minutes)
     .execute(&mut *tx)
