@@ -20,6 +20,7 @@ use super::{
 use crate::{
     db::Conn,
     error::{AppError, AppResult},
+    ids::TicketId,
     state::in_list,
 };
 
@@ -89,7 +90,7 @@ pub(super) async fn ticket_at(
     desk: &Desk,
     r: &sqlx::any::AnyRow,
 ) -> AppResult<Ticket> {
-    let id: i64 = r.try_get("id")?;
+    let id: TicketId = r.try_get("id")?;
     let zone_id: i64 = r.try_get("zone_id")?;
     let window_id: Option<i64> = r.try_get("window_id")?;
     let zone = desk.zone_names.iter().find(|z| z.id == zone_id);

@@ -29,6 +29,7 @@ use crate::{
     auth::{Credential, valid_credentials},
     db::{Backend, Conn, dialect},
     error::{AppError, AppResult},
+    ids::TicketId,
 };
 
 /// One clerk's action, with what the request resolved.
@@ -246,7 +247,7 @@ async fn call_next_all(
         .filter(|t| t.state.allows(TicketAction::CallNext))
         .collect();
     // Each window in turn takes the best ticket left by its rule.
-    let mut picks: Vec<Option<i64>> = Vec::with_capacity(calls.len());
+    let mut picks: Vec<Option<TicketId>> = Vec::with_capacity(calls.len());
     let mut out: Vec<Option<Outcome>> = Vec::with_capacity(calls.len());
     for a in calls {
         if let Some(cur) = busy.get(&a.desk.window_id) {
@@ -323,7 +324,7 @@ fn rank(rule: Rule, t: &Ticket, soon: i64) -> (u8, i64, i64) {
             }
         }
     };
-    (first, t.queue_key, t.id)
+    (first, t.queue_key, t.id.get())
 }
 
 /// In one statement: the first `depth` of each line of each zone, what is transferred to the
@@ -412,9 +413,9 @@ async fn take_all(
     conn: &mut Conn,
     backend: Backend,
     calls: &[&Action<'_>],
-    picks: &[Option<i64>],
+    picks: &[Option<TicketId>],
     now: i64,
-) -> AppResult<HashMap<i64, sqlx::any::AnyRow>> {
+) -> AppResult<HashMap<TicketId, sqlx::any::AnyRow>> {
     let assignments: Vec<String> = calls
         .iter()
         .zip(picks)
@@ -448,7 +449,7 @@ async fn take_all(
         .await?;
     let mut by_id = HashMap::with_capacity(rows.len());
     for r in rows {
-        by_id.insert(r.try_get::<i64, _>("id")?, r);
+        by_id.insert(r.try_get::<TicketId, _>("id")?, r);
     }
     Ok(by_id)
 }

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
+    ids::TicketId,
 };
 
 /// Largest batch: keeps statements within both engines' parameter limits.
@@ -92,7 +93,7 @@ pub(crate) async fn issue_batch(
         .iter()
         .zip(&tickets)
         .map(|(r, t)| EventRow {
-            ticket_id: t.id,
+            ticket_id: TicketId(t.id),
             at: t.issued_at,
             actor: "kiosk".into(),
             action: EventKind::Issued,

@@ -5,7 +5,7 @@ use super::{
     state::{TicketAction, guard},
     ticket::{self, Ticket},
 };
-use crate::{app::App, error::AppResult};
+use crate::{app::App, error::AppResult, ids::TicketId};
 
 /// What the clerk's workstation shows besides the window itself.
 pub struct DeskView {
@@ -21,7 +21,7 @@ pub async fn desk_view(app: &App, center_id: i64, date: &str, desk: &Desk) -> Ap
     let mut conn = app.db.pool().acquire().await?;
     let current = current_at(&mut conn, desk.window_id).await?;
     drop(conn);
-    let held_ids: Vec<i64> = sqlx::query_scalar(
+    let held_ids: Vec<TicketId> = sqlx::query_scalar(
         "select id from tickets where center_id = $1 and service_date = $2 and state = 'held' \
          and (hold_kind = 'away' or window_id = $3) order by queue_key",
     )

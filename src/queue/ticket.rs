@@ -12,6 +12,7 @@ use super::{
 use crate::{
     db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
+    ids::TicketId,
     state::StateMachine,
 };
 
@@ -110,7 +111,8 @@ impl EventKind {
 /// A ticket as the API shows it, read by [`SELECT`] (its columns are named as the fields).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Ticket {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: TicketId,
     pub number: String,
     pub zone: String,
     pub zone_name: String,
@@ -160,7 +162,7 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket, sqlx::Error> {
 /// A ticket by id.
 pub async fn by_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     db: E,
-    id: i64,
+    id: TicketId,
 ) -> AppResult<Ticket> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} where t.id = $1")))
         .bind(id)
@@ -216,7 +218,7 @@ pub struct Who {
 /// one statement ([`write_events`]) in the same transaction.
 #[derive(Clone, Debug)]
 pub struct EventRow {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub at: i64,
     pub actor: String,
     pub action: EventKind,
