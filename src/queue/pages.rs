@@ -61,11 +61,7 @@ async fn kiosk(
     render(&KioskPage {
         chrome: Chrome::new(user, csrf),
         zones: zones::list(app.db.pool(), center.id).await?,
-        priorities: Priority::ALL
-            .iter()
-            .copied()
-            .filter(|p| *p != Priority::Appointment)
-            .collect(),
+        priorities: kiosk_priorities(),
         center,
         error: None,
     })
@@ -109,17 +105,22 @@ async fn kiosk_take(
             &KioskPage {
                 chrome: Chrome::new(user, csrf),
                 zones: zones::list(app.db.pool(), center.id).await?,
-                priorities: Priority::ALL
-                    .iter()
-                    .copied()
-                    .filter(|p| *p != Priority::Appointment)
-                    .collect(),
+                priorities: kiosk_priorities(),
                 center,
                 error: Some(e.public_message()),
             },
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The priorities a visitor may choose at the kiosk (an appointment is checked in, not chosen).
+fn kiosk_priorities() -> Vec<Priority> {
+    Priority::ALL
+        .iter()
+        .copied()
+        .filter(|p| *p != Priority::Appointment)
+        .collect()
 }
 
 // ---- the visitor's phone ----
