@@ -49,7 +49,8 @@ pub struct App {
     /// Who a window action's token or session belongs to ([`auth::Acting`]).
     pub auth_cache: crate::cache::Cache<auth::Credential, auth::CurrentUser>,
     /// Windows as the clerks' actions need them, per (center, window, user).
-    pub desk_cache: crate::cache::Cache<(String, String, i64), crate::queue::actions::DeskSetup>,
+    pub desk_cache:
+        crate::cache::Cache<(String, String, crate::ids::UserId), crate::queue::actions::DeskSetup>,
     /// Background jobs: the handlers by kind and this server's runner ([`crate::jobs`]).
     pub jobs: crate::jobs::Jobs,
 }

@@ -73,12 +73,17 @@ pub trait StateMachine: TextEnum {
     }
 }
 
-/// `column in ('a', 'b')` for a set of text-enum values. The texts are the enum's own
-/// constants (checked to be plain lowercase words by [`check_machine`]), never user input.
+/// `column in ('a', 'b')` for a set of text-enum values, and `column = 'a'` for one: SQLite
+/// uses a partial index (`… where state = 'waiting'`) only for a query whose condition is
+/// written the same way, and refuses `indexed by` it otherwise ("no query solution"). The texts
+/// are the enum's own constants (checked to be plain lowercase words by [`check_machine`]),
+/// never user input.
 pub fn in_list<S: TextEnum>(column: &str, values: &[S]) -> String {
-    if values.is_empty() {
+    match values {
         // `in ()` is not SQL; nothing matches.
-        return "1 = 0".to_owned();
+        [] => return "1 = 0".to_owned(),
+        [one] => return format!("{column} = '{}'", one.as_str()),
+        _ => {}
     }
     let list = values
         .iter()
@@ -173,7 +178,7 @@ mod tests {
         assert_eq!(Door::guard(DoorAction::Open), "state in ('shut', 'open')");
         assert_eq!(
             Door::guard_on("d.state", DoorAction::Lock),
-            "d.state in ('shut')"
+            "d.state = 'shut'"
         );
         assert_eq!(in_list::<Door>("state", &[]), "1 = 0");
     }

@@ -415,8 +415,8 @@ mod tests {
 
     #[test]
     fn a_runner_claims_pending_jobs_and_reclaims_running_ones() {
-        assert_eq!(JobState::guard(JobAction::Claim), "state in ('pending')");
-        assert_eq!(JobState::guard(JobAction::Reclaim), "state in ('running')");
+        assert_eq!(JobState::guard(JobAction::Claim), "state = 'pending'");
+        assert_eq!(JobState::guard(JobAction::Reclaim), "state = 'running'");
         assert_eq!(
             JobState::Running.after(JobAction::Retry),
             Some(JobState::Pending)

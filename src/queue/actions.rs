@@ -9,14 +9,19 @@
 //! changes nothing is the reason read. Calling the next visitor is done for a whole batch
 //! of windows at once, in [`super::batch`].
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::Row;
 
-use super::ticket::{Changed, HoldKind, Rule, SELECT, Ticket, Who, by_id, by_number, from_row};
+use super::{
+    state::{TicketAction, TicketState, guard},
+    ticket::{Changed, EventKind, HoldKind, Rule, SELECT, Ticket, Who, by_id, by_number, from_row},
+};
 use crate::{
     db::Conn,
     error::{AppError, AppResult},
+    ids::TicketId,
+    state::in_list,
 };
 
 /// A zone's id, code and name.
@@ -85,9 +90,9 @@ pub(super) async fn ticket_at(
     desk: &Desk,
     r: &sqlx::any::AnyRow,
 ) -> AppResult<Ticket> {
-    let id: i64 = r.try_get(0)?;
-    let zone_id: i64 = r.try_get(13)?;
-    let window_id: Option<i64> = r.try_get(14)?;
+    let id: TicketId = r.try_get("id")?;
+    let zone_id: i64 = r.try_get("zone_id")?;
+    let window_id: Option<i64> = r.try_get("window_id")?;
     let zone = desk.zone_names.iter().find(|z| z.id == zone_id);
     let (Some(zone), true) = (zone, window_id.is_none_or(|w| w == desk.window_id)) else {
         return by_id(&mut *tx, id).await;
@@ -95,40 +100,44 @@ pub(super) async fn ticket_at(
     let here = window_id.is_some();
     Ok(Ticket {
         id,
-        number: r.try_get(1)?,
+        number: r.try_get("number")?,
         zone: zone.code.clone(),
         zone_name: zone.name.clone(),
-        state: r.try_get(2)?,
-        priority: r.try_get(3)?,
+        state: r.try_get("state")?,
+        priority: r.try_get("priority")?,
         window: here.then(|| desk.code.clone()),
         window_name: here.then(|| desk.name.clone()),
-        hold_kind: r.try_get(4)?,
-        recalls: r.try_get(5)?,
-        issued_at: r.try_get(6)?,
-        called_at: r.try_get(7)?,
-        started_at: r.try_get(8)?,
-        finished_at: r.try_get(9)?,
-        paused_micros: r.try_get(10)?,
-        public_token: r.try_get(11)?,
-        center_id: r.try_get(12)?,
+        hold_kind: r.try_get("hold_kind")?,
+        recalls: r.try_get("recalls")?,
+        issued_at: r.try_get("issued_at")?,
+        called_at: r.try_get("called_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        paused_micros: r.try_get("paused_micros")?,
+        public_token: r.try_get("public_token")?,
+        center_id: r.try_get("center_id")?,
         center_code: desk.center_code.clone(),
         zone_id,
         window_id,
-        target_window_id: r.try_get(15)?,
-        service_date: r.try_get(16)?,
-        queue_key: r.try_get(17)?,
-        appointment_at: r.try_get(18)?,
+        target_window_id: r.try_get("target_window_id")?,
+        service_date: r.try_get("service_date")?,
+        queue_key: r.try_get("queue_key")?,
+        appointment_at: r.try_get("appointment_at")?,
     })
 }
 
 /// The ticket a window is calling or serving now, if any.
 pub async fn current_at(tx: &mut Conn, window_id: i64) -> AppResult<Option<Ticket>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where t.window_id = $1 and t.state in ('called', 'serving') order by t.called_at desc limit 1"
-    )))
-    .bind(window_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{SELECT} where t.window_id = $1 and {} order by t.called_at desc limit 1",
+            in_list("t.state", TicketState::AT_WINDOW)
+        )
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(window_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -145,23 +154,27 @@ async fn take_call(
     desk: &Desk,
     prev: Ticket,
     who: &Who,
-    action: &'static str,
+    action: EventKind,
     now: i64,
 ) -> AppResult<Changed> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "update tickets set state = 'called', window_id = $1, called_at = coalesce(called_at, $2), \
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "update tickets set state = 'called', window_id = $1, called_at = coalesce(called_at, $2), \
          target_window_id = null, hold_kind = null, recalls = 0, served_by = $3, \
          paused_micros = paused_micros + case when paused_since is null then 0 else $2 - paused_since end, \
          paused_since = null \
-         where id = $4 and state in ('waiting', 'held') returning {ROW}"
-    )))
-    .bind(desk.window_id)
-    .bind(now)
-    .bind(who.user_id)
-    .bind(prev.id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::Conflict("该号码已被其他窗口叫走".into()))?;
+         where id = $4 and {} returning {ROW}",
+            guard(TicketAction::CallNumber)
+        )
+    });
+    let row = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(desk.window_id)
+        .bind(now)
+        .bind(who.user_id)
+        .bind(prev.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Conflict("该号码已被其他窗口叫走".into()))?;
     let t = ticket_at(tx, desk, &row).await?;
     Ok(Changed::new(t, who, action, desk.at(), None, now))
 }
@@ -183,19 +196,19 @@ pub async fn call_number(
         )));
     }
     let t = by_number(&mut *tx, desk.center_id, date, number).await?;
-    match t.state.as_str() {
-        "waiting" => {}
-        "held" if t.hold_kind.as_deref() == Some("away") => {}
-        "held"
+    match t.state {
+        TicketState::Waiting => {}
+        TicketState::Held if t.hold_kind == Some(HoldKind::Away) => {}
+        TicketState::Held
             if t.window_id == Some(desk.window_id)
                 || t.target_window_id == Some(desk.window_id) => {}
-        "held" => {
+        TicketState::Held => {
             return Err(AppError::Conflict(format!(
                 "{} 号挂起在其他窗口，须回原窗口办理",
                 t.number
             )));
         }
-        "called" | "serving" => {
+        TicketState::Called | TicketState::Serving => {
             return Err(AppError::Conflict(format!(
                 "{} 号正在其他窗口办理",
                 t.number
@@ -208,10 +221,10 @@ pub async fn call_number(
             )));
         }
     }
-    let action = if t.state == "held" {
-        "resumed"
+    let action = if t.state == TicketState::Held {
+        EventKind::Resumed
     } else {
-        "called_by_number"
+        EventKind::CalledByNumber
     };
     take_call(tx, desk, t, who, action, now).await
 }
@@ -278,15 +291,22 @@ pub async fn recall(
         tx,
         desk,
         "recalls = recalls + 1",
-        "state = 'called' and recalls < $2",
+        &format!("{} and recalls < $2", guard(TicketAction::Recall)),
         |q| q.bind(limit),
     )
     .await?;
     if let Some(t) = recalled {
-        return Ok(Changed::new(t, who, "recalled", desk.at(), None, now));
+        return Ok(Changed::new(
+            t,
+            who,
+            EventKind::Recalled,
+            desk.at(),
+            None,
+            now,
+        ));
     }
     let t = current_or_refuse(tx, desk).await?;
-    if t.state != "called" {
+    if t.state != TicketState::Called {
         return Err(AppError::Conflict(format!(
             "{} 号已在办理中，无需重呼",
             t.number
@@ -302,30 +322,20 @@ pub async fn start(tx: &mut Conn, desk: &Desk, who: &Who, now: i64) -> AppResult
         tx,
         desk,
         "state = 'serving', started_at = $2",
-        "state = 'called'",
+        guard(TicketAction::Start),
         |q| q.bind(now),
     )
     .await?;
     match started {
-        Some(t) => Ok(Changed::new(t, who, "started", desk.at(), None, now)),
+        Some(t) => Ok(Changed::new(
+            t,
+            who,
+            EventKind::Started,
+            desk.at(),
+            None,
+            now,
+        )),
         None => Err(refusal(tx, desk, |t| format!("{} 号已在办理中", t.number)).await),
-    }
-}
-
-/// Service done (a called ticket finished without "start" counts from its call).
-pub async fn finish(tx: &mut Conn, desk: &Desk, who: &Who, now: i64) -> AppResult<Changed> {
-    let finished = change_current(
-        tx,
-        desk,
-        "state = 'done', finished_at = $2, started_at = coalesce(started_at, called_at)",
-        "state in ('called', 'serving')",
-        |q| q.bind(now),
-    )
-    .await?;
-    match finished {
-        Some(t) => Ok(Changed::new(t, who, "finished", desk.at(), None, now)),
-        // It takes a called or a served ticket: there is none.
-        None => Err(nothing_current()),
     }
 }
 
@@ -345,7 +355,7 @@ async fn mark_no_show(
         tx,
         desk,
         "state = 'no_show', finished_at = $2",
-        "state = 'called'",
+        guard(TicketAction::NoShow),
         |q| q.bind(now),
     )
     .await?;
@@ -353,7 +363,14 @@ async fn mark_no_show(
         return Err(refusal(tx, desk, |t| format!("{} 号已在办理中，不能过号", t.number)).await);
     };
     let detail = automatic.then(|| "多次重呼未到，自动过号".to_owned());
-    Ok(Changed::new(t, who, "no_show", desk.at(), detail, now))
+    Ok(Changed::new(
+        t,
+        who,
+        EventKind::NoShow,
+        desk.at(),
+        detail,
+        now,
+    ))
 }
 
 /// 首问负责: hands the visitor to another window or zone, keeping their place in line.
@@ -378,21 +395,26 @@ pub async fn transfer(
         }
         TransferTo::Zone { id, code } => (*id, None, format!("zone:{code}")),
     };
-    sqlx::query(
+    let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
         "update tickets set state = 'waiting', window_id = null, target_window_id = $1, zone_id = $2, \
-         called_at = null, started_at = null, recalls = 0 where id = $3",
-    )
+         called_at = null, started_at = null, recalls = 0 where id = $3 and window_id = $4 and {}",
+        guard(TicketAction::Transfer)
+    )))
     .bind(target)
     .bind(zone_id)
     .bind(t.id)
+    .bind(desk.window_id)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() != 1 {
+        return Err(nothing_current());
+    }
     // The zone may have changed: read its code and name back with the ticket.
     let t = by_id(&mut *tx, t.id).await?;
     Ok(Changed::new(
         t,
         who,
-        "transferred",
+        EventKind::Transferred,
         desk.at(),
         Some(detail),
         now,
@@ -418,7 +440,7 @@ pub async fn hold(
         desk,
         "state = 'held', hold_kind = $2, window_id = $3, target_window_id = $3, \
          paused_since = $4, started_at = coalesce(started_at, called_at)",
-        "state in ('called', 'serving')",
+        guard(TicketAction::Hold),
         |q| q.bind(kind.as_str()).bind(target).bind(now),
     )
     .await?;
@@ -426,7 +448,7 @@ pub async fn hold(
     Ok(Changed::new(
         t,
         who,
-        "held",
+        EventKind::Held,
         desk.at(),
         Some(kind.as_str().into()),
         now,

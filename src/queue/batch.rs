@@ -17,15 +17,19 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
+use crate::state::{StateMachine, in_list};
+
 use super::{
     actions::{self, Desk, nothing_current, refuse_busy, ticket_at},
-    ticket::{Changed, Rule, SELECT, Ticket, Who, from_row},
+    state::{TicketAction, TicketState, guard, guard_on},
+    ticket::{Changed, EventKind, Rule, SELECT, Ticket, Who, from_row},
     writer::Step,
 };
 use crate::{
     auth::{Credential, valid_credentials},
-    db::{Backend, Conn},
+    db::{Backend, Conn, dialect},
     error::{AppError, AppResult},
+    ids::TicketId,
 };
 
 /// One clerk's action, with what the request resolved.
@@ -42,18 +46,6 @@ pub(super) type Outcome = AppResult<Option<Changed>>;
 
 /// Appointments due within this long are "due soon" for the appointments-first rule.
 const SOON_MICROS: i64 = 15 * 60_000_000;
-
-/// A set of ids as one parameter: a JSON array read back as rows by the engine.
-fn id_set(backend: Backend, param: usize) -> String {
-    match backend {
-        Backend::Sqlite => format!("(select value from json_each(${param}))"),
-        Backend::Postgres => {
-            format!(
-                "(select cast(value as bigint) from json_array_elements_text(cast(${param} as json)))"
-            )
-        }
-    }
-}
 
 fn json_ids(ids: impl IntoIterator<Item = i64>) -> String {
     let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
@@ -137,7 +129,10 @@ async fn run_one(conn: &mut Conn, backend: Backend, a: &Action<'_>, now: i64) ->
         Step::CallNumber(n) => Some(actions::call_number(conn, desk, date, n, who, now).await?),
         Step::Recall(limit) => Some(actions::recall(conn, desk, *limit, who, now).await?),
         Step::Start => Some(actions::start(conn, desk, who, now).await?),
-        Step::Finish => Some(actions::finish(conn, desk, who, now).await?),
+        Step::Finish => {
+            let mut one = finish_all(conn, backend, &[a], now).await?;
+            return one.pop().unwrap_or(Ok(None));
+        }
         Step::NoShow => Some(actions::no_show(conn, desk, who, now).await?),
         Step::Transfer(to) => Some(actions::transfer(conn, desk, to, who, now).await?),
         Step::Hold(kind) => Some(actions::hold(conn, desk, *kind, who, now).await?),
@@ -153,8 +148,9 @@ async fn finish_all(
 ) -> AppResult<Vec<Outcome>> {
     let sql = format!(
         "update tickets set state = 'done', finished_at = $1, started_at = coalesce(started_at, called_at) \
-         where state in ('called', 'serving') and window_id in {} returning {}",
-        id_set(backend, 2),
+         where {} and window_id in {} returning {}",
+        guard(TicketAction::Finish),
+        dialect::id_set(backend, 2),
         actions::ROW
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -164,7 +160,7 @@ async fn finish_all(
         .await?;
     let mut by_window: HashMap<i64, sqlx::any::AnyRow> = HashMap::new();
     for r in rows {
-        by_window.insert(r.try_get::<Option<i64>, _>(14)?.unwrap_or(0), r);
+        by_window.insert(r.try_get::<Option<i64>, _>("window_id")?.unwrap_or(0), r);
     }
     let mut out = Vec::with_capacity(finishes.len());
     for a in finishes {
@@ -174,7 +170,7 @@ async fn finish_all(
                 Ok(Some(Changed::new(
                     t,
                     a.who,
-                    "finished",
+                    EventKind::Finished,
                     a.desk.at(),
                     None,
                     now,
@@ -239,16 +235,19 @@ async fn call_next_all(
     let window_ids: HashSet<i64> = calls.iter().map(|a| a.desk.window_id).collect();
     let busy: HashMap<i64, &Ticket> = found
         .iter()
-        .filter(|t| matches!(t.state.as_str(), "called" | "serving"))
+        .filter(|t| t.state.at_window())
         .filter_map(|t| {
             t.window_id
                 .filter(|w| window_ids.contains(w))
                 .map(|w| (w, t))
         })
         .collect();
-    let mut free: Vec<&Ticket> = found.iter().filter(|t| t.state == "waiting").collect();
+    let mut free: Vec<&Ticket> = found
+        .iter()
+        .filter(|t| t.state.allows(TicketAction::CallNext))
+        .collect();
     // Each window in turn takes the best ticket left by its rule.
-    let mut picks: Vec<Option<i64>> = Vec::with_capacity(calls.len());
+    let mut picks: Vec<Option<TicketId>> = Vec::with_capacity(calls.len());
     let mut out: Vec<Option<Outcome>> = Vec::with_capacity(calls.len());
     for a in calls {
         if let Some(cur) = busy.get(&a.desk.window_id) {
@@ -293,7 +292,7 @@ async fn call_next_all(
                     Ok(Some(Changed::new(
                         t,
                         a.who,
-                        "called",
+                        EventKind::Called,
                         a.desk.at(),
                         None,
                         now,
@@ -325,7 +324,7 @@ fn rank(rule: Rule, t: &Ticket, soon: i64) -> (u8, i64, i64) {
             }
         }
     };
-    (first, t.queue_key, t.id)
+    (first, t.queue_key, t.id.get())
 }
 
 /// In one statement: the first `depth` of each line of each zone, what is transferred to the
@@ -338,24 +337,16 @@ async fn read_candidates(
     zones: &[ZoneLines],
     soon: i64,
 ) -> AppResult<Vec<Ticket>> {
-    let (lock, hint) = match backend {
-        Backend::Postgres => (" for update skip locked", false),
-        // SQLite has no statistics to prefer the partial indexes: name them.
-        Backend::Sqlite => ("", true),
-    };
-    let indexed = |index: &str| {
-        if hint {
-            format!(" indexed by {index}")
-        } else {
-            String::new()
-        }
-    };
+    let lock = dialect::skip_locked(backend);
+    // SQLite has no statistics to prefer the partial indexes: name them.
+    let indexed = |index: &str| dialect::indexed_by(backend, index);
+    let waiting = guard(TicketAction::CallNext);
     // $1 the calling windows, $2 the due-soon instant, then per zone: center, date, zone, depth.
     let mut heads: Vec<String> = Vec::new();
     for (i, l) in zones.iter().enumerate() {
         let p = 3 + i * 4;
         let line = format!(
-            "where center_id = ${} and service_date = ${} and zone_id = ${} and state = 'waiting' \
+            "where center_id = ${} and service_date = ${} and zone_id = ${} and {waiting} \
              and target_window_id is null",
             p,
             p + 1,
@@ -388,12 +379,13 @@ async fn read_candidates(
     let mut ids: Vec<String> = (0..heads.len())
         .map(|i| format!("select id from h{i}"))
         .collect();
-    let windows = id_set(backend, 1);
+    let windows = dialect::id_set(backend, 1);
     ids.push(format!(
-        "select id from tickets where state = 'waiting' and target_window_id in {windows}"
+        "select id from tickets where {waiting} and target_window_id in {windows}"
     ));
     ids.push(format!(
-        "select id from tickets where state in ('called', 'serving') and window_id in {windows}"
+        "select id from tickets where {} and window_id in {windows}",
+        in_list("state", TicketState::AT_WINDOW)
     ));
     let with = if with.is_empty() {
         String::new()
@@ -421,9 +413,9 @@ async fn take_all(
     conn: &mut Conn,
     backend: Backend,
     calls: &[&Action<'_>],
-    picks: &[Option<i64>],
+    picks: &[Option<TicketId>],
     now: i64,
-) -> AppResult<HashMap<i64, sqlx::any::AnyRow>> {
+) -> AppResult<HashMap<TicketId, sqlx::any::AnyRow>> {
     let assignments: Vec<String> = calls
         .iter()
         .zip(picks)
@@ -440,22 +432,14 @@ async fn take_all(
     if assignments.is_empty() {
         return Ok(HashMap::new());
     }
-    let picked = match backend {
-        Backend::Sqlite => {
-            "(select json_extract(value, '$[0]') as t, json_extract(value, '$[1]') as w, \
-             json_extract(value, '$[2]') as u from json_each($2))"
-        }
-        Backend::Postgres => {
-            "(select cast(e->>0 as bigint) as t, cast(e->>1 as bigint) as w, cast(e->>2 as bigint) as u \
-             from json_array_elements(cast($2 as json)) e)"
-        }
-    };
+    let picked = dialect::int_rows(backend, 2, &["t", "w", "u"]);
     let sql = format!(
         "update tickets set state = 'called', window_id = a.w, called_at = coalesce(called_at, $1), \
          target_window_id = null, hold_kind = null, recalls = 0, served_by = a.u, \
          paused_micros = paused_micros + case when paused_since is null then 0 else $1 - paused_since end, \
          paused_since = null \
-         from {picked} a where tickets.id = a.t and tickets.state = 'waiting' returning {}",
+         from {picked} a where tickets.id = a.t and {} returning {}",
+        guard_on("tickets.state", TicketAction::CallNext),
         actions::ROW
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -465,7 +449,7 @@ async fn take_all(
         .await?;
     let mut by_id = HashMap::with_capacity(rows.len());
     for r in rows {
-        by_id.insert(r.try_get::<i64, _>(0)?, r);
+        by_id.insert(r.try_get::<TicketId, _>("id")?, r);
     }
     Ok(by_id)
 }

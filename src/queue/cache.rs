@@ -2,16 +2,13 @@
 //! and the inputs of the wait estimate. Entries live five seconds; a miss reads the database,
 //! so a new zone is usable at once and an edited prefix within seconds.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
 use sqlx::Row;
 
 use crate::{
     app::App,
+    cache::Cache,
     error::{AppError, AppResult},
     hall::{Center, centers},
 };
@@ -27,18 +24,25 @@ pub struct ZoneInfo {
     pub prefix: String,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    centers: HashMap<String, (Center, Instant)>,
-    zones: HashMap<(i64, String), (ZoneInfo, Instant)>,
-    estimates: HashMap<i64, ((f64, i64), Instant)>,
+/// The kiosk's lookups, each kept for [`TTL`] whatever changes (age alone decides).
+#[derive(Debug)]
+pub struct QueueCache {
+    /// Centers by code.
+    centers: Cache<String, Center, ()>,
+    /// Zones by center and code.
+    zones: Cache<(i64, String), ZoneInfo, ()>,
+    /// The wait estimate's inputs by zone.
+    estimates: Cache<i64, (f64, i64), ()>,
 }
 
-#[derive(Debug, Default)]
-pub struct QueueCache(Mutex<Inner>);
-
-fn fresh(at: &Instant) -> bool {
-    at.elapsed() < TTL
+impl Default for QueueCache {
+    fn default() -> Self {
+        Self {
+            centers: Cache::new(Some(TTL)),
+            zones: Cache::new(Some(TTL)),
+            estimates: Cache::new(Some(TTL)),
+        }
+    }
 }
 
 /// The printed prefix of a zone's tickets: its own, or the first letter of its code.
@@ -54,48 +58,18 @@ pub fn prefix_of(stored: &str, code: &str) -> String {
 
 impl QueueCache {
     pub async fn center(&self, app: &App, code: &str) -> AppResult<Center> {
-        if let Some((c, at)) = self.0.lock().expect("cache").centers.get(code)
-            && fresh(at)
-        {
-            return Ok(c.clone());
-        }
-        let c = centers::by_code(app.db.pool(), code).await?;
-        self.0
-            .lock()
-            .expect("cache")
-            .centers
-            .insert(code.to_owned(), (c.clone(), Instant::now()));
-        Ok(c)
+        self.centers
+            .get_or_load(code.to_owned(), (), || {
+                centers::by_code(app.db.pool(), code)
+            })
+            .await
     }
 
     pub async fn zone(&self, app: &App, center_id: i64, code: &str) -> AppResult<ZoneInfo> {
         let key = (center_id, code.to_owned());
-        if let Some((z, at)) = self.0.lock().expect("cache").zones.get(&key)
-            && fresh(at)
-        {
-            return Ok(z.clone());
-        }
-        let row = sqlx::query(
-            "select id, code, name, ticket_prefix from zones where center_id = $1 and code = $2",
-        )
-        .bind(center_id)
-        .bind(code)
-        .fetch_optional(app.db.pool())
-        .await?
-        .ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{code}”的专区")))?;
-        let code: String = row.try_get(1)?;
-        let z = ZoneInfo {
-            id: row.try_get(0)?,
-            prefix: prefix_of(&row.try_get::<String, _>(3)?, &code),
-            name: row.try_get(2)?,
-            code,
-        };
-        self.0
-            .lock()
-            .expect("cache")
-            .zones
-            .insert(key, (z.clone(), Instant::now()));
-        Ok(z)
+        self.zones
+            .get_or_load(key, (), || read_zone(app, center_id, code))
+            .await
     }
 
     /// (minutes per visitor today, windows serving the zone).
@@ -106,12 +80,40 @@ impl QueueCache {
         zone_id: i64,
         date: &str,
     ) -> AppResult<(f64, i64)> {
-        if let Some((v, at)) = self.0.lock().expect("cache").estimates.get(&zone_id)
-            && fresh(at)
-        {
-            return Ok(*v);
-        }
-        let avg: Option<f64> = sqlx::query_scalar(
+        self.estimates
+            .get_or_load(zone_id, (), || {
+                read_estimate_inputs(app, center_id, zone_id, date)
+            })
+            .await
+    }
+}
+
+async fn read_zone(app: &App, center_id: i64, code: &str) -> AppResult<ZoneInfo> {
+    let row = sqlx::query(
+        "select id, code, name, ticket_prefix from zones where center_id = $1 and code = $2",
+    )
+    .bind(center_id)
+    .bind(code)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or_else(|| AppError::Invalid(format!("本中心没有编码为“{code}”的专区")))?;
+    let code: String = row.try_get("code")?;
+    let z = ZoneInfo {
+        id: row.try_get("id")?,
+        prefix: prefix_of(&row.try_get::<String, _>("ticket_prefix")?, &code),
+        name: row.try_get("name")?,
+        code,
+    };
+    Ok(z)
+}
+
+async fn read_estimate_inputs(
+    app: &App,
+    center_id: i64,
+    zone_id: i64,
+    date: &str,
+) -> AppResult<(f64, i64)> {
+    let avg: Option<f64> = sqlx::query_scalar(
             "select cast(avg(finished_at - started_at - paused_micros) as double precision) from tickets \
              where center_id = $1 and service_date = $2 and zone_id = $3 and state = 'done'",
         )
@@ -120,23 +122,16 @@ impl QueueCache {
         .bind(zone_id)
         .fetch_one(app.db.pool())
         .await?;
-        let windows: i64 = sqlx::query_scalar(
-            "select count(*) from windows w where w.active = 1 and (w.zone_id = $1 or exists \
+    let windows: i64 = sqlx::query_scalar(
+        "select count(*) from windows w where w.active = 1 and (w.zone_id = $1 or exists \
              (select 1 from window_zones wz where wz.window_id = w.id and wz.zone_id = $1))",
-        )
-        .bind(zone_id)
-        .fetch_one(app.db.pool())
-        .await?;
-        let per_visitor = avg
-            .map(|m| m / 60_000_000.0)
-            .filter(|m| *m > 0.5)
-            .unwrap_or(5.0);
-        let v = (per_visitor, windows.max(1));
-        self.0
-            .lock()
-            .expect("cache")
-            .estimates
-            .insert(zone_id, (v, Instant::now()));
-        Ok(v)
-    }
+    )
+    .bind(zone_id)
+    .fetch_one(app.db.pool())
+    .await?;
+    let per_visitor = avg
+        .map(|m| m / 60_000_000.0)
+        .filter(|m| *m > 0.5)
+        .unwrap_or(5.0);
+    Ok((per_visitor, windows.max(1)))
 }

@@ -11,11 +11,12 @@ use sqlx::Row;
 
 use super::{
     hub::QueueEvent,
-    ticket::{EventRow, Priority, format_number, new_public_token},
+    ticket::{EventKind, EventRow, Priority, format_number, new_public_token},
 };
 use crate::{
     db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
+    ids::TicketId,
 };
 
 /// Largest batch: keeps statements within both engines' parameter limits.
@@ -92,10 +93,10 @@ pub(crate) async fn issue_batch(
         .iter()
         .zip(&tickets)
         .map(|(r, t)| EventRow {
-            ticket_id: t.id,
+            ticket_id: TicketId(t.id),
             at: t.issued_at,
             actor: "kiosk".into(),
-            action: "issued",
+            action: EventKind::Issued,
             window_id: None,
             detail: r.priority.map(|p| p.as_str().to_owned()),
         })
@@ -110,7 +111,7 @@ pub(crate) async fn issue_batch(
             Some(e) => e.ticket = t.number.clone(),
             None => events.push(QueueEvent {
                 center: r.center_code.clone(),
-                kind: "issued".into(),
+                kind: EventKind::Issued.as_str().into(),
                 ticket: t.number.clone(),
                 zone: Some(r.zone_code.clone()),
                 window: None,
@@ -164,8 +165,8 @@ async fn allocate_numbers(
     let rows = q.fetch_all(&mut *conn).await?;
     let mut first = HashMap::with_capacity(wanted.len());
     for r in rows {
-        let key: (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-        let last: i64 = r.try_get(2)?;
+        let key: (i64, String) = (r.try_get("center_id")?, r.try_get("prefix")?);
+        let last: i64 = r.try_get("last_no")?;
         let n = wanted
             .iter()
             .find(|(k, _)| *k == key)
@@ -191,11 +192,15 @@ async fn waiting_now(
         placeholders(backend, 1, 1),
         placeholders(backend, 2, zones.len())
     );
-    let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(date);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(date);
     for z in &zones {
         q = q.bind(*z);
     }
-    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+    let mut waiting = HashMap::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        waiting.insert(r.try_get("zone_id")?, r.try_get("waiting")?);
+    }
+    Ok(waiting)
 }
 
 /// Inserts the tickets with one statement and sets their ids. On SQLite, where this writer
@@ -249,7 +254,7 @@ async fn insert_tickets(
          state, queue_key, issued_at, public_token) values {}{returning}",
         values.join(", ")
     );
-    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (r, t) in reqs.iter().zip(tickets.iter()) {
         if backend == Backend::Sqlite {
             q = q.bind(t.id);
@@ -265,7 +270,10 @@ async fn insert_tickets(
             .bind(t.issued_at)
             .bind(&t.public_token);
     }
-    let ids: HashMap<String, i64> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        ids.insert(r.try_get("public_token")?, r.try_get("id")?);
+    }
     if backend == Backend::Postgres {
         for t in tickets.iter_mut() {
             t.id = *ids

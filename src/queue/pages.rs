@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{
     api::{self, Settings},
     stats::{self, StatLine},
-    ticket::{self, Priority, Rule, Ticket},
+    ticket::{Priority, Rule, Ticket},
 };
 use crate::{
     app::App,
@@ -61,10 +61,7 @@ async fn kiosk(
     render(&KioskPage {
         chrome: Chrome::new(user, csrf),
         zones: zones::list(app.db.pool(), center.id).await?,
-        priorities: Priority::ALL
-            .into_iter()
-            .filter(|p| *p != Priority::Appointment)
-            .collect(),
+        priorities: kiosk_priorities(),
         center,
         error: None,
     })
@@ -108,16 +105,22 @@ async fn kiosk_take(
             &KioskPage {
                 chrome: Chrome::new(user, csrf),
                 zones: zones::list(app.db.pool(), center.id).await?,
-                priorities: Priority::ALL
-                    .into_iter()
-                    .filter(|p| *p != Priority::Appointment)
-                    .collect(),
+                priorities: kiosk_priorities(),
                 center,
                 error: Some(e.public_message()),
             },
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The priorities a visitor may choose at the kiosk (an appointment is checked in, not chosen).
+fn kiosk_priorities() -> Vec<Priority> {
+    Priority::ALL
+        .iter()
+        .copied()
+        .filter(|p| *p != Priority::Appointment)
+        .collect()
 }
 
 // ---- the visitor's phone ----
@@ -210,34 +213,12 @@ async fn desk(
         .await?
         .desk;
     let w = windows::by_code(app.db.pool(), center.id, &window).await?;
-    let mut tx = app.db.pool().begin().await?;
-    let current = super::actions::current_at(&mut tx, desk.window_id).await?;
-    tx.rollback().await?;
     let date = api::service_date(&app);
-    let held_ids: Vec<i64> = sqlx::query_scalar(
-        "select id from tickets where center_id = $1 and service_date = $2 and state = 'held' \
-         and (hold_kind = 'away' or window_id = $3) order by queue_key",
-    )
-    .bind(center.id)
-    .bind(&date)
-    .bind(desk.window_id)
-    .fetch_all(app.db.pool())
-    .await?;
-    let mut held = Vec::new();
-    for id in held_ids {
-        held.push(ticket::by_id(app.db.pool(), id).await?);
-    }
-    let waiting: i64 = sqlx::query_scalar(
-        "select count(*) from tickets where center_id = $1 and service_date = $2 and state = 'waiting' \
-         and ((target_window_id is null and (zone_id = $3 or zone_id in (select zone_id from window_zones where window_id = $4))) \
-              or target_window_id = $4)",
-    )
-    .bind(center.id)
-    .bind(&date)
-    .bind(desk.zone_id.unwrap_or(-1))
-    .bind(desk.window_id)
-    .fetch_one(app.db.pool())
-    .await?;
+    let super::queries::DeskView {
+        current,
+        held,
+        waiting,
+    } = super::queries::desk_view(&app, center.id, &date, &desk).await?;
     render(&DeskPage {
         chrome: Chrome::new(Some(user), csrf),
         windows: windows::list(app.db.pool(), center.id)
@@ -416,9 +397,12 @@ async fn settings_save(
 
 pub fn router() -> Router<Arc<App>> {
     Router::new()
-        .route("/centers/{center}/kiosk", get(kiosk).post(kiosk_take))
+        .route(
+            "/centers/{center}/kiosk",
+            super::unchanged(get(kiosk).post(kiosk_take)),
+        )
         .route("/t/{token}", get(follow))
-        .route("/t/{token}/leave", post(follow_leave))
+        .route("/t/{token}/leave", super::unchanged(post(follow_leave)))
         .route("/centers/{center}/windows/{window}/desk", get(desk))
         .route("/centers/{center}/display", get(display))
         .route("/centers/{center}/windows/{window}/screen", get(screen))

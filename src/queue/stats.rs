@@ -42,15 +42,15 @@ pub async fn of_day(
         _ => ("w.code", "w.name", "join windows w on w.id = t.window_id"),
     };
     let sql = format!(
-        "select {key}, {name}, count(*), \
-         sum(case when t.state = 'done' then 1 else 0 end), \
-         sum(case when t.state = 'no_show' then 1 else 0 end), \
-         cast(avg(case when t.called_at is not null then t.called_at - t.issued_at end) as double precision), \
-         max(case when t.called_at is not null then t.called_at - t.issued_at end), \
-         cast(avg(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end) as double precision), \
-         max(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end), \
-         sum(case when t.called_at is not null and t.called_at - t.issued_at <= $3 then 1 else 0 end), \
-         sum(case when t.called_at is not null then 1 else 0 end) \
+        "select {key} as key, {name} as name, count(*) as issued, \
+         sum(case when t.state = 'done' then 1 else 0 end) as served, \
+         sum(case when t.state = 'no_show' then 1 else 0 end) as no_show, \
+         cast(avg(case when t.called_at is not null then t.called_at - t.issued_at end) as double precision) as avg_wait, \
+         max(case when t.called_at is not null then t.called_at - t.issued_at end) as max_wait, \
+         cast(avg(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end) as double precision) as avg_service, \
+         max(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end) as max_service, \
+         sum(case when t.called_at is not null and t.called_at - t.issued_at <= $3 then 1 else 0 end) as within, \
+         sum(case when t.called_at is not null then 1 else 0 end) as called \
          from tickets t {join} where t.center_id = $1 and t.service_date = $2 \
          group by {key}, {name} order by {key}"
     );
@@ -64,7 +64,7 @@ pub async fn of_day(
         v.map(|m| (m / 60_000_000.0 * 10.0).round() / 10.0)
             .unwrap_or(0.0)
     };
-    let num = |r: &sqlx::any::AnyRow, i: usize| -> Option<f64> {
+    let num = |r: &sqlx::any::AnyRow, i: &str| -> Option<f64> {
         r.try_get::<Option<f64>, _>(i).ok().flatten().or_else(|| {
             r.try_get::<Option<i64>, _>(i)
                 .ok()
@@ -74,18 +74,18 @@ pub async fn of_day(
     };
     let mut out = Vec::new();
     for r in rows {
-        let called = num(&r, 10).unwrap_or(0.0);
-        let within = num(&r, 9).unwrap_or(0.0);
+        let called = num(&r, "called").unwrap_or(0.0);
+        let within = num(&r, "within").unwrap_or(0.0);
         out.push(StatLine {
-            key: r.try_get(0)?,
-            name: r.try_get(1)?,
-            issued: r.try_get(2)?,
-            served: num(&r, 3).unwrap_or(0.0) as i64,
-            no_show: num(&r, 4).unwrap_or(0.0) as i64,
-            avg_wait_minutes: minutes(num(&r, 5)),
-            max_wait_minutes: minutes(num(&r, 6)),
-            avg_service_minutes: minutes(num(&r, 7)),
-            max_service_minutes: minutes(num(&r, 8)),
+            key: r.try_get("key")?,
+            name: r.try_get("name")?,
+            issued: r.try_get("issued")?,
+            served: num(&r, "served").unwrap_or(0.0) as i64,
+            no_show: num(&r, "no_show").unwrap_or(0.0) as i64,
+            avg_wait_minutes: minutes(num(&r, "avg_wait")),
+            max_wait_minutes: minutes(num(&r, "max_wait")),
+            avg_service_minutes: minutes(num(&r, "avg_service")),
+            max_service_minutes: minutes(num(&r, "max_service")),
             service_level_percent: if called > 0.0 {
                 (within / called * 1000.0).round() / 10.0
             } else {

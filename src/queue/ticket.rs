@@ -2,54 +2,37 @@
 //! `ticket_events` row and hub event every change makes. The clerk's actions are in
 //! [`super::actions`].
 
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use serde::Serialize;
+use sqlx::FromRow;
 
-use super::hub::QueueEvent;
+use super::{
+    hub::QueueEvent,
+    state::{TicketAction, TicketState, guard},
+};
 use crate::{
     db::{Backend, Conn, placeholders},
     error::{AppError, AppResult},
+    ids::TicketId,
+    state::StateMachine,
 };
 
-/// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// 老年人
-    Elderly,
-    /// 残疾人
-    Disabled,
-    /// 孕妇
-    Pregnant,
-    /// 军人
-    Military,
-    /// 预约签到
-    Appointment,
+crate::text_enum! {
+    /// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
+    pub enum Priority {
+        /// 老年人
+        Elderly = "elderly",
+        /// 残疾人
+        Disabled = "disabled",
+        /// 孕妇
+        Pregnant = "pregnant",
+        /// 军人
+        Military = "military",
+        /// 预约签到
+        Appointment = "appointment",
+    }
 }
 
 impl Priority {
-    pub const ALL: [Priority; 5] = [
-        Priority::Elderly,
-        Priority::Disabled,
-        Priority::Pregnant,
-        Priority::Military,
-        Priority::Appointment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Elderly => "elderly",
-            Priority::Disabled => "disabled",
-            Priority::Pregnant => "pregnant",
-            Priority::Military => "military",
-            Priority::Appointment => "appointment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Priority::Elderly => "老年人",
@@ -61,59 +44,31 @@ impl Priority {
     }
 }
 
-/// How a window picks the next ticket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// First come, first served.
-    Fifo,
-    /// Priority tickets first, then first come.
-    PriorityFirst,
-    /// Appointments due within 15 minutes first, then priority, then first come.
-    AppointmentsFirst,
-}
-
-impl Rule {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "fifo" => Some(Rule::Fifo),
-            "priority_first" => Some(Rule::PriorityFirst),
-            "appointments_first" => Some(Rule::AppointmentsFirst),
-            _ => None,
-        }
+crate::text_enum! {
+    /// How a window picks the next ticket (`queue_settings.rule`).
+    pub enum Rule {
+        /// First come, first served.
+        Fifo = "fifo",
+        /// Priority tickets first, then first come.
+        PriorityFirst = "priority_first",
+        /// Appointments due within 15 minutes first, then priority, then first come.
+        AppointmentsFirst = "appointments_first",
     }
 }
 
-/// The three holds halls use (挂起).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldKind {
-    /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
-    Away,
-    /// 持件: the visitor returns to this same window.
-    WithDocs,
-    /// 等待: the clerk serves others meanwhile; the ticket stays with this window.
-    Waiting,
+crate::text_enum! {
+    /// The three holds halls use (挂起).
+    pub enum HoldKind {
+        /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
+        Away = "away",
+        /// 持件: the visitor returns to this same window.
+        WithDocs = "with_docs",
+        /// 等待: the clerk serves others meanwhile; the ticket stays with this window.
+        Waiting = "waiting",
+    }
 }
 
 impl HoldKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HoldKind::Away => "away",
-            HoldKind::WithDocs => "with_docs",
-            HoldKind::Waiting => "waiting",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "away" => Some(HoldKind::Away),
-            "with_docs" => Some(HoldKind::WithDocs),
-            "waiting" => Some(HoldKind::Waiting),
-            _ => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             HoldKind::Away => "不持件",
@@ -123,18 +78,49 @@ impl HoldKind {
     }
 }
 
-/// A ticket as the API shows it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+crate::text_enum! {
+    /// What happened to a ticket: the `ticket_events.action` it records, and (as
+    /// [`EventKind::published`]) the kind of hub event displays hear.
+    pub enum EventKind {
+        Issued = "issued",
+        Called = "called",
+        /// 指呼
+        CalledByNumber = "called_by_number",
+        /// A held ticket called back.
+        Resumed = "resumed",
+        Recalled = "recalled",
+        Started = "started",
+        Finished = "finished",
+        NoShow = "no_show",
+        Transferred = "transferred",
+        Held = "held",
+        Left = "left",
+    }
+}
+
+impl EventKind {
+    /// The kind the lobby hears: calls by number and resumed holds are calls.
+    pub fn published(self) -> EventKind {
+        match self {
+            EventKind::CalledByNumber | EventKind::Resumed => EventKind::Called,
+            other => other,
+        }
+    }
+}
+
+/// A ticket as the API shows it, read by [`SELECT`] (its columns are named as the fields).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Ticket {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: TicketId,
     pub number: String,
     pub zone: String,
     pub zone_name: String,
-    pub state: String,
-    pub priority: Option<String>,
+    pub state: TicketState,
+    pub priority: Option<Priority>,
     pub window: Option<String>,
     pub window_name: Option<String>,
-    pub hold_kind: Option<String>,
+    pub hold_kind: Option<HoldKind>,
     pub recalls: i64,
     pub issued_at: i64,
     pub called_at: Option<i64>,
@@ -162,45 +148,21 @@ pub struct Ticket {
     pub queue_key: i64,
 }
 
-pub(super) const SELECT: &str = "select t.id, t.number, z.code, z.name, t.state, t.priority, w.code, w.name, t.hold_kind, \
-    t.recalls, t.issued_at, t.called_at, t.started_at, t.finished_at, t.paused_micros, t.public_token, \
-    t.center_id, c.code, t.zone_id, t.window_id, t.target_window_id, t.service_date, t.queue_key, t.appointment_at \
+pub(super) const SELECT: &str = "select t.id, t.number, z.code as zone, z.name as zone_name, t.state, t.priority, \
+    w.code as window, w.name as window_name, t.hold_kind, t.recalls, t.issued_at, t.called_at, t.started_at, \
+    t.finished_at, t.paused_micros, t.public_token, t.center_id, c.code as center_code, t.zone_id, t.window_id, \
+    t.target_window_id, t.service_date, t.queue_key, t.appointment_at \
     from tickets t join zones z on z.id = t.zone_id join centers c on c.id = t.center_id \
     left join windows w on w.id = t.window_id";
 
 pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Ticket, sqlx::Error> {
-    Ok(Ticket {
-        id: r.try_get(0)?,
-        number: r.try_get(1)?,
-        zone: r.try_get(2)?,
-        zone_name: r.try_get(3)?,
-        state: r.try_get(4)?,
-        priority: r.try_get(5)?,
-        window: r.try_get(6)?,
-        window_name: r.try_get(7)?,
-        hold_kind: r.try_get(8)?,
-        recalls: r.try_get(9)?,
-        issued_at: r.try_get(10)?,
-        called_at: r.try_get(11)?,
-        started_at: r.try_get(12)?,
-        finished_at: r.try_get(13)?,
-        paused_micros: r.try_get(14)?,
-        public_token: r.try_get(15)?,
-        center_id: r.try_get(16)?,
-        center_code: r.try_get(17)?,
-        zone_id: r.try_get(18)?,
-        window_id: r.try_get(19)?,
-        target_window_id: r.try_get(20)?,
-        service_date: r.try_get(21)?,
-        queue_key: r.try_get(22)?,
-        appointment_at: r.try_get(23)?,
-    })
+    Ticket::from_row(r)
 }
 
 /// A ticket by id.
 pub async fn by_id<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     db: E,
-    id: i64,
+    id: TicketId,
 ) -> AppResult<Ticket> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} where t.id = $1")))
         .bind(id)
@@ -251,24 +213,15 @@ pub struct Who {
     pub name: String,
 }
 
-impl Who {
-    fn kiosk() -> Self {
-        Self {
-            user_id: None,
-            name: "kiosk".into(),
-        }
-    }
-}
-
 /// A `ticket_events` row (电子监察: who did what to which ticket, when, at which window).
 /// Changes return it instead of writing it, so a batch of actions writes all its rows with
 /// one statement ([`write_events`]) in the same transaction.
 #[derive(Clone, Debug)]
 pub struct EventRow {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub at: i64,
     pub actor: String,
-    pub action: &'static str,
+    pub action: EventKind,
     pub window_id: Option<i64>,
     pub detail: Option<String>,
 }
@@ -338,16 +291,12 @@ impl Changed {
     pub fn new(
         ticket: Ticket,
         who: &Who,
-        action: &'static str,
+        action: EventKind,
         window: Option<(i64, &str, &str)>,
         detail: Option<String>,
         now: i64,
     ) -> Self {
-        // Calls by number and resumed holds are calls to the lobby.
-        let kind = match action {
-            "called_by_number" | "resumed" => "called",
-            other => other,
-        };
+        let kind = action.published();
         let event = event(&ticket, kind, window.map(|w| (w.1, w.2)), now);
         let row = EventRow {
             ticket_id: ticket.id,
@@ -374,16 +323,18 @@ pub fn announcement(number: &str, window_name: &str) -> String {
     }
 }
 
-fn event(t: &Ticket, kind: &str, window: Option<(&str, &str)>, now: i64) -> QueueEvent {
+fn event(t: &Ticket, kind: EventKind, window: Option<(&str, &str)>, now: i64) -> QueueEvent {
     QueueEvent {
         center: t.center_code.clone(),
-        kind: kind.into(),
+        kind: kind.as_str().into(),
         ticket: t.number.clone(),
         zone: Some(t.zone.clone()),
         window: window.map(|w| w.0.to_owned()),
         window_name: window.map(|w| w.1.to_owned()),
         say: match (kind, window) {
-            ("called" | "recalled", Some((_, name))) => Some(announcement(&t.number, name)),
+            (EventKind::Called | EventKind::Recalled, Some((_, name))) => {
+                Some(announcement(&t.number, name))
+            }
             _ => None,
         },
         at: now,
@@ -401,59 +352,6 @@ pub fn new_public_token(issued_at: i64) -> String {
 /// Formats a sequence as the printed number: A023, A1000.
 pub fn format_number(prefix: &str, seq: i64) -> String {
     format!("{prefix}{seq:03}")
-}
-
-/// Issues one ticket in `zone_id` for `date`, its number from the day's counter, and records
-/// it. (Kiosks go through the group-commit [`super::writer`]; this serves tools and tests.)
-#[allow(clippy::too_many_arguments)]
-pub async fn issue(
-    tx: &mut Conn,
-    backend: Backend,
-    center_id: i64,
-    zone_id: i64,
-    prefix: &str,
-    date: &str,
-    priority: Option<Priority>,
-    appointment_at: Option<i64>,
-    now: i64,
-) -> AppResult<Ticket> {
-    let seq: i64 = sqlx::query_scalar(
-        "insert into ticket_counters (center_id, service_date, prefix, last_no) values ($1, $2, $3, 1) \
-         on conflict (center_id, service_date, prefix) do update set last_no = ticket_counters.last_no + 1 \
-         returning last_no",
-    )
-    .bind(center_id)
-    .bind(date)
-    .bind(prefix)
-    .fetch_one(&mut *tx)
-    .await?;
-    let number = format_number(prefix, seq);
-    let token = new_public_token(now);
-    let id: i64 = sqlx::query_scalar(
-        "insert into tickets (center_id, service_date, zone_id, number, priority, appointment_at, state, queue_key, \
-         issued_at, public_token) values ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8) returning id",
-    )
-    .bind(center_id)
-    .bind(date)
-    .bind(zone_id)
-    .bind(&number)
-    .bind(priority.map(Priority::as_str))
-    .bind(appointment_at)
-    .bind(now)
-    .bind(&token)
-    .fetch_one(&mut *tx)
-    .await?;
-    let t = by_id(&mut *tx, id).await?;
-    let c = Changed::new(
-        t,
-        &Who::kiosk(),
-        "issued",
-        None,
-        priority.map(|p| p.as_str().to_owned()),
-        now,
-    );
-    write_events(tx, backend, std::slice::from_ref(&c.row)).await?;
-    Ok(c.ticket)
 }
 
 /// People waiting before `t` in its zone (or for its target window).
@@ -477,12 +375,13 @@ pub async fn ahead_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 /// The visitor leaves the queue from their phone.
 pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> AppResult<Changed> {
     let t = by_token(&mut *tx, token).await?;
-    if !matches!(t.state.as_str(), "waiting" | "held") {
+    if !t.state.allows(TicketAction::Leave) {
         return Err(AppError::Conflict("该号码已叫号或已结束，不能取消".into()));
     }
-    let done = sqlx::query(
-        "update tickets set state = 'left', finished_at = $1 where id = $2 and state in ('waiting', 'held')",
-    )
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update tickets set state = 'left', finished_at = $1 where id = $2 and {}",
+        guard(TicketAction::Leave)
+    )))
     .bind(now)
     .bind(t.id)
     .execute(&mut *tx)
@@ -495,7 +394,7 @@ pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> Ap
         user_id: None,
         name: "visitor".into(),
     };
-    let c = Changed::new(t, &who, "left", None, None, now);
+    let c = Changed::new(t, &who, EventKind::Left, None, None, now);
     write_events(tx, backend, std::slice::from_ref(&c.row)).await?;
     Ok(c)
 }

@@ -177,6 +177,7 @@ async fn run_batch(
 }
 
 /// Writes a batch and answers its jobs; should the database fail, retries each job alone.
+/// False when the batch failed (the connection may be broken).
 async fn write_and_answer(
     db: &Db,
     conn: &mut Conn,
@@ -184,7 +185,7 @@ async fn write_and_answer(
     clock: &Clock,
     hub: &EventHub,
     batch: Vec<Job>,
-) {
+) -> bool {
     let open = backend == Backend::Sqlite;
     let (mut issues, mut acts) = (Vec::new(), Vec::new());
     for job in batch {
@@ -215,6 +216,7 @@ async fn write_and_answer(
             for (job, outcome) in acts.into_iter().zip(w.acted) {
                 let _ = job.reply.send(outcome.map(|o| o.map(|c| c.ticket)));
             }
+            true
         }
         Err(e) => {
             tracing::warn!(error = %e, issues = issues.len(), actions = acts.len(),
@@ -237,6 +239,7 @@ async fn write_and_answer(
                 });
                 let _ = job.reply.send(answer.map(|o| o.map(|c| c.ticket)));
             }
+            false
         }
     }
 }
@@ -255,21 +258,46 @@ fn refuse(job: Job, why: String) {
 }
 
 impl QueueWriter {
-    /// Starts the writer on the current runtime.
+    /// Starts the writer on a thread and runtime of its own. On SQLite it takes the one
+    /// writer connection of [`Db`]; on PostgreSQL it opens a connection of its own on that
+    /// runtime (the shared pool's connections belong to the HTTP runtime), and opens it again
+    /// after a batch the database failed.
     pub fn start(db: Db, clock: Clock, hub: EventHub) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(8192);
         let run = async move {
             let backend = db.backend();
             let open = backend == Backend::Sqlite;
+            let mut own: Option<Conn> = None;
             while let Some(first) = rx.recv().await {
-                let mut conn = match db.hold_writer().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        refuse(first, format!("queue writer connection: {e}"));
-                        continue;
+                let mut pooled: Option<sqlx::pool::PoolConnection<sqlx::Any>> = None;
+                let conn: &mut Conn = if open {
+                    match db.hold_writer().await {
+                        Ok(c) => {
+                            let c: &mut Conn = pooled.insert(c);
+                            c
+                        }
+                        Err(e) => {
+                            refuse(first, format!("queue writer connection: {e}"));
+                            continue;
+                        }
+                    }
+                } else {
+                    match own.take() {
+                        Some(c) => own.insert(c),
+                        None => {
+                            let options = db.pool().connect_options();
+                            match sqlx::ConnectOptions::connect(&*options).await {
+                                Ok(c) => own.insert(c),
+                                Err(e) => {
+                                    refuse(first, format!("queue writer connection: {e}"));
+                                    continue;
+                                }
+                            }
+                        }
                     }
                 };
-                if open && let Err(e) = db::begin_on(&mut conn, backend).await {
+                let mut healthy = true;
+                if open && let Err(e) = db::begin_on(conn, backend).await {
                     refuse(first, format!("queue writer begin: {e}"));
                     continue;
                 }
@@ -283,7 +311,7 @@ impl QueueWriter {
                             Err(_) => break,
                         }
                     }
-                    write_and_answer(&db, &mut conn, backend, &clock, &hub, batch).await;
+                    healthy &= write_and_answer(&db, conn, backend, &clock, &hub, batch).await;
                     if held.elapsed() < HOLD
                         && let Ok(Some(job)) = tokio::time::timeout(IDLE, rx.recv()).await
                     {
@@ -291,9 +319,15 @@ impl QueueWriter {
                     }
                 }
                 // The transaction left open after the last commit holds nothing.
-                if open && let Err(e) = db::rollback_on(&mut conn).await {
+                if open && let Err(e) = db::rollback_on(conn).await {
                     tracing::warn!(error = %e, "queue writer: closing its transaction failed");
-                    conn.close_on_drop();
+                    if let Some(p) = pooled.as_mut() {
+                        p.close_on_drop();
+                    }
+                }
+                if !healthy {
+                    // PostgreSQL: open a fresh connection for the next batch.
+                    own = None;
                 }
             }
         };

@@ -773,3 +773,49 @@ mod checked_in_appointments_are_called_from_shortly_before_their_time {
         .await;
     }
 }
+
+on_both!(
+    a_racing_action_on_a_ticket_that_moved_on_changes_nothing,
+    |app: TestApp| async move {
+        use yichuang::queue::{TicketAction, state::guard};
+        take(&app.anonymous(), "TYZH").await;
+        let clerk = app.api_as("clerk1").await;
+        let t = called(&clerk, "TY01").await;
+        // Two finishes at once: the guard lets one through and refuses the other.
+        let (a, b) = tokio::join!(
+            act(&clerk, "TY01", "finish", json!({})),
+            act(&clerk, "TY01", "finish", json!({}))
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+        let finished: i64 = sqlx::query_scalar(
+            "select count(*) from ticket_events where ticket_id = $1 and action = 'finished'",
+        )
+        .bind(t["id"].as_i64().unwrap())
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(finished, 1, "the refused finish recorded nothing");
+        // A call guarded as call-next finds the finished ticket no longer waiting.
+        let sql = format!(
+            "update tickets set state = 'called' where id = $1 and {}",
+            guard(TicketAction::CallNext)
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(t["id"].as_i64().unwrap())
+            .execute(app.app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 0);
+        let state: String = sqlx::query_scalar("select state from tickets where id = $1")
+            .bind(t["id"].as_i64().unwrap())
+            .fetch_one(app.app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(state, "done");
+        // And through the API: calling that number again is refused.
+        let r = act(&clerk, "TY01", "call", json!({"number": t["number"]})).await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+);
