@@ -209,14 +209,13 @@ impl Db {
                 if pool.is_closed() {
                     return;
                 }
-                // (busy, frames in the WAL, frames checkpointed)
-                match sqlx::query_as::<_, (i64, i64, i64)>("pragma wal_checkpoint(passive)")
+                // The pragma answers (busy, log, checkpointed): `log` is the frames in the WAL.
+                let frames = sqlx::query("pragma wal_checkpoint(passive)")
                     .fetch_one(&pool)
                     .await
-                {
-                    Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
-                        due.store(true, Ordering::Release)
-                    }
+                    .and_then(|row| sqlx::Row::try_get::<i64, _>(&row, "log"));
+                match frames {
+                    Ok(frames) if frames > WAL_RESTART_FRAMES => due.store(true, Ordering::Release),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }

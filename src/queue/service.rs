@@ -395,10 +395,17 @@ pub async fn status_of(app: &App, token: &str) -> AppResult<(Ticket, Status)> {
 }
 
 pub async fn leave_queue(app: &App, token: &str) -> AppResult<()> {
-    let mut tx = app.db.begin().await?;
-    let c = ticket::leave(&mut tx, app.db.backend(), token, app.clock.now_micros()).await?;
-    hub::notify_in(&mut tx, app.db.backend(), &c.event).await?;
-    tx.commit().await?;
+    let (backend, now) = (app.db.backend(), app.clock.now_micros());
+    let c = app
+        .db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let c = ticket::leave(&mut tx, backend, token, now).await?;
+                hub::notify_in(&mut tx, backend, &c.event).await?;
+                Ok::<_, AppError>(c)
+            })
+        })
+        .await?;
     hub::after_commit(&app.events, app.db.backend(), vec![c.event]);
     Ok(())
 }
