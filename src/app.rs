@@ -105,6 +105,7 @@ impl Server {
             desk_cache: Default::default(),
             jobs: Default::default(),
         });
+        crate::cases::warn::register(&app.jobs);
         app.jobs.start(&app);
         crate::queue::hub::spawn_listener(
             &app.db,
@@ -173,6 +174,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::queue::router())
         .merge(crate::catalog::router())
         .merge(crate::jobs::router())
+        .merge(crate::cases::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

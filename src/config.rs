@@ -28,6 +28,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Database pool size.
     pub max_connections: u32,
+    /// Where the CJK fonts of the written notices are (searched below it).
+    pub font_dir: String,
+    /// The hall's public address (`https://zwfw.example.gov.cn`) for QR codes and printed
+    /// links; when empty, the address a request came in by.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -44,6 +49,8 @@ impl Default for Config {
             max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
             max_connections: 16,
+            font_dir: "/usr/share/fonts".into(),
+            public_url: String::new(),
         }
     }
 }

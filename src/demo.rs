@@ -220,8 +220,20 @@ const PEOPLE: &[PersonSpec] = &[
         &[TOWNSHIP],
         &[(TOWNSHIP, "TY02", Post::A), (TOWNSHIP, "TY01", Post::B)],
     ),
-    ("approver", "赖文斌", Role::Approver, &[COUNTY], &[]),
-    ("chief", "肖振华", Role::ChiefRepresentative, &[COUNTY], &[]),
+    (
+        "approver",
+        "赖文斌",
+        Role::Approver,
+        &[COUNTY, TOWNSHIP],
+        &[],
+    ),
+    (
+        "chief",
+        "肖振华",
+        Role::ChiefRepresentative,
+        &[COUNTY, TOWNSHIP],
+        &[],
+    ),
     ("leader", "廖建国", Role::Leader, &[COUNTY, TOWNSHIP], &[]),
 ];
 

@@ -42,9 +42,16 @@ pub enum AppError {
     /// The change collides with what exists (duplicate code or name).
     #[error("{0}")]
     Conflict(String),
+    /// The record's state does not allow this step (a case already refused cannot be
+    /// accepted): 409 with code `invalid_state`.
+    #[error("{0}")]
+    InvalidState(String),
     /// Too many attempts; try later.
     #[error("{0}")]
     TooMany(String),
+    /// A part the server needs is missing or down (no CJK font for notices): 503.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something on our side failed; details are in the log only.
     #[error("{0}")]
     Internal(Box<Internal>),
@@ -109,7 +116,9 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::InvalidState(_) => "invalid_state",
             Self::TooMany(_) => "too_many_requests",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -121,8 +130,9 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InvalidState(_) => StatusCode::CONFLICT,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -23,6 +23,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body (`Option<ApiJson<T>>`): an empty body is `None`, anything else must
+/// be JSON as for [`ApiJson`].
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = to_bytes(body, usize::MAX)
+            .await
+            .map_err(|_| AppError::BadRequest("请求内容无法读取".into()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 fn json_rejection(e: JsonRejection) -> AppError {
     match e {
         JsonRejection::MissingJsonContentType(_) => {

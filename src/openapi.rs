@@ -31,10 +31,16 @@ use crate::{app::App, auth, hall};
         crate::timetable::routes::api_years, crate::timetable::routes::api_import,
         crate::timetable::routes::api_hours, crate::timetable::routes::api_set_hours,
         crate::jobs::pages::api_jobs,
+        crate::cases::api::create, crate::cases::api::list, crate::cases::api::get_case,
+        crate::cases::api::accept, crate::cases::api::notify_missing, crate::cases::api::refuse,
+        crate::cases::api::decide, crate::cases::api::sign, crate::cases::api::suspend,
+        crate::cases::api::resume, crate::cases::api::extend, crate::cases::api::grant,
+        crate::cases::api::issue, crate::cases::api::supply, crate::cases::api::opinion,
+        crate::cases::api::notice, crate::cases::api::progress,
     ),
     tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"),
          (name = "queue", description = "取号、叫号、窗口操作、大厅显示与排队统计"), (name = "calendar", description = "办事时间、节假日与工作日期限"),
-         (name = "jobs", description = "后台任务（系统管理员）"))
+         (name = "jobs", description = "后台任务（系统管理员）"), (name = "cases", description = "办件：收件、受理决定、审批、出件、期限与进度查询"))
 )]
 pub struct ApiDoc;
 

@@ -59,6 +59,42 @@ pub fn can_read_reports(user: &CurrentUser, center_id: i64) -> bool {
         || holds_at(user, Role::HallManager, center_id)
 }
 
+/// May take in, accept at intake, notify, refuse and issue cases at the center (R6.1): its
+/// window clerks, hall managers and department staff (approvers, chief representatives), or
+/// a system admin for support.
+pub fn can_take_in(user: &CurrentUser, center_id: i64) -> bool {
+    is_admin(user)
+        || [
+            Role::WindowClerk,
+            Role::HallManager,
+            Role::Approver,
+            Role::ChiefRepresentative,
+        ]
+        .into_iter()
+        .any(|r| holds_at(user, r, center_id))
+}
+
+/// May accept a case a 收件权-only window received (seed 000 §2.4.2): the department's staff.
+pub fn can_accept_collected(user: &CurrentUser, center_id: i64) -> bool {
+    can_approve(user, center_id) || is_chief_representative(user, center_id)
+}
+
+/// May decide a case: an approver of the center; a 即办件 also its window clerks.
+pub fn can_decide(user: &CurrentUser, center_id: i64, immediate: bool) -> bool {
+    can_approve(user, center_id) || (immediate && holds_at(user, Role::WindowClerk, center_id))
+}
+
+/// May approve an extension of a case's time limit: the chief representative or a hall
+/// manager of the center.
+pub fn can_grant_extension(user: &CurrentUser, center_id: i64) -> bool {
+    is_chief_representative(user, center_id) || holds_at(user, Role::HallManager, center_id)
+}
+
+/// May write the leader's opinion on a refusal (否定报备登记表): a leader of the center.
+pub fn can_give_opinion(user: &CurrentUser, center_id: i64) -> bool {
+    holds_at(user, Role::Leader, center_id)
+}
+
 /// May read the audit trail at all (the page; rows are then scoped to their centers).
 pub fn can_read_audit(user: &CurrentUser) -> bool {
     is_manager(user) || user.has_role(Role::Leader)

@@ -111,11 +111,31 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
 
+/// A window the signed-in person holds a post at, for their start links.
+#[derive(sqlx::FromRow)]
+struct MyWindow {
+    center_code: String,
+    center_name: String,
+    window_code: String,
+    window_name: String,
+    post: String,
+}
+
+/// What a role starts its day with (工作台): links to the pages it works on.
+struct Work {
+    windows: Vec<MyWindow>,
+    clerk: bool,
+    approver: bool,
+    chief: bool,
+    supervisor: bool,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     chrome: Chrome,
     centers: Vec<hall::Center>,
+    work: Option<Work>,
 }
 
 async fn home(
@@ -124,9 +144,35 @@ async fn home(
     csrf: CsrfToken,
 ) -> PageResult {
     let centers = hall::centers::list(app.db.pool()).await?;
+    let work = match &user {
+        Some(u) => {
+            let windows: Vec<MyWindow> = sqlx::query_as(
+                "select c.code as center_code, c.name as center_name, w.code as window_code, \
+                 w.name as window_name, p.post from window_posts p join windows w on w.id = p.window_id \
+                 join centers c on c.id = w.center_id where p.user_id = $1 order by p.post, c.id, w.code",
+            )
+            .bind(u.id)
+            .fetch_all(app.db.pool())
+            .await?;
+            use crate::auth::Role;
+            Some(Work {
+                windows,
+                clerk: u.has_role(Role::WindowClerk)
+                    || u.is_admin()
+                    || u.has_role(Role::HallManager),
+                approver: u.has_role(Role::Approver),
+                chief: u.has_role(Role::ChiefRepresentative),
+                supervisor: u.has_role(Role::Leader)
+                    || u.is_admin()
+                    || u.has_role(Role::HallManager),
+            })
+        }
+        None => None,
+    };
     render(&HomePage {
         chrome: Chrome::new(user, csrf),
         centers,
+        work,
     })
 }
 

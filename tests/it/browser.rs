@@ -93,7 +93,7 @@ impl Driver {
 }
 
 /// Fills in the sign-in form the browser is on (or was redirected to) as `login`.
-async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult<()> {
+pub(crate) async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult<()> {
     web.find(By::Id("login")).await?.send_keys(login).await?;
     web.find(By::Id("password"))
         .await?
@@ -103,7 +103,7 @@ async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult
 }
 
 /// Ends the session; on failure, shows where the browser was and what it saw.
-async fn finish(web: WebDriver, result: WebDriverResult<()>) {
+pub(crate) async fn finish(web: WebDriver, result: WebDriverResult<()>) {
     if let Err(e) = result {
         let url = web
             .current_url()

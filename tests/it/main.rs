@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod calendar;
+mod cases;
 mod catalog;
 mod cli;
 mod events;

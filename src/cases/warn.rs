@@ -1,0 +1,110 @@
+//! 电子监察 warnings through the job runner: a `case.deadline` job runs at the start (Beijing
+//! time) of a case's warning day and of the day after its due date. It reads the case as it
+//! is then — suspended, extended or finished since — marks `yellow` or `red` once, records the
+//! step, and schedules its next run. Jobs left over from an earlier due date find nothing to
+//! do, so rescheduling never needs to delete one.
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::{Warning, queries};
+use crate::app::App;
+use crate::db::{Micros, Tx};
+use crate::error::AppResult;
+use crate::ids::CaseId;
+
+/// The job's kind.
+pub const KIND: &str = "case.deadline";
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    case: CaseId,
+}
+
+/// The instant a Beijing day starts.
+fn start_of(day: Date) -> Micros {
+    day.in_tz(crate::clock::HALL_TZ)
+        .map(|z| Micros::from_timestamp(z.timestamp()))
+        .unwrap_or(Micros(0))
+}
+
+/// Schedules the case's check for the start of `day`.
+pub async fn schedule(tx: &mut Tx, case: CaseId, day: Date, now: i64) -> AppResult<()> {
+    let at = start_of(day).max(Micros(now));
+    crate::jobs::enqueue(tx, KIND, &Payload { case }, at, Micros(now)).await?;
+    Ok(())
+}
+
+/// Registers the handler with the runner.
+pub fn register(jobs: &crate::jobs::Jobs) {
+    jobs.register(KIND, |app: Arc<App>, run| async move {
+        let payload: Payload =
+            serde_json::from_value(run.payload).map_err(|e| format!("任务参数无效：{e}"))?;
+        check(&app, payload.case)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+/// Marks the case's warning as of today and schedules the next check.
+pub async fn check(app: &App, id: CaseId) -> AppResult<Option<Warning>> {
+    let now = app.clock.now_micros();
+    let today = crate::timetable::today(app);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let Some(case) = queries::by_id(&mut tx, id).await? else {
+                    return Ok(None);
+                };
+                if !case.state.clock_runs() {
+                    // Suspended, decided or closed: a resume schedules again.
+                    return Ok(None);
+                }
+                let (Some(due), Some(warn)) = (case.due_on, case.warn_on) else {
+                    return Ok(None);
+                };
+                let level = if today > due.date() {
+                    Warning::Red
+                } else if today >= warn.date() {
+                    Warning::Yellow
+                } else {
+                    schedule(&mut tx, id, warn.date(), now).await?;
+                    return Ok(None);
+                };
+                let changed = sqlx::query(
+                    "update cases set warning = $1 where id = $2 and warning <> $1",
+                )
+                .bind(level.as_str())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if changed > 0 {
+                    let (action, note) = match level {
+                        Warning::Yellow => ("warn_yellow", format!("将于 {due} 到期")),
+                        Warning::Red => ("warn_red", format!("已超过办结期限 {due}")),
+                    };
+                    sqlx::query(
+                        "insert into case_steps (case_id, at, actor, action, from_state, to_state, note) \
+                         values ($1, $2, '电子监察', $3, $4, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .bind(action)
+                    .bind(case.state)
+                    .bind(note)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                if level == Warning::Yellow {
+                    let next = due.date().tomorrow().unwrap_or(due.date());
+                    schedule(&mut tx, id, next, now).await?;
+                }
+                Ok(Some(level))
+            })
+        })
+        .await
+}

@@ -1,0 +1,100 @@
+//! Cases (办件): intake at the window, exactly one decision, the back office, 出件, deadlines,
+//! warnings, notices and the public progress page, on both engines.
+
+mod browser;
+mod flow;
+mod notices;
+mod numbers;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Api, TestApp};
+
+/// Runs the body once per engine with the clock fixed at `at` (Beijing time).
+macro_rules! on_both_at {
+    ($name:ident, $at:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app =
+                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Sqlite, $at).await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app =
+                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Postgres, $at).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_at;
+
+/// A valid ID-card number for the `n`-th test applicant (check digit computed).
+pub fn id_card(n: u16) -> String {
+    yichuang::identity::make_id_card("360721", jiff::civil::date(1978, 5, 17), n)
+}
+
+/// Saves a township situation (as the hall manager): 5 promised and 20 legal working days,
+/// 告知承诺 allowed, two materials (the second 容缺-able), two review points, 受理权 at TY01
+/// and 收件权 at TY02. `kind` is the 办件类型 code.
+pub async fn make_situation(app: &TestApp, code: &str, kind: &str) -> String {
+    let manager = app.api_as("manager").await;
+    let r = manager
+        .put(
+            &format!("/api/v1/matters/{code}"),
+            json!({
+                "center": "GX-ML", "node": "matter", "name": format!("测试事项{code}"),
+                "type_code": "licence", "department": "市监局", "level": "township",
+                "kind": kind, "legal_limit": 20, "promised_limit": if kind == "immediate" { 0 } else { 5 },
+                "limit_unit": "working_days", "notice_commitment": true,
+                "legal_basis": "《中华人民共和国行政许可法》",
+                "materials": [
+                    {"name": "申请书", "form": "original", "copies": 1, "required": true},
+                    {"name": "场所使用证明", "form": "copy", "copies": 2, "required": true, "tolerable": true},
+                ],
+                "review_form": ["申请书由申请人签字"],
+                "review_content": ["经营场所与申请一致"],
+                "windows": [{"window": "TY01", "rights": "accept"}, {"window": "TY02", "rights": "collect"}],
+            }),
+        )
+        .await;
+    let status = r.status();
+    let body = r.text().await.unwrap_or_default();
+    assert_eq!(status, StatusCode::OK, "saving the situation: {body}");
+    code.to_owned()
+}
+
+/// Takes in a case for applicant `n` as `api`; returns its answer.
+pub async fn intake(api: &Api, situation: &str, n: u16) -> Value {
+    intake_with(api, situation, n, json!({})).await
+}
+
+/// [`intake`] with more members in the body (`received`, `window`, `ticket` …).
+pub async fn intake_with(api: &Api, situation: &str, n: u16, extra: Value) -> Value {
+    let mut body = json!({
+        "center": "GX-ML",
+        "situation": situation,
+        "applicant": {"name": "王建明", "id_card": id_card(n), "phone": "13800005678"},
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let r = api.post("/api/v1/cases", body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "intake");
+    r.json().await.expect("case JSON")
+}
+
+pub async fn post_ok(api: &Api, path: &str, body: Value) -> Value {
+    let r = api.post(path, body).await;
+    let status = r.status();
+    let v: Value = r.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{path}: {v}");
+    v
+}
