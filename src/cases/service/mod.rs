@@ -1,0 +1,161 @@
+//! The cases' use cases, one function each: check the input, decide who may (`auth::policy`),
+//! write the case and its step inside one [`Db::transaction`](crate::db::Db::transaction),
+//! enqueue its deadline job there, and return the case. Each state change is one guarded
+//! `update … where state in (…)`, so a racing second request changes nothing and answers 409
+//! `invalid_state`.
+
+mod input;
+mod office;
+mod read;
+mod window;
+
+pub use input::*;
+pub use office::*;
+pub use read::*;
+pub use window::*;
+
+use jiff::civil::Date;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::clock::{self, Due};
+use super::queries::{self, Settings};
+use super::{
+    ApplicantKind, Case, CaseAction, CaseKind, CaseState, Decision, Delivery, MaterialState,
+};
+use crate::app::App;
+use crate::audit::Actor;
+use crate::auth::{CurrentUser, policy};
+use crate::db::{CivilDate, Conn, Tx, Work};
+use crate::error::{AppError, AppResult};
+use crate::identity;
+use crate::ids::{CaseId, CenterId, MatterId, TicketId, WindowId};
+use crate::state::StateMachine;
+
+/// What a use case returns: the case after the step.
+pub type Outcome = AppResult<Case>;
+
+/// Appends a step to a case's history.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn step(
+    tx: &mut Conn,
+    case: CaseId,
+    actor: &Actor,
+    action: &str,
+    from: Option<CaseState>,
+    to: CaseState,
+    note: &str,
+    data: Option<serde_json::Value>,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "insert into case_steps (case_id, at, actor_id, actor, action, from_state, to_state, note, data_json) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(case)
+    .bind(now)
+    .bind(actor.id)
+    .bind(&actor.name)
+    .bind(action)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .bind(data.map(|d| d.to_string()))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) fn actor(user: &CurrentUser) -> Actor {
+    Actor {
+        id: Some(user.id.get()),
+        name: user.display_name.clone(),
+    }
+}
+
+pub(super) async fn load(conn: &mut Conn, id: CaseId) -> Outcome {
+    queries::by_id(conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal("case vanished inside its transaction"))
+}
+
+/// A case the caller may see (staff of its center), or 404.
+pub async fn visible(conn: &mut Conn, user: &CurrentUser, number: &str) -> Outcome {
+    let case = queries::by_number(conn, number.trim()).await?;
+    match case {
+        Some(c) if policy::can_see_center(user, c.center_id.get()) => Ok(c),
+        _ => Err(AppError::NotFound(format!("找不到办件“{}”", number.trim()))),
+    }
+}
+
+pub(super) fn invalid_state(case: &Case, action: CaseAction) -> AppError {
+    AppError::InvalidState(format!(
+        "办件当前状态为“{}”，不能{}",
+        case.state.label(),
+        action.label()
+    ))
+}
+
+/// Moves a case by `action` with `set` (extra assignments, binds from $3), guarded by the
+/// machine: `update cases set state = $1, … where id = $2 and state in (…)`.
+pub(super) async fn transit(
+    tx: &mut Tx,
+    case: &Case,
+    action: CaseAction,
+    set: &str,
+    binds: Vec<Bind>,
+    now: i64,
+) -> AppResult<CaseState> {
+    let to = case
+        .state
+        .after(action)
+        .ok_or_else(|| invalid_state(case, action))?;
+    let sql = format!(
+        "update cases set state = $1, updated_at = {now}{set} where id = $2 and {}",
+        CaseState::guard(action)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(case.id);
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t),
+            Bind::Int(i) => q.bind(i),
+            Bind::OptInt(i) => q.bind(i),
+        };
+    }
+    let done = q.execute(&mut **tx).await?.rows_affected();
+    if done == 0 {
+        return Err(invalid_state(case, action));
+    }
+    Ok(to)
+}
+
+/// A value bound by [`transit`].
+pub(super) enum Bind {
+    Text(String),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+/// Runs `work` on the case `number` in one transaction, after checking that the caller may
+/// see it.
+pub(super) async fn on_case<'a, T, F>(
+    app: &App,
+    user: &'a CurrentUser,
+    number: &'a str,
+    work: F,
+) -> AppResult<T>
+where
+    T: Send,
+    F: for<'c> FnOnce(Work<'c, 'a>, Case) -> futures_util::future::BoxFuture<'c, AppResult<T>>
+        + Send
+        + 'a,
+{
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let case = visible(&mut tx, user, number).await?;
+                work(tx, case).await
+            })
+        })
+        .await
+}
