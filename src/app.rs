@@ -106,6 +106,9 @@ impl Server {
             jobs: Default::default(),
         });
         crate::cases::warn::register(&app.jobs);
+        if !demo_accounts.is_empty() && app.config.demo_cases {
+            crate::cases::demo::load(&app).await?;
+        }
         app.jobs.start(&app);
         crate::queue::hub::spawn_listener(
             &app.db,

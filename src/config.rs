@@ -12,6 +12,8 @@ pub struct Config {
     pub listen: String,
     /// Load the demo hall into an empty database at start.
     pub demo: bool,
+    /// With the demo hall, also a few demo cases in every state (off in tests).
+    pub demo_cases: bool,
     /// Per-IP request limit per second; 0 turns the limit off (benchmarks).
     pub rate_limit_per_second: u64,
     /// Requests a client may burst above the steady rate.
@@ -41,6 +43,7 @@ impl Default for Config {
             database_url: "sqlite://yichuang.db".into(),
             listen: "127.0.0.1:8080".into(),
             demo: true,
+            demo_cases: true,
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
             lockout_after: 5,

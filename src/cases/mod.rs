@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod demo;
 pub mod notice;
 pub mod pages;
 pub mod queries;

@@ -163,7 +163,7 @@ pub fn compose(full: &Full, kind: NoticeKind, url: &str) -> AppResult<Notice> {
                 headers: ["序号", "材料名称", "形式", "份数", "接收情况"]
                     .map(String::from)
                     .to_vec(),
-                widths: vec![1, 6, 2, 1, 2],
+                widths: vec![2, 10, 5, 2, 4],
                 rows: full
                     .materials
                     .iter()

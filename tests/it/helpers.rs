@@ -79,6 +79,8 @@ pub fn test_config(url: &str) -> Config {
         database_url: url.to_owned(),
         listen: "127.0.0.1:0".into(),
         demo: true,
+        // Tests make the cases they look at.
+        demo_cases: false,
         rate_limit_per_second: 0,
         max_connections: 8,
         // Small enough that an oversized test body still fits the socket buffers.
