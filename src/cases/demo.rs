@@ -48,11 +48,31 @@ pub async fn load(app: &App) -> AppResult<()> {
         return Ok(());
     }
     let people = [
-        ("王建明", make_id_card("360721", date(1978, 5, 17), 31), "13807970001"),
-        ("李秀英", make_id_card("360721", date(1965, 11, 2), 42), "13807970002"),
-        ("赵志刚", make_id_card("360721", date(1990, 1, 23), 15), "13807970003"),
-        ("张丽", make_id_card("360721", date(1988, 7, 9), 26), "13807970004"),
-        ("刘强", make_id_card("360721", date(1972, 3, 30), 57), "13807970005"),
+        (
+            "王建明",
+            make_id_card("360721", date(1978, 5, 17), 31),
+            "13807970001",
+        ),
+        (
+            "李秀英",
+            make_id_card("360721", date(1965, 11, 2), 42),
+            "13807970002",
+        ),
+        (
+            "赵志刚",
+            make_id_card("360721", date(1990, 1, 23), 15),
+            "13807970003",
+        ),
+        (
+            "张丽",
+            make_id_card("360721", date(1988, 7, 9), 26),
+            "13807970004",
+        ),
+        (
+            "刘强",
+            make_id_card("360721", date(1972, 3, 30), 57),
+            "13807970005",
+        ),
     ];
     let mut numbers = Vec::new();
     for (i, (name, id, phone)) in people.iter().enumerate() {
@@ -76,10 +96,20 @@ pub async fn load(app: &App) -> AppResult<()> {
         app,
         &clerk,
         &numbers[2],
-        &["申请人身份证明复印件（1 份）".into(), "申请表须由申请人本人签字".into()],
+        &[
+            "申请人身份证明复印件（1 份）".into(),
+            "申请表须由申请人本人签字".into(),
+        ],
     )
     .await?;
-    service::refuse(app, &clerk, &numbers[3], "申请事项依法不属于本机关职权范围", "").await?;
+    service::refuse(
+        app,
+        &clerk,
+        &numbers[3],
+        "申请事项依法不属于本机关职权范围",
+        "",
+    )
+    .await?;
     service::accept(app, &clerk, &numbers[4], &accept).await?;
     let approve = DecideInput {
         decision: "approved".into(),
