@@ -53,6 +53,8 @@ pub struct App {
         crate::cache::Cache<(String, String, crate::ids::UserId), crate::queue::actions::DeskSetup>,
     /// Background jobs: the handlers by kind and this server's runner ([`crate::jobs`]).
     pub jobs: crate::jobs::Jobs,
+    /// Where text messages to citizens go ([`crate::booking::notify::SmsSender`]).
+    pub sms: Arc<dyn crate::booking::notify::SmsSender>,
 }
 
 /// A failure to start.
@@ -104,8 +106,10 @@ impl Server {
             auth_cache: Default::default(),
             desk_cache: Default::default(),
             jobs: Default::default(),
+            sms: Arc::new(crate::booking::notify::LogSender),
         });
         crate::cases::warn::register(&app.jobs);
+        crate::booking::notify::register(&app.jobs);
         if !demo_accounts.is_empty() && app.config.demo_cases {
             crate::cases::demo::load(&app).await?;
         }
@@ -178,6 +182,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::catalog::router())
         .merge(crate::jobs::router())
         .merge(crate::cases::router())
+        .merge(crate::booking::router())
         .merge(openapi::router())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(

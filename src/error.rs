@@ -46,6 +46,9 @@ pub enum AppError {
     /// accepted): 409 with code `invalid_state`.
     #[error("{0}")]
     InvalidState(String),
+    /// Every place of a bookable hour is taken: 409 with code `slot_full`.
+    #[error("{0}")]
+    Full(String),
     /// Too many attempts; try later.
     #[error("{0}")]
     TooMany(String),
@@ -117,6 +120,7 @@ impl AppError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::InvalidState(_) => "invalid_state",
+            Self::Full(_) => "slot_full",
             Self::TooMany(_) => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -130,7 +134,7 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::InvalidState(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InvalidState(_) | Self::Full(_) => StatusCode::CONFLICT,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod booking;
 pub mod cache;
 pub mod calendar;
 pub mod cases;

@@ -95,6 +95,18 @@ pub fn can_give_opinion(user: &CurrentUser, center_id: i64) -> bool {
     holds_at(user, Role::Leader, center_id)
 }
 
+/// May book for a caller (电话预约, 现场预约) and answer booking requests at the center (seed
+/// 000 §5.2.1, seed 001 第三章五): the staff who take in cases there.
+pub fn can_serve_bookings(user: &CurrentUser, center_id: i64) -> bool {
+    can_take_in(user, center_id)
+}
+
+/// May approve the refusal of a booking or a home visit (seed 001: 报经县政务服务大厅同意),
+/// and set the center's booking rules: a hall manager of the center.
+pub fn can_approve_booking_refusal(user: &CurrentUser, center_id: i64) -> bool {
+    can_manage_center(user, center_id)
+}
+
 /// May read the audit trail at all (the page; rows are then scoped to their centers).
 pub fn can_read_audit(user: &CurrentUser) -> bool {
     is_manager(user) || user.has_role(Role::Leader)

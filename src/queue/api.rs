@@ -38,14 +38,14 @@ use crate::{
 pub struct IssueInput {
     /// Zone code.
     pub zone: String,
-    /// elderly | disabled | pregnant | military | appointment
+    /// elderly | disabled | pregnant | military. An appointment ticket comes only from
+    /// checking in a booking (`POST /api/v1/appointments/{code}/check-in`).
     #[serde(default)]
     pub priority: Option<String>,
-    /// An appointment checked in (预约签到): its booked time today, microseconds since the
-    /// epoch. The ticket is then an appointment ticket, which the appointments-first rule
-    /// calls from 15 minutes before that time.
+    /// No longer accepted: a request naming it is refused, so no caller claims priority.
     #[serde(default)]
-    pub appointment_at: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub appointment_at: Option<serde_json::Value>,
 }
 
 /// Issues a ticket (public, like the kiosk).
@@ -58,14 +58,13 @@ pub async fn issue_ticket(
     ApiJson(input): ApiJson<IssueInput>,
 ) -> AppResult<impl IntoResponse> {
     let center = app.queue_cache.center(&app, &code).await?;
-    let issued = issue_checked_in(
-        &app,
-        &center,
-        &input.zone,
-        input.priority.as_deref(),
-        input.appointment_at,
-    )
-    .await?;
+    if input.appointment_at.is_some() {
+        return Err(AppError::invalid_field(
+            "appointment_at",
+            "预约号须凭预约码或身份证在取号机“预约签到”取得",
+        ));
+    }
+    let issued = issue_for(&app, &center, &input.zone, input.priority.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 

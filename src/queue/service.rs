@@ -94,17 +94,25 @@ async fn estimate(
     Ok(((ahead as f64) * per_visitor / windows as f64).ceil() as i64)
 }
 
-/// Issues a ticket at `center` in `zone` (shared by the API and the kiosk page).
+/// Issues a ticket at `center` in `zone` (shared by the API and the kiosk page). Appointment
+/// priority is not the visitor's to claim: it comes from checking in a booking.
 pub async fn issue_for(
     app: &App,
     center: &Center,
     zone: &str,
     priority: Option<&str>,
 ) -> AppResult<Issued> {
+    if priority.map(str::trim) == Some(Priority::Appointment.as_str()) {
+        return Err(AppError::invalid_field(
+            "priority",
+            "预约号须凭预约码或身份证在取号机“预约签到”取得",
+        ));
+    }
     issue_checked_in(app, center, zone, priority, None).await
 }
 
-/// [`issue_for`], for an appointment checked in at `appointment_at` (today, in Beijing).
+/// [`issue_for`], for an appointment checked in at `appointment_at` (today, in Beijing); only
+/// the booking area's check-in calls it.
 pub async fn issue_checked_in(
     app: &App,
     center: &Center,

@@ -128,6 +128,7 @@ struct Work {
     approver: bool,
     chief: bool,
     supervisor: bool,
+    manager: bool,
 }
 
 #[derive(Template)]
@@ -165,6 +166,7 @@ async fn home(
                 supervisor: u.has_role(Role::Leader)
                     || u.is_admin()
                     || u.has_role(Role::HallManager),
+                manager: u.is_admin() || u.has_role(Role::HallManager),
             })
         }
         None => None,

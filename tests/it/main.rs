@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod booking;
 mod browser;
 mod calendar;
 mod cases;

@@ -694,7 +694,9 @@ on_both!(
     }
 );
 
-/// A checked-in appointment (预约签到) is called first from 15 minutes before its time.
+/// A checked-in appointment (预约签到) is called first from 15 minutes before its time. The
+/// appointment ticket comes from checking in a real booking; the ticket API refuses any caller
+/// who names an appointment time.
 async fn checked_in_appointments_go_first(app: TestApp) {
     let manager = app.api_as("manager").await;
     let r = manager
@@ -704,25 +706,49 @@ async fn checked_in_appointments_go_first(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
+    // A county matter served at TY01, booked in regular hours (08:30, 09:30, 10:30 …).
+    let r = manager
+        .put(
+            "/api/v1/matters/T-Q-BOOK",
+            json!({"center": "GX", "node": "matter", "name": "预约测试事项", "type_code": "licence",
+                   "department": "市监局", "kind": "promised", "promised_limit": 5,
+                   "windows": [{"window": "TY01", "rights": "accept"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    let r = manager
+        .put("/api/v1/booking/matters/T-Q-BOOK", json!({"periods": "regular", "answer": "auto"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let kiosk = app.anonymous();
     let now = app.app.clock.now_micros();
     let minute = 60_000_000;
     let walk_in = take(&kiosk, "TYZH").await;
+    let id_card = yichuang::identity::make_id_card("360702", jiff::civil::date(1980, 1, 2), 5);
+    let booked = kiosk
+        .post(
+            "/api/v1/appointments",
+            json!({"center": "GX", "matter": "T-Q-BOOK", "date": "2026-12-01", "start": "10:30",
+                   "name": "李秀英", "phone": "13900000005", "id_card": id_card, "reason": "出差前急需办理"}),
+        )
+        .await;
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let booked: Value = booked.json().await.unwrap();
     let due = kiosk
         .post(
-            "/api/v1/centers/GX/tickets",
-            json!({"zone": "TYZH", "appointment_at": now + 10 * minute}),
+            &format!("/api/v1/appointments/{}/check-in", booked["code"].as_str().unwrap()),
+            json!({}),
         )
         .await;
     assert_eq!(due.status(), StatusCode::CREATED);
     let due: Value = due.json().await.unwrap();
-    // Booked for a day other than today: refused, nothing issued.
+    // Naming an appointment time or claiming appointment priority: refused, nothing issued.
     let before = app.count("tickets").await;
     expect_error(
         kiosk
             .post(
                 "/api/v1/centers/GX/tickets",
-                json!({"zone": "TYZH", "appointment_at": now - 36 * 60 * minute}),
+                json!({"zone": "TYZH", "appointment_at": now + 10 * minute}),
             )
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -733,7 +759,7 @@ async fn checked_in_appointments_go_first(app: TestApp) {
         kiosk
             .post(
                 "/api/v1/centers/GX/tickets",
-                json!({"zone": "TYZH", "priority": "elderly", "appointment_at": now}),
+                json!({"zone": "TYZH", "priority": "appointment"}),
             )
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -756,11 +782,11 @@ async fn checked_in_appointments_go_first(app: TestApp) {
 mod checked_in_appointments_are_called_from_shortly_before_their_time {
     use super::*;
 
-    // A fixed morning, so that "in ten minutes" is still today.
+    // A fixed morning ten minutes before a booked hour (10:30), so check-in is open.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
         checked_in_appointments_go_first(
-            TestApp::spawn_at(Backend::Sqlite, "2026-12-01T10:00").await,
+            TestApp::spawn_at(Backend::Sqlite, "2026-12-01T10:20").await,
         )
         .await;
     }
@@ -768,7 +794,7 @@ mod checked_in_appointments_are_called_from_shortly_before_their_time {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
         checked_in_appointments_go_first(
-            TestApp::spawn_at(Backend::Postgres, "2026-12-01T10:00").await,
+            TestApp::spawn_at(Backend::Postgres, "2026-12-01T10:20").await,
         )
         .await;
     }

@@ -1,0 +1,1348 @@
+//! The appointments' use cases, one function each: check the input, decide who may
+//! (`auth::policy`), then write the booking, its step, its messages and its jobs inside one
+//! [`Db::transaction`](crate::db::Db::transaction). What can be read before the write (the
+//! matter, the calendar, the windows) is read before it begins, so SQLite's write lock is held
+//! only for the writes. Every state change is one guarded `update … where state in (…)`.
+
+use jiff::civil::{Date, Time};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::notify::{self, Message};
+use super::queries::{self, Bookable, Offer};
+use super::slots::{self, BookingPeriods, Slot, parse_hhmm};
+use super::{Answer, Appointment, BookingAction, BookingState, Channel, Settings};
+use crate::app::App;
+use crate::audit::Actor;
+use crate::auth::{CurrentUser, policy};
+use crate::db::{Backend, Conn, Micros, Tx};
+use crate::error::{AppError, AppResult};
+use crate::identity;
+use crate::ids::{BookingId, CenterId, WindowId};
+use crate::state::StateMachine;
+
+/// The longest range one slot view covers, in days.
+pub const MAX_VIEW_DAYS: i64 = 62;
+
+/// One bookable hour as the API answers it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SlotItem {
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// HH:MM.
+    pub start: String,
+    /// HH:MM.
+    pub end: String,
+    /// Places of every window serving the matter.
+    pub capacity: i64,
+    pub booked: i64,
+}
+
+impl SlotItem {
+    pub fn free(&self) -> i64 {
+        (self.capacity - self.booked).max(0)
+    }
+}
+
+/// `GET /api/v1/centers/{center}/slots`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotList {
+    pub center: String,
+    pub matter: String,
+    pub matter_name: String,
+    /// `extended`, `regular` or `both`.
+    pub periods: BookingPeriods,
+    pub items: Vec<SlotItem>,
+}
+
+fn bad_date(field: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::invalid_field(field, e.to_string())
+}
+
+fn date_field(field: &str, text: &str) -> AppResult<Date> {
+    crate::calendar::parse_date(text).map_err(|e| bad_date(field, e))
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+/// The instant of `time` on `date` in Beijing.
+pub fn instant(date: Date, time: Time) -> Micros {
+    date.to_datetime(time)
+        .in_tz(crate::clock::HALL_TZ)
+        .map(|z| Micros::from_timestamp(z.timestamp()))
+        .unwrap_or(Micros(0))
+}
+
+/// Beijing's wall-clock time now.
+fn now_local(app: &App) -> jiff::civil::DateTime {
+    app.clock
+        .now()
+        .in_tz(crate::clock::HALL_TZ)
+        .map(|z| z.datetime())
+        .unwrap_or_else(|_| app.clock.now().to_zoned(jiff::tz::TimeZone::UTC).datetime())
+}
+
+/// What a bookable day offers a matter: its hours, each with the windows' places and what is
+/// taken.
+struct Plan {
+    bookable: Bookable,
+    settings: Settings,
+    offers: Vec<Offer>,
+}
+
+async fn plan(app: &App, center: &str, matter: &str) -> AppResult<Plan> {
+    let mut conn = app.db.pool().acquire().await?;
+    let bookable = queries::bookable(&mut conn, center, matter).await?;
+    let settings = queries::settings(&mut conn, bookable.center_id).await?;
+    let offers = queries::offers(&mut conn, &bookable).await?;
+    Ok(Plan {
+        bookable,
+        settings,
+        offers,
+    })
+}
+
+/// The slots of `date` for a matter booked in `periods`, leaving out hours already begun.
+async fn day_slots(
+    app: &App,
+    center: CenterId,
+    date: Date,
+    periods: BookingPeriods,
+) -> AppResult<Vec<Slot>> {
+    let table = crate::timetable::holiday_table(app).await?;
+    let hours = crate::timetable::center_hours(app.db.pool(), center.get()).await?;
+    let day = table.day(date, &hours).map_err(|e| bad_date("date", e))?;
+    let now = now_local(app);
+    Ok(slots::day_slots(&day, periods)
+        .into_iter()
+        .filter(|s| date.to_datetime(s.start) > now)
+        .collect())
+}
+
+/// The free hours of a matter from `from` to `to` (public): at most [`MAX_VIEW_DAYS`] days,
+/// from today to the center's `days_ahead`.
+pub async fn slots(
+    app: &App,
+    center: &str,
+    matter: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> AppResult<SlotList> {
+    let plan = plan(app, center, matter).await?;
+    let today = crate::timetable::today(app);
+    let last = add_days(today, plan.settings.days_ahead);
+    let from = match from.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(f) => date_field("from", f)?.max(today),
+        None => today,
+    };
+    let to = match to.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(t) => date_field("to", t)?,
+        None => add_days(from, plan.settings.days_ahead - 1),
+    };
+    if to < from {
+        return Err(AppError::invalid_field("to", "结束日期不能早于开始日期"));
+    }
+    if (to - from).get_days() as i64 >= MAX_VIEW_DAYS {
+        return Err(AppError::invalid_field(
+            "to",
+            format!("一次最多查询 {MAX_VIEW_DAYS} 天的可预约时段"),
+        ));
+    }
+    let to = to.min(last);
+    let table = crate::timetable::holiday_table(app).await?;
+    let hours = crate::timetable::center_hours(app.db.pool(), plan.bookable.center_id.get()).await?;
+    let taken = if plan.offers.is_empty() || to < from {
+        Vec::new()
+    } else {
+        let mut conn = app.db.pool().acquire().await?;
+        queries::taken(&mut conn, plan.bookable.id, from, to).await?
+    };
+    let now = now_local(app);
+    let mut items = Vec::new();
+    let mut d = from;
+    while d <= to && !plan.offers.is_empty() {
+        let day = table.day(d, &hours).map_err(|e| bad_date("from", e))?;
+        let date = d.to_string();
+        for s in slots::day_slots(&day, plan.bookable.periods) {
+            if d.to_datetime(s.start) <= now {
+                continue;
+            }
+            let start = s.start_text();
+            let mut capacity = 0;
+            let mut booked = 0;
+            for o in &plan.offers {
+                let places = s.places(o.booking_capacity);
+                capacity += places;
+                let b = taken
+                    .iter()
+                    .find(|t| t.window_id == o.window_id && t.service_date == date && t.start == start)
+                    .map_or(0, |t| t.booked);
+                booked += b.min(places);
+            }
+            items.push(SlotItem {
+                date: date.clone(),
+                start,
+                end: s.end_text(),
+                capacity,
+                booked,
+            });
+        }
+        d = add_days(d, 1);
+    }
+    Ok(SlotList {
+        center: plan.bookable.center_code,
+        matter: plan.bookable.code,
+        matter_name: plan.bookable.name,
+        periods: plan.bookable.periods,
+        items,
+    })
+}
+
+/// A booking request (public, or staff booking for a caller).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct BookInput {
+    /// 中心编码 (`GX-ML`).
+    pub center: String,
+    /// 事项编码.
+    pub matter: String,
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// HH:MM, the start of a slot.
+    pub start: String,
+    /// 申请人姓名.
+    pub name: String,
+    /// 联系电话.
+    pub phone: String,
+    /// 申请人身份证号 (check digit checked).
+    pub id_card: String,
+    /// 预约事由 (正当事由).
+    pub reason: String,
+    /// 授权委托代理人姓名, when an agent books for the applicant.
+    pub agent_name: String,
+    /// The agent's phone.
+    pub agent_phone: String,
+    /// Staff only: `phone` (电话预约) or `counter` (现场预约).
+    pub channel: String,
+}
+
+/// The applicant's data, checked.
+struct Person {
+    name: String,
+    phone: String,
+    id_card: String,
+    reason: String,
+    agent_name: String,
+    agent_phone: String,
+}
+
+fn plain(field: &str, label: &str, text: &str, min: usize, max: usize) -> AppResult<String> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if n < min {
+        return Err(AppError::invalid_field(field, format!("请填写{label}")));
+    }
+    if n > max {
+        return Err(AppError::invalid_field(field, format!("{label}不能超过 {max} 个字")));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(AppError::invalid_field(field, format!("{label}含有不可见的控制字符")));
+    }
+    Ok(t.to_owned())
+}
+
+/// A phone number: a mobile (11 digits from 1) or a landline with its area code.
+pub fn check_phone(field: &str, text: &str) -> AppResult<String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let ok = digits.bytes().all(|b| b.is_ascii_digit())
+        && ((digits.len() == 11 && digits.starts_with('1'))
+            || (digits.starts_with('0') && (10..=12).contains(&digits.len())));
+    if digits.is_empty() {
+        return Err(AppError::invalid_field(field, "请填写联系电话"));
+    }
+    if !ok {
+        return Err(AppError::invalid_field(
+            field,
+            "联系电话须为 11 位手机号码，或带区号的固定电话",
+        ));
+    }
+    Ok(digits)
+}
+
+fn person(input: &BookInput) -> AppResult<Person> {
+    let name = plain("name", "申请人姓名", &input.name, 1, 30)?;
+    let phone = check_phone("phone", &input.phone)?;
+    let id_card = identity::check_id_card(&input.id_card)
+        .map_err(|m| AppError::invalid_field("id_card", m))?;
+    let reason = plain("reason", "预约事由", &input.reason, 2, 200)?;
+    let agent_name = plain("agent_name", "代理人姓名", &input.agent_name, 0, 30)?;
+    let agent_phone = if agent_name.is_empty() {
+        if !input.agent_phone.trim().is_empty() {
+            return Err(AppError::invalid_field("agent_name", "请填写代理人姓名"));
+        }
+        String::new()
+    } else {
+        check_phone("agent_phone", &input.agent_phone)?
+    };
+    Ok(Person {
+        name,
+        phone,
+        id_card,
+        reason,
+        agent_name,
+        agent_phone,
+    })
+}
+
+/// The slot `date` `start` of a matter, if it is bookable now.
+async fn chosen_slot(app: &App, plan: &Plan, date: &str, start: &str) -> AppResult<(Date, Slot)> {
+    let date = date_field("date", date)?;
+    let today = crate::timetable::today(app);
+    if date < today {
+        return Err(AppError::invalid_field("date", "不能预约已经过去的日期"));
+    }
+    if date > add_days(today, plan.settings.days_ahead) {
+        return Err(AppError::invalid_field(
+            "date",
+            format!("最多可以预约 {} 天以内的时段", plan.settings.days_ahead),
+        ));
+    }
+    let Some(t) = parse_hhmm(start) else {
+        return Err(AppError::invalid_field("start", "预约时段须为 HH:MM，例如 12:00"));
+    };
+    if plan.offers.is_empty() {
+        return Err(AppError::invalid_field("matter", "该事项暂无可预约的窗口"));
+    }
+    let day = day_slots(app, plan.bookable.center_id, date, plan.bookable.periods).await?;
+    match day.into_iter().find(|s| s.start == t) {
+        Some(s) => Ok((date, s)),
+        None => Err(AppError::invalid_field(
+            "start",
+            format!(
+                "{date} {start} 不是该事项的可预约时段（该事项在{}预约，精确到小时）",
+                plan.bookable.periods.label()
+            ),
+        )),
+    }
+}
+
+/// Serialises bookings of one person and of one phone (PostgreSQL), so the caps hold when one
+/// person books from several tabs at once; SQLite's one writer serialises them already. Both
+/// locks are taken in the same order by every booking, so two never wait for each other.
+async fn lock_person(tx: &mut Tx, backend: Backend, id_card: &str, phone: &str) -> AppResult<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("select pg_advisory_xact_lock(7101, hashtext($1))")
+            .bind(id_card)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("select pg_advisory_xact_lock(7102, hashtext($1))")
+            .bind(phone)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The per-person rules (黄牛): one active booking per ID number, matter and day; at most
+/// `max_per_person` and `max_per_phone` active bookings; no more online booking after
+/// `no_show_limit` no-shows in 90 days.
+async fn fairness(
+    conn: &mut Conn,
+    settings: &Settings,
+    p: &Person,
+    matter: crate::ids::MatterId,
+    date: Date,
+    online: bool,
+    now: i64,
+    except: Option<BookingId>,
+) -> AppResult<()> {
+    let except = except.map_or(0, |b| b.get());
+    let c = queries::active_counts(conn, &p.id_card, &p.phone, matter, date, now, except).await?;
+    if c.same_day > 0 {
+        return Err(AppError::Conflict(
+            "该身份证号当天已预约过此事项，同一事项每人每天只能保留一个预约".into(),
+        ));
+    }
+    if c.person >= settings.max_per_person {
+        return Err(AppError::invalid_field(
+            "id_card",
+            format!(
+                "该身份证号已有 {} 个未到期的预约，最多可同时保留 {} 个",
+                c.person, settings.max_per_person
+            ),
+        ));
+    }
+    if c.phone >= settings.max_per_phone {
+        return Err(AppError::invalid_field(
+            "phone",
+            format!(
+                "该手机号已有 {} 个未到期的预约，最多可同时保留 {} 个",
+                c.phone, settings.max_per_phone
+            ),
+        ));
+    }
+    if online && settings.no_show_limit > 0 {
+        let since = now - 90 * 86_400 * 1_000_000;
+        let n = queries::no_shows(conn, &p.id_card, since).await?;
+        if n >= settings.no_show_limit {
+            return Err(AppError::invalid_field(
+                "id_card",
+                format!("90 天内已有 {n} 次预约未到，暂停网上预约，请致电或到窗口预约"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Takes one place of the hour at the window with most places left. The guarded update is
+/// what keeps the hour within capacity: of two bookings for the last place, the second
+/// updates nothing and tries the next window, then is told the hour is full.
+async fn take_place(
+    tx: &mut Tx,
+    offers: &[Offer],
+    date: Date,
+    slot: Slot,
+) -> AppResult<WindowId> {
+    let day = date.to_string();
+    let start = slot.start_text();
+    let taken = queries::taken_at(tx, offers, &day, &start).await?;
+    let mut order: Vec<(i64, &Offer)> = offers
+        .iter()
+        .map(|o| {
+            let b = taken
+                .iter()
+                .find(|t| t.window_id == o.window_id)
+                .map_or(0, |t| t.booked);
+            (slot.places(o.booking_capacity) - b, o)
+        })
+        .filter(|(free, _)| *free > 0)
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
+    for (_, o) in order {
+        if queries::take_one(tx, o.window_id, &day, &start, slot.places(o.booking_capacity)).await? {
+            return Ok(o.window_id);
+        }
+    }
+    Err(AppError::Full(format!(
+        "{day} {start} 的预约名额已满，请选择其他时段"
+    )))
+}
+
+/// Appends a step to a booking's history.
+pub(super) async fn step(
+    conn: &mut Conn,
+    id: BookingId,
+    actor: &Actor,
+    action: &str,
+    from: Option<BookingState>,
+    to: BookingState,
+    note: &str,
+    now: i64,
+) -> AppResult<()> {
+    sqlx::query(
+        "insert into appointment_steps (appointment_id, at, actor_id, actor, action, from_state, to_state, note) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(actor.id)
+    .bind(&actor.name)
+    .bind(action)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn staff(user: &CurrentUser) -> Actor {
+    Actor {
+        id: Some(user.id.get()),
+        name: user.display_name.clone(),
+    }
+}
+
+fn citizen() -> Actor {
+    Actor {
+        id: None,
+        name: "申请人".into(),
+    }
+}
+
+/// A booking code: ten characters without look-alikes (0/O, 1/I), 50 random bits.
+fn new_code() -> String {
+    // 32 letters and digits: each random byte's low five bits pick one, uniformly.
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut buf = [0u8; 10];
+    getrandom::fill(&mut buf).expect("the operating system's random source");
+    buf.iter().map(|b| ALPHABET[usize::from(b & 31)] as char).collect()
+}
+
+/// Moves a booking along `action`, guarded by its state; `None` when it had moved on.
+async fn transition(
+    tx: &mut Tx,
+    id: BookingId,
+    action: BookingAction,
+    now: i64,
+) -> AppResult<Option<BookingState>> {
+    let to = BookingState::transition(action).to;
+    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update appointments set state = $1, updated_at = $2 where id = $3 and {}",
+        BookingState::guard(action)
+    )))
+    .bind(to)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok((n == 1).then_some(to))
+}
+
+fn refused_step(a: &Appointment, action: BookingAction) -> AppError {
+    AppError::InvalidState(format!(
+        "预约当前状态为“{}”，不能{}",
+        a.state.label(),
+        action.label()
+    ))
+}
+
+/// Performs `action` on `a` with its step, or refuses with `invalid_state`.
+async fn act(
+    tx: &mut Tx,
+    a: &Appointment,
+    action: BookingAction,
+    actor: &Actor,
+    note: &str,
+    now: i64,
+) -> AppResult<BookingState> {
+    match transition(tx, a.id, action, now).await? {
+        Some(to) => {
+            step(tx, a.id, actor, action.as_str(), Some(a.state), to, note, now).await?;
+            Ok(to)
+        }
+        None => Err(refused_step(a, action)),
+    }
+}
+
+/// Books an hour: public (`by` = `None`, 网上预约) or staff for a caller (电话/现场预约).
+pub async fn book(app: &App, by: Option<&CurrentUser>, input: &BookInput) -> AppResult<Appointment> {
+    let p = person(input)?;
+    let plan = plan(app, &input.center, &input.matter).await?;
+    let center = plan.bookable.center_id;
+    let channel = match by {
+        None => Channel::Online,
+        Some(user) => {
+            if !policy::can_serve_bookings(user, center.get()) {
+                return Err(AppError::Forbidden("只有本中心的工作人员可以代为预约".into()));
+            }
+            match input.channel.trim() {
+                "" | "counter" => Channel::Counter,
+                "phone" => Channel::Phone,
+                "online" => Channel::Online,
+                _ => {
+                    return Err(AppError::invalid_field(
+                        "channel",
+                        "预约方式须为 phone（电话）或 counter（现场）",
+                    ));
+                }
+            }
+        }
+    };
+    let (date, slot) = chosen_slot(app, &plan, &input.date, &input.start).await?;
+    let now = app.clock.now_micros();
+    let backend = app.db.backend();
+    let actor = by.map_or_else(citizen, staff);
+    let created_by = by.map(|u| u.id);
+    let state = match plan.bookable.answer {
+        Answer::Auto => BookingState::Confirmed,
+        Answer::Clerk => BookingState::Pending,
+    };
+    let settings = plan.settings.clone();
+    let plan = &plan;
+    let p = &p;
+    let actor = &actor;
+    let id = app
+        .db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                lock_person(&mut tx, backend, &p.id_card, &p.phone).await?;
+                fairness(
+                    &mut tx,
+                    &settings,
+                    p,
+                    plan.bookable.id,
+                    date,
+                    channel == Channel::Online,
+                    now,
+                    None,
+                )
+                .await?;
+                let window = take_place(&mut tx, &plan.offers, date, slot).await?;
+                let code = new_code();
+                let inserted = sqlx::query_scalar(
+                    "insert into appointments (code, center_id, matter_id, window_id, service_date, start, slot_end, \
+                     starts_at, state, channel, name, phone, id_card, reason, agent_name, agent_phone, created_by, \
+                     created_at, answered_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $18) \
+                     returning id",
+                )
+                .bind(&code)
+                .bind(center)
+                .bind(plan.bookable.id)
+                .bind(window)
+                .bind(date.to_string())
+                .bind(slot.start_text())
+                .bind(slot.end_text())
+                .bind(instant(date, slot.start))
+                .bind(state)
+                .bind(channel)
+                .bind(&p.name)
+                .bind(&p.phone)
+                .bind(&p.id_card)
+                .bind(&p.reason)
+                .bind(&p.agent_name)
+                .bind(&p.agent_phone)
+                .bind(created_by)
+                .bind(now)
+                .bind((state == BookingState::Confirmed).then_some(now))
+                .fetch_one(&mut **tx)
+                .await;
+                let id: BookingId = match inserted {
+                    Ok(id) => id,
+                    Err(e) if crate::db::is_unique_violation(&e) => {
+                        return Err(AppError::Conflict(
+                            "该身份证号当天已预约过此事项，同一事项每人每天只能保留一个预约".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let note = match &p.agent_name {
+                    a if a.is_empty() => channel.label().to_owned(),
+                    a => format!("{}，代理人 {a}", channel.label()),
+                };
+                step(&mut tx, id, actor, "book", None, state, &note, now).await?;
+                let a = queries::by_id(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("booking vanished inside its transaction"))?;
+                let kind = if state == BookingState::Confirmed {
+                    Message::Confirmed
+                } else {
+                    Message::Received
+                };
+                notify::queue(&mut tx, &a, &plan.bookable.center_name, &plan.bookable.name, kind, now).await?;
+                if state == BookingState::Confirmed {
+                    notify::schedule_followups(&mut tx, &a, &settings, now).await?;
+                }
+                Ok(id)
+            })
+        })
+        .await?;
+    let mut conn = app.db.pool().acquire().await?;
+    queries::by_id(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal("booking vanished after commit"))
+}
+
+/// The booking with `code`, if `phone` is its phone (or the agent's).
+pub async fn find(app: &App, code: &str, phone: Option<&str>) -> AppResult<Appointment> {
+    let mut conn = app.db.pool().acquire().await?;
+    let code = code.trim().to_ascii_uppercase();
+    let a = queries::by_code(&mut conn, &code).await?;
+    let matches = |a: &Appointment| match phone {
+        None => true,
+        Some(p) => {
+            let p: String = p.chars().filter(char::is_ascii_digit).collect();
+            !p.is_empty() && (a.phone == p || a.agent_phone == p)
+        }
+    };
+    a.filter(matches)
+        .ok_or_else(|| AppError::NotFound("找不到该预约，请核对预约码和手机号".into()))
+}
+
+/// Who is acting on a booking: the citizen with code and phone, or staff of its center.
+pub enum By<'a> {
+    Citizen { phone: &'a str },
+    Staff(&'a CurrentUser),
+}
+
+async fn for_action(app: &App, code: &str, by: &By<'_>) -> AppResult<(Appointment, Actor)> {
+    match by {
+        By::Citizen { phone } => Ok((find(app, code, Some(phone)).await?, citizen())),
+        By::Staff(user) => {
+            let a = find(app, code, None).await?;
+            if !policy::can_see_center(user, a.center_id.get()) {
+                return Err(AppError::NotFound("找不到该预约".into()));
+            }
+            if !policy::can_serve_bookings(user, a.center_id.get()) {
+                return Err(AppError::Forbidden("只有本中心的工作人员可以办理预约".into()));
+            }
+            Ok((a, staff(user)))
+        }
+    }
+}
+
+async fn reload(tx: &mut Tx, id: BookingId) -> AppResult<Appointment> {
+    queries::by_id(tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("booking vanished inside its transaction"))
+}
+
+/// Cancels a booking before its hour; its place is free again.
+pub async fn cancel(app: &App, code: &str, by: By<'_>) -> AppResult<Appointment> {
+    let (a, actor) = for_action(app, code, &by).await?;
+    let now = app.clock.now_micros();
+    if matches!(by, By::Citizen { .. }) && a.starts_at.get() <= now {
+        return Err(AppError::InvalidState(
+            "预约时间已到，不能再网上取消；如不能前来，请致电窗口".into(),
+        ));
+    }
+    let (a, actor) = (&a, &actor);
+    let names = names(app, a).await?;
+    let names = &names;
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                act(&mut tx, a, BookingAction::Cancel, actor, "", now).await?;
+                queries::release(&mut tx, a).await?;
+                let a = reload(&mut tx, a.id).await?;
+                notify::queue(&mut tx, &a, &names.0, &names.1, Message::Cancelled, now).await?;
+                Ok(a)
+            })
+        })
+        .await
+}
+
+/// A new hour for a booking (改约): the new place is taken before the old one is given back,
+/// and the booking is answered again as its matter wants.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RescheduleInput {
+    pub date: String,
+    pub start: String,
+}
+
+pub async fn reschedule(
+    app: &App,
+    code: &str,
+    by: By<'_>,
+    input: &RescheduleInput,
+) -> AppResult<Appointment> {
+    let (a, actor) = for_action(app, code, &by).await?;
+    if !a.state.allows(BookingAction::Reschedule) {
+        return Err(refused_step(&a, BookingAction::Reschedule));
+    }
+    let now = app.clock.now_micros();
+    if matches!(by, By::Citizen { .. }) && a.starts_at.get() <= now {
+        return Err(AppError::InvalidState("预约时间已到，不能再改约".into()));
+    }
+    let plan = plan_of(app, &a).await?;
+    let (date, slot) = chosen_slot(app, &plan, &input.date, &input.start).await?;
+    let p = Person {
+        name: a.name.clone(),
+        phone: a.phone.clone(),
+        id_card: a.id_card.clone(),
+        reason: a.reason.clone(),
+        agent_name: a.agent_name.clone(),
+        agent_phone: a.agent_phone.clone(),
+    };
+    let backend = app.db.backend();
+    let (a, actor, plan, p) = (&a, &actor, &plan, &p);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                lock_person(&mut tx, backend, &p.id_card, &p.phone).await?;
+                fairness(&mut tx, &plan.settings, p, a.matter_id, date, false, now, Some(a.id)).await?;
+                let window = take_place(&mut tx, &plan.offers, date, slot).await?;
+                let note = format!(
+                    "{} {} → {} {}",
+                    a.service_date,
+                    a.start,
+                    date,
+                    slot.start_text()
+                );
+                act(&mut tx, a, BookingAction::Reschedule, actor, &note, now).await?;
+                queries::release(&mut tx, a).await?;
+                let moved = sqlx::query(
+                    "update appointments set window_id = $1, service_date = $2, start = $3, slot_end = $4, \
+                     starts_at = $5, answered_at = null, updated_at = $6 where id = $7",
+                )
+                .bind(window)
+                .bind(date.to_string())
+                .bind(slot.start_text())
+                .bind(slot.end_text())
+                .bind(instant(date, slot.start))
+                .bind(now)
+                .bind(a.id)
+                .execute(&mut **tx)
+                .await;
+                if let Err(e) = moved {
+                    return Err(if crate::db::is_unique_violation(&e) {
+                        AppError::Conflict("该身份证号当天已预约过此事项".into())
+                    } else {
+                        e.into()
+                    });
+                }
+                let mut b = reload(&mut tx, a.id).await?;
+                if plan.bookable.answer == Answer::Auto {
+                    confirm_in(&mut tx, &b, &system(), "自动确认", now).await?;
+                    b = reload(&mut tx, a.id).await?;
+                    notify::schedule_followups(&mut tx, &b, &plan.settings, now).await?;
+                }
+                let kind = if b.state == BookingState::Confirmed {
+                    Message::Confirmed
+                } else {
+                    Message::Received
+                };
+                notify::queue(&mut tx, &b, &plan.bookable.center_name, &plan.bookable.name, kind, now).await?;
+                Ok(b)
+            })
+        })
+        .await
+}
+
+fn system() -> Actor {
+    Actor {
+        id: None,
+        name: "系统".into(),
+    }
+}
+
+async fn plan_of(app: &App, a: &Appointment) -> AppResult<Plan> {
+    let mut conn = app.db.pool().acquire().await?;
+    let (center, matter) = queries::codes(&mut conn, a).await?;
+    drop(conn);
+    plan(app, &center, &matter).await
+}
+
+/// The center's and the matter's names of a booking, for messages.
+async fn names(app: &App, a: &Appointment) -> AppResult<(String, String)> {
+    let mut conn = app.db.pool().acquire().await?;
+    queries::names(&mut conn, a).await
+}
+
+async fn confirm_in(
+    tx: &mut Tx,
+    a: &Appointment,
+    actor: &Actor,
+    note: &str,
+    now: i64,
+) -> AppResult<()> {
+    act(tx, a, BookingAction::Confirm, actor, note, now).await?;
+    sqlx::query("update appointments set answered_at = $1 where id = $2")
+        .bind(now)
+        .bind(a.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// 同意: a clerk confirms a pending request; a hall manager confirms one whose refusal was
+/// proposed (turning the refusal down).
+pub async fn confirm(app: &App, user: &CurrentUser, code: &str) -> AppResult<Appointment> {
+    let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
+    if a.state == BookingState::Refusing
+        && !policy::can_approve_booking_refusal(user, a.center_id.get())
+    {
+        return Err(AppError::Forbidden(
+            "已提出不同意的预约，须由大厅管理员决定".into(),
+        ));
+    }
+    let settings = {
+        let mut conn = app.db.pool().acquire().await?;
+        queries::settings(&mut conn, a.center_id).await?
+    };
+    let names = names(app, &a).await?;
+    let now = app.clock.now_micros();
+    let (a, actor, names, settings) = (&a, &actor, &names, &settings);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                confirm_in(&mut tx, a, actor, "", now).await?;
+                let b = reload(&mut tx, a.id).await?;
+                notify::queue(&mut tx, &b, &names.0, &names.1, Message::Confirmed, now).await?;
+                notify::schedule_followups(&mut tx, &b, settings, now).await?;
+                Ok(b)
+            })
+        })
+        .await
+}
+
+/// 不同意: a clerk proposes it with the reason; the hall manager approves. A hall manager's
+/// own refusal is approved at once. The citizen is told the reason once it is approved.
+pub async fn refuse(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    reason: &str,
+) -> AppResult<Appointment> {
+    let reason = plain("reason", "不同意的理由", reason, 2, 200)?;
+    let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
+    let approves = policy::can_approve_booking_refusal(user, a.center_id.get());
+    let names = names(app, &a).await?;
+    let now = app.clock.now_micros();
+    let (a, actor, names, reason) = (&a, &actor, &names, &reason);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                act(&mut tx, a, BookingAction::ProposeRefusal, actor, reason, now).await?;
+                sqlx::query("update appointments set refusal_reason = $1 where id = $2")
+                    .bind(reason)
+                    .bind(a.id)
+                    .execute(&mut **tx)
+                    .await?;
+                let b = reload(&mut tx, a.id).await?;
+                if approves {
+                    approve_in(&mut tx, &b, actor, names, now).await?;
+                }
+                reload(&mut tx, a.id).await
+            })
+        })
+        .await
+}
+
+async fn approve_in(
+    tx: &mut Tx,
+    a: &Appointment,
+    actor: &Actor,
+    names: &(String, String),
+    now: i64,
+) -> AppResult<()> {
+    act(tx, a, BookingAction::ApproveRefusal, actor, "", now).await?;
+    sqlx::query("update appointments set answered_at = $1 where id = $2")
+        .bind(now)
+        .bind(a.id)
+        .execute(&mut **tx)
+        .await?;
+    queries::release(tx, a).await?;
+    let b = reload(tx, a.id).await?;
+    notify::queue(tx, &b, &names.0, &names.1, Message::Refused, now).await?;
+    Ok(())
+}
+
+/// The hall manager approves a proposed refusal (`approve`) or turns it down, which confirms
+/// the booking.
+pub async fn decide_refusal(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    approve: bool,
+) -> AppResult<Appointment> {
+    if !approve {
+        return confirm(app, user, code).await;
+    }
+    let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
+    if !policy::can_approve_booking_refusal(user, a.center_id.get()) {
+        return Err(AppError::Forbidden("不同意预约须经大厅管理员批准".into()));
+    }
+    let names = names(app, &a).await?;
+    let now = app.clock.now_micros();
+    let (a, actor, names) = (&a, &actor, &names);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                approve_in(&mut tx, a, actor, names, now).await?;
+                reload(&mut tx, a.id).await
+            })
+        })
+        .await
+}
+
+/// What identifies the booking at check-in: its code (typed, or the QR code's address) or the
+/// applicant's ID-card number.
+pub fn code_in(text: &str) -> String {
+    let t = text.trim();
+    let tail = t.rsplit('/').next().unwrap_or(t);
+    let tail = tail.split(['?', '#']).next().unwrap_or(tail);
+    tail.trim().to_ascii_uppercase()
+}
+
+/// A checked-in booking and the ticket it became.
+pub struct CheckedIn {
+    pub appointment: Appointment,
+    pub ticket: crate::queue::api::Issued,
+}
+
+/// 签到: turns today's confirmed booking at `center` into a priority ticket for its window's
+/// zone, from `early_minutes` before the hour until `grace_minutes` after it starts.
+pub async fn check_in(app: &App, center: &str, key: &str) -> AppResult<CheckedIn> {
+    let center = app.queue_cache.center(app, center.trim()).await?;
+    let center_id = CenterId(center.id);
+    let today = crate::timetable::today(app);
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(AppError::invalid_field("code", "请输入预约码或身份证号"));
+    }
+    let a = {
+        let mut conn = app.db.pool().acquire().await?;
+        if key.chars().count() == 18 && identity::check_id_card(key).is_ok() {
+            let id = identity::check_id_card(key).unwrap_or_default();
+            queries::today_for_person(&mut conn, center_id, &id, today)
+                .await?
+                .ok_or_else(|| {
+                    AppError::NotFound("没有找到该身份证号今天在本中心已确认的预约".into())
+                })?
+        } else {
+            let code = code_in(key);
+            match queries::by_code(&mut conn, &code).await? {
+                Some(a) if a.center_id == center_id => a,
+                Some(_) => {
+                    return Err(AppError::invalid_field(
+                        "code",
+                        "该预约不在本中心，请到预约的服务中心签到",
+                    ));
+                }
+                None => return Err(AppError::NotFound("找不到该预约码，请核对后重试".into())),
+            }
+        }
+    };
+    if a.state != BookingState::Confirmed {
+        let why = match a.state {
+            BookingState::Pending | BookingState::Refusing => "预约尚未确认，请到咨询台询问",
+            BookingState::CheckedIn => "该预约已签到取号",
+            BookingState::Cancelled => "该预约已取消",
+            BookingState::Refused => "该预约未获同意",
+            BookingState::NoShow => "已超过签到时间，该预约已记为未到",
+            BookingState::Confirmed => "",
+        };
+        return Err(AppError::InvalidState(why.into()));
+    }
+    if a.service_date.date() != today {
+        return Err(AppError::invalid_field(
+            "code",
+            format!("该预约的日期是 {}，请在当天签到", a.service_date),
+        ));
+    }
+    let settings = {
+        let mut conn = app.db.pool().acquire().await?;
+        queries::settings(&mut conn, center_id).await?
+    };
+    let now = app.clock.now_micros();
+    let minute = 60_000_000;
+    let opens = a.starts_at.get() - settings.early_minutes * minute;
+    let closes = a.starts_at.get() + settings.grace_minutes * minute;
+    if now < opens {
+        return Err(AppError::invalid_field(
+            "code",
+            format!(
+                "预约时间是 {}，请在 {} 以后签到",
+                a.start,
+                crate::clock::format_local(opens).get(11..16).unwrap_or("")
+            ),
+        ));
+    }
+    if now > closes {
+        return Err(AppError::invalid_field(
+            "code",
+            format!(
+                "已超过预约时间 {} 分钟，请直接取号排队",
+                (now - a.starts_at.get()) / minute
+            ),
+        ));
+    }
+    let zone = {
+        let mut conn = app.db.pool().acquire().await?;
+        queries::zone_of(&mut conn, a.window_id)
+            .await?
+            .ok_or_else(|| AppError::Invalid("预约窗口没有所属专区，请到咨询台取号".into()))?
+    };
+    let a = &a;
+    let actor = Actor {
+        id: None,
+        name: "签到".into(),
+    };
+    let actor = &actor;
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { act(&mut tx, a, BookingAction::CheckIn, actor, "", now).await })
+        })
+        .await?;
+    let issued = crate::queue::service::issue_checked_in(
+        app,
+        &center,
+        &zone,
+        Some("appointment"),
+        Some(a.starts_at.get()),
+    )
+    .await;
+    match issued {
+        Ok(ticket) => {
+            sqlx::query("update appointments set ticket_id = $1 where id = $2")
+                .bind(ticket.id)
+                .bind(a.id)
+                .execute(app.db.pool())
+                .await?;
+            let mut conn = app.db.pool().acquire().await?;
+            let appointment = queries::by_id(&mut conn, a.id)
+                .await?
+                .ok_or_else(|| AppError::internal("booking vanished after check-in"))?;
+            Ok(CheckedIn {
+                appointment,
+                ticket,
+            })
+        }
+        Err(e) => {
+            // No ticket: the booking is confirmed again, so the visitor can try once more.
+            sqlx::query(
+                "update appointments set state = 'confirmed' where id = $1 and state = 'checked_in' \
+                 and ticket_id is null",
+            )
+            .bind(a.id)
+            .execute(app.db.pool())
+            .await?;
+            Err(e)
+        }
+    }
+}
+
+/// Marks a confirmed booking whose grace time passed as a no-show (the `booking.no_show` job).
+pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
+    let now = app.clock.now_micros();
+    let mut conn = app.db.pool().acquire().await?;
+    let Some(a) = queries::by_id(&mut conn, id).await? else {
+        return Ok(false);
+    };
+    drop(conn);
+    if a.state != BookingState::Confirmed {
+        return Ok(false);
+    }
+    let settings = {
+        let mut conn = app.db.pool().acquire().await?;
+        queries::settings(&mut conn, a.center_id).await?
+    };
+    if now <= a.starts_at.get() + settings.grace_minutes * 60_000_000 {
+        return Ok(false);
+    }
+    let a = &a;
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let actor = system();
+                Ok(transition(&mut tx, a.id, BookingAction::MarkNoShow, now)
+                    .await?
+                    .is_some()
+                    && {
+                        step(
+                            &mut tx,
+                            a.id,
+                            &actor,
+                            BookingAction::MarkNoShow.as_str(),
+                            Some(a.state),
+                            BookingState::NoShow,
+                            "超过签到宽限时间未到",
+                            now,
+                        )
+                        .await?;
+                        true
+                    })
+            })
+        })
+        .await
+}
+
+/// A center's booking rules as a manager sets them.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct SettingsInput {
+    pub days_ahead: i64,
+    pub max_per_person: i64,
+    pub max_per_phone: i64,
+    pub grace_minutes: i64,
+    pub early_minutes: i64,
+    pub no_show_limit: i64,
+}
+
+fn in_range(field: &str, label: &str, v: i64, lo: i64, hi: i64) -> AppResult<()> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(AppError::invalid_field(
+            field,
+            format!("{label}须在 {lo} 到 {hi} 之间"),
+        ))
+    }
+}
+
+/// Sets a center's booking rules (hall manager; audited).
+pub async fn save_settings(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    s: &SettingsInput,
+) -> AppResult<Settings> {
+    in_range("days_ahead", "可提前预约天数", s.days_ahead, 1, 90)?;
+    in_range("max_per_person", "每个身份证号的有效预约数", s.max_per_person, 1, 100)?;
+    in_range("max_per_phone", "每个手机号的有效预约数", s.max_per_phone, 1, 100)?;
+    in_range("grace_minutes", "迟到宽限分钟数", s.grace_minutes, 0, 240)?;
+    in_range("early_minutes", "提前签到分钟数", s.early_minutes, 0, 480)?;
+    in_range("no_show_limit", "爽约次数上限", s.no_show_limit, 0, 100)?;
+    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
+    if !policy::can_approve_booking_refusal(user, c.id) {
+        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+    }
+    let now = app.clock.now_micros();
+    let actor = Actor::from(user);
+    let (actor, s) = (&actor, s);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let before = queries::settings(&mut tx, CenterId(c.id)).await?;
+                sqlx::query(
+                    "insert into booking_settings (center_id, days_ahead, max_per_person, max_per_phone, \
+                     grace_minutes, early_minutes, no_show_limit, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     on conflict (center_id) do update set days_ahead = excluded.days_ahead, \
+                     max_per_person = excluded.max_per_person, max_per_phone = excluded.max_per_phone, \
+                     grace_minutes = excluded.grace_minutes, early_minutes = excluded.early_minutes, \
+                     no_show_limit = excluded.no_show_limit, updated_at = excluded.updated_at",
+                )
+                .bind(c.id)
+                .bind(s.days_ahead)
+                .bind(s.max_per_person)
+                .bind(s.max_per_phone)
+                .bind(s.grace_minutes)
+                .bind(s.early_minutes)
+                .bind(s.no_show_limit)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                let after = queries::settings(&mut tx, CenterId(c.id)).await?;
+                crate::audit::record(
+                    &mut tx,
+                    actor,
+                    "update",
+                    "booking_settings",
+                    &c.code,
+                    Some(c.id),
+                    serde_json::to_value(&before).ok(),
+                    serde_json::to_value(&after).ok(),
+                    now,
+                )
+                .await?;
+                Ok(after)
+            })
+        })
+        .await
+}
+
+/// How a matter is booked, as a manager sets it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct MatterRuleInput {
+    /// `none`, `extended`, `regular` or `both`.
+    pub periods: String,
+    /// `auto` or `clerk`.
+    pub answer: String,
+}
+
+/// Sets which periods a matter is booked in and how it is answered (hall manager; audited).
+pub async fn save_matter_rule(
+    app: &App,
+    user: &CurrentUser,
+    matter: &str,
+    input: &MatterRuleInput,
+) -> AppResult<()> {
+    let periods = BookingPeriods::parse(input.periods.trim()).ok_or_else(|| {
+        AppError::invalid_field("periods", "预约时段须为 none、extended、regular 或 both")
+    })?;
+    let answer = Answer::parse(input.answer.trim())
+        .ok_or_else(|| AppError::invalid_field("answer", "答复方式须为 auto 或 clerk"))?;
+    let mut conn = app.db.pool().acquire().await?;
+    let (id, center_id): (crate::ids::MatterId, CenterId) = sqlx::query_as(
+        "select id, center_id from matters where code = $1 and node = 'matter'",
+    )
+    .bind(matter.trim())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
+    drop(conn);
+    if !policy::can_approve_booking_refusal(user, center_id.get()) {
+        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+    }
+    let now = app.clock.now_micros();
+    let actor = Actor::from(user);
+    let actor = &actor;
+    let code = matter.trim().to_owned();
+    let code = &code;
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                sqlx::query(
+                    "insert into booking_matters (matter_id, periods, answer, updated_at) values ($1, $2, $3, $4) \
+                     on conflict (matter_id) do update set periods = excluded.periods, answer = excluded.answer, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(id)
+                .bind(periods)
+                .bind(answer)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                crate::audit::record(
+                    &mut tx,
+                    actor,
+                    "update",
+                    "booking_matter",
+                    code,
+                    Some(center_id.get()),
+                    None,
+                    Some(serde_json::json!({"periods": periods, "answer": answer})),
+                    now,
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Sets a window's places per bookable hour (hall manager; audited).
+pub async fn save_window_capacity(
+    app: &App,
+    user: &CurrentUser,
+    center: &str,
+    window: &str,
+    capacity: i64,
+) -> AppResult<()> {
+    in_range("capacity", "每小时可预约人数", capacity, 0, 1000)?;
+    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
+    if !policy::can_approve_booking_refusal(user, c.id) {
+        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+    }
+    let now = app.clock.now_micros();
+    let actor = Actor::from(user);
+    let actor = &actor;
+    let window = window.trim().to_owned();
+    let window = &window;
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let n = sqlx::query(
+                    "update windows set booking_capacity = $1 where center_id = $2 and code = $3",
+                )
+                .bind(capacity)
+                .bind(c.id)
+                .bind(window)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Err(AppError::NotFound(format!("本中心没有编号为“{window}”的窗口")));
+                }
+                crate::audit::record(
+                    &mut tx,
+                    actor,
+                    "update",
+                    "booking_capacity",
+                    &format!("{}/{window}", c.code),
+                    Some(c.id),
+                    None,
+                    Some(serde_json::json!({"capacity": capacity})),
+                    now,
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+}
