@@ -140,7 +140,11 @@ impl BookingItem {
             name,
             phone,
             id_card,
-            reason: if full { l.reason.clone() } else { String::new() },
+            reason: if full {
+                l.reason.clone()
+            } else {
+                String::new()
+            },
             agent_name: l.agent_name.clone(),
             refusal_reason: l.refusal_reason.clone(),
             ticket: l.ticket_number.clone(),
@@ -202,11 +206,11 @@ pub struct PhoneQuery {
     pub phone: Option<String>,
 }
 
-async fn by<'a>(
-    user: &'a Option<CurrentUser>,
-    phone: &'a Option<String>,
-) -> AppResult<By<'a>> {
-    match (phone.as_deref().map(str::trim).filter(|p| !p.is_empty()), user) {
+async fn by<'a>(user: &'a Option<CurrentUser>, phone: &'a Option<String>) -> AppResult<By<'a>> {
+    match (
+        phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
+        user,
+    ) {
         (Some(phone), _) => Ok(By::Citizen { phone }),
         (None, Some(u)) => Ok(By::Staff(u)),
         (None, None) => Err(AppError::invalid_field("phone", "请填写预约时的手机号")),
@@ -373,7 +377,9 @@ pub async fn window_id(app: &App, center: CenterId, code: &str) -> AppResult<Win
         .bind(code.trim())
         .fetch_optional(app.db.pool())
         .await?
-        .ok_or_else(|| AppError::invalid_field("window", format!("本中心没有编号为“{}”的窗口", code.trim())))
+        .ok_or_else(|| {
+            AppError::invalid_field("window", format!("本中心没有编号为“{}”的窗口", code.trim()))
+        })
 }
 
 /// A center's (or one window's) bookings of a day (staff).
@@ -387,7 +393,8 @@ pub async fn day(
 ) -> AppResult<Json<BookingList>> {
     let center = staff_center(&app, &user, &center).await?;
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => crate::calendar::parse_date(d).map_err(|e| AppError::invalid_field("date", e.to_string()))?,
+        Some(d) => crate::calendar::parse_date(d)
+            .map_err(|e| AppError::invalid_field("date", e.to_string()))?,
         None => crate::timetable::today(&app),
     };
     let window = match q.window.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
@@ -449,7 +456,9 @@ pub async fn stats(
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Json<StatList>> {
     let center = staff_center(&app, &user, &center).await?;
-    if !policy::can_read_reports(&user, center.get()) && !policy::can_serve_bookings(&user, center.get()) {
+    if !policy::can_read_reports(&user, center.get())
+        && !policy::can_serve_bookings(&user, center.get())
+    {
         return Err(AppError::forbidden());
     }
     let (from, to) = range(&q.from, &q.to)?;
@@ -461,8 +470,10 @@ pub async fn stats(
 
 /// A date range of at most a year.
 pub fn range(from: &str, to: &str) -> AppResult<(jiff::civil::Date, jiff::civil::Date)> {
-    let f = crate::calendar::parse_date(from).map_err(|e| AppError::invalid_field("from", e.to_string()))?;
-    let t = crate::calendar::parse_date(to).map_err(|e| AppError::invalid_field("to", e.to_string()))?;
+    let f = crate::calendar::parse_date(from)
+        .map_err(|e| AppError::invalid_field("from", e.to_string()))?;
+    let t = crate::calendar::parse_date(to)
+        .map_err(|e| AppError::invalid_field("to", e.to_string()))?;
     if t < f {
         return Err(AppError::invalid_field("to", "结束日期不能早于开始日期"));
     }
@@ -494,7 +505,9 @@ pub async fn put_settings(
     Path(center): Path<String>,
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> AppResult<Json<Settings>> {
-    Ok(Json(service::save_settings(&app, &user, &center, &input).await?))
+    Ok(Json(
+        service::save_settings(&app, &user, &center, &input).await?,
+    ))
 }
 
 /// Sets which periods a matter is booked in and how it is answered (hall manager).

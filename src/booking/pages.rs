@@ -197,7 +197,6 @@ struct BookPage {
     form: BookInput,
     chosen: String,
     error: Option<String>,
-
 }
 
 impl BookPage {
@@ -213,7 +212,6 @@ async fn book_page_for(
     matter: &str,
     form: BookInput,
     error: Option<String>,
-
 ) -> AppResult<BookPage> {
     let center = center_row(app, center).await?;
     let list = service::slots(app, &center.code, matter, None, None).await?;
@@ -328,7 +326,11 @@ async fn booking_page_for(
         let mut conn = app.db.pool().acquire().await?;
         queries::names(&mut conn, &a).await?
     };
-    let link = format!("{}/a/{}", crate::cases::api::public_base(app, headers), a.code);
+    let link = format!(
+        "{}/a/{}",
+        crate::cases::api::public_base(app, headers),
+        a.code
+    );
     let can_change = a.state.allows(super::BookingAction::Reschedule)
         && a.starts_at.get() > app.clock.now_micros();
     let days = if can_change {
@@ -426,7 +428,10 @@ async fn find_page(
     csrf: CsrfToken,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    let code = q.get("code").map(|c| service::code_in(c)).unwrap_or_default();
+    let code = q
+        .get("code")
+        .map(|c| service::code_in(c))
+        .unwrap_or_default();
     let phone = q.get("phone").cloned().unwrap_or_default();
     if !code.is_empty() {
         match service::find(&app, &code, Some(&phone)).await {
@@ -559,7 +564,11 @@ async fn my_centers(app: &App, user: &CurrentUser) -> AppResult<Vec<CenterRow>> 
         .collect())
 }
 
-async fn pick_center(app: &App, user: &CurrentUser, code: &str) -> AppResult<(Vec<CenterRow>, CenterRow)> {
+async fn pick_center(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+) -> AppResult<(Vec<CenterRow>, CenterRow)> {
     let mine = my_centers(app, user).await?;
     let chosen = match code.trim() {
         "" => mine
@@ -584,7 +593,8 @@ async fn staff_page_for(
     let today = crate::timetable::today(app);
     let date = match q.date.trim() {
         "" => today,
-        d => crate::calendar::parse_date(d).map_err(|e| AppError::invalid_field("date", e.to_string()))?,
+        d => crate::calendar::parse_date(d)
+            .map_err(|e| AppError::invalid_field("date", e.to_string()))?,
     };
     let mut conn = app.db.pool().acquire().await?;
     let windows = queries::window_capacities(&mut conn, center.id).await?;
@@ -634,7 +644,9 @@ async fn staff_act(
     form: Fields,
 ) -> PageResult {
     let result = match action.as_str() {
-        "confirm" => service::confirm(&app, &user, &code).await.map(|_| "已同意预约"),
+        "confirm" => service::confirm(&app, &user, &code)
+            .await
+            .map(|_| "已同意预约"),
         "refuse" => service::refuse(&app, &user, &code, form.get("reason"))
             .await
             .map(|a| {
@@ -708,8 +720,15 @@ async fn new_page(
     let book = match q.matter.trim() {
         "" => None,
         m => Some(
-            book_page_for(&app, chrome.clone(), &center.code, m, BookInput::default(), None)
-                .await?,
+            book_page_for(
+                &app,
+                chrome.clone(),
+                &center.code,
+                m,
+                BookInput::default(),
+                None,
+            )
+            .await?,
         ),
     };
     render(&NewPage {
@@ -938,7 +957,8 @@ async fn settings_submit(
             }
             "window" => {
                 let cap = number(&form, "capacity", "每小时可预约人数")?;
-                service::save_window_capacity(&app, &user, &center, form.get("window"), cap).await?;
+                service::save_window_capacity(&app, &user, &center, form.get("window"), cap)
+                    .await?;
                 Ok("窗口预约人数已保存")
             }
             "matter" => {
@@ -1055,7 +1075,10 @@ pub fn router() -> Router<Arc<App>> {
         .route("/appointments/new/{center}/{matter}", post(new_submit))
         .route("/appointments/stats", get(stats_page))
         .route("/appointments/settings", get(settings_page))
-        .route("/appointments/settings/{center}/{what}", post(settings_submit))
+        .route(
+            "/appointments/settings/{center}/{what}",
+            post(settings_submit),
+        )
         .route("/appointments/messages", get(messages_page))
         .route("/appointments/{code}", get(history_page))
         .route("/appointments/{code}/{action}", post(staff_act))

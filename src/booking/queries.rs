@@ -80,7 +80,10 @@ pub async fn bookable(conn: &mut Conn, center: &str, matter: &str) -> AppResult<
         ));
     }
     if r.node != "matter" {
-        return Err(AppError::invalid_field("matter", "请选择具体的事项，而不是目录"));
+        return Err(AppError::invalid_field(
+            "matter",
+            "请选择具体的事项，而不是目录",
+        ));
     }
     let (periods, answer) = rule_of(&r.list_kind, r.periods, r.answer);
     if r.outside != 0 || periods == BookingPeriods::None {
@@ -147,7 +150,12 @@ pub struct Taken {
 }
 
 /// The places taken at the matter's windows from `from` to `to`.
-pub async fn taken(conn: &mut Conn, matter: MatterId, from: Date, to: Date) -> AppResult<Vec<Taken>> {
+pub async fn taken(
+    conn: &mut Conn,
+    matter: MatterId,
+    from: Date,
+    to: Date,
+) -> AppResult<Vec<Taken>> {
     Ok(sqlx::query_as(
         "select h.window_id, h.service_date, h.start, h.booked from booking_hours h \
          where h.window_id in (select mw.window_id from matter_windows mw where mw.matter_id = $1) \
@@ -161,7 +169,12 @@ pub async fn taken(conn: &mut Conn, matter: MatterId, from: Date, to: Date) -> A
 }
 
 /// The places taken of one hour at the given windows.
-pub async fn taken_at(tx: &mut Tx, offers: &[Offer], day: &str, start: &str) -> AppResult<Vec<Taken>> {
+pub async fn taken_at(
+    tx: &mut Tx,
+    offers: &[Offer],
+    day: &str,
+    start: &str,
+) -> AppResult<Vec<Taken>> {
     let ids = offers
         .iter()
         .map(|o| o.window_id.get().to_string())
@@ -424,7 +437,12 @@ pub struct StatLine {
 }
 
 /// Counts per day, matter, window and channel from `from` to `to`.
-pub async fn stats(conn: &mut Conn, center: CenterId, from: Date, to: Date) -> AppResult<Vec<StatLine>> {
+pub async fn stats(
+    conn: &mut Conn,
+    center: CenterId,
+    from: Date,
+    to: Date,
+) -> AppResult<Vec<StatLine>> {
     Ok(sqlx::query_as(
         "select a.service_date, m.code as matter, m.name as matter_name, w.code as window, a.channel, \
          count(*) as booked, \
@@ -546,7 +564,10 @@ pub struct WindowCapacity {
     pub posted: i64,
 }
 
-pub async fn window_capacities(conn: &mut Conn, center: CenterId) -> AppResult<Vec<WindowCapacity>> {
+pub async fn window_capacities(
+    conn: &mut Conn,
+    center: CenterId,
+) -> AppResult<Vec<WindowCapacity>> {
     Ok(sqlx::query_as(
         "select w.code, w.name, w.booking_capacity, \
          (select count(*) from window_posts p where p.window_id = w.id) as posted \

@@ -152,7 +152,8 @@ pub async fn slots(
     }
     let to = to.min(last);
     let table = crate::timetable::holiday_table(app).await?;
-    let hours = crate::timetable::center_hours(app.db.pool(), plan.bookable.center_id.get()).await?;
+    let hours =
+        crate::timetable::center_hours(app.db.pool(), plan.bookable.center_id.get()).await?;
     let taken = if plan.offers.is_empty() || to < from {
         Vec::new()
     } else {
@@ -177,7 +178,9 @@ pub async fn slots(
                 capacity += places;
                 let b = taken
                     .iter()
-                    .find(|t| t.window_id == o.window_id && t.service_date == date && t.start == start)
+                    .find(|t| {
+                        t.window_id == o.window_id && t.service_date == date && t.start == start
+                    })
                     .map_or(0, |t| t.booked);
                 booked += b.min(places);
             }
@@ -245,10 +248,16 @@ fn plain(field: &str, label: &str, text: &str, min: usize, max: usize) -> AppRes
         return Err(AppError::invalid_field(field, format!("请填写{label}")));
     }
     if n > max {
-        return Err(AppError::invalid_field(field, format!("{label}不能超过 {max} 个字")));
+        return Err(AppError::invalid_field(
+            field,
+            format!("{label}不能超过 {max} 个字"),
+        ));
     }
     if t.chars().any(char::is_control) {
-        return Err(AppError::invalid_field(field, format!("{label}含有不可见的控制字符")));
+        return Err(AppError::invalid_field(
+            field,
+            format!("{label}含有不可见的控制字符"),
+        ));
     }
     Ok(t.to_owned())
 }
@@ -310,7 +319,10 @@ async fn chosen_slot(app: &App, plan: &Plan, date: &str, start: &str) -> AppResu
         ));
     }
     let Some(t) = parse_hhmm(start) else {
-        return Err(AppError::invalid_field("start", "预约时段须为 HH:MM，例如 12:00"));
+        return Err(AppError::invalid_field(
+            "start",
+            "预约时段须为 HH:MM，例如 12:00",
+        ));
     };
     if plan.offers.is_empty() {
         return Err(AppError::invalid_field("matter", "该事项暂无可预约的窗口"));
@@ -348,16 +360,28 @@ async fn lock_person(tx: &mut Tx, backend: Backend, id_card: &str, phone: &str) 
 /// The per-person rules (黄牛): one active booking per ID number, matter and day; at most
 /// `max_per_person` and `max_per_phone` active bookings; no more online booking after
 /// `no_show_limit` no-shows in 90 days.
+/// The booking the fairness rules are checked for.
+struct Wanted {
+    matter: crate::ids::MatterId,
+    date: Date,
+    online: bool,
+    /// The booking being moved, which does not count against itself.
+    except: Option<BookingId>,
+}
+
 async fn fairness(
     conn: &mut Conn,
     settings: &Settings,
     p: &Person,
-    matter: crate::ids::MatterId,
-    date: Date,
-    online: bool,
+    w: Wanted,
     now: i64,
-    except: Option<BookingId>,
 ) -> AppResult<()> {
+    let Wanted {
+        matter,
+        date,
+        online,
+        except,
+    } = w;
     let except = except.map_or(0, |b| b.get());
     let c = queries::active_counts(conn, &p.id_card, &p.phone, matter, date, now, except).await?;
     if c.same_day > 0 {
@@ -399,12 +423,7 @@ async fn fairness(
 /// Takes one place of the hour at the window with most places left. The guarded update is
 /// what keeps the hour within capacity: of two bookings for the last place, the second
 /// updates nothing and tries the next window, then is told the hour is full.
-async fn take_place(
-    tx: &mut Tx,
-    offers: &[Offer],
-    date: Date,
-    slot: Slot,
-) -> AppResult<WindowId> {
+async fn take_place(tx: &mut Tx, offers: &[Offer], date: Date, slot: Slot) -> AppResult<WindowId> {
     let day = date.to_string();
     let start = slot.start_text();
     let taken = queries::taken_at(tx, offers, &day, &start).await?;
@@ -421,7 +440,15 @@ async fn take_place(
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
     for (_, o) in order {
-        if queries::take_one(tx, o.window_id, &day, &start, slot.places(o.booking_capacity)).await? {
+        if queries::take_one(
+            tx,
+            o.window_id,
+            &day,
+            &start,
+            slot.places(o.booking_capacity),
+        )
+        .await?
+        {
             return Ok(o.window_id);
         }
     }
@@ -431,16 +458,27 @@ async fn take_place(
 }
 
 /// Appends a step to a booking's history.
+/// A step of a booking's history: what was done, from and to which state.
+pub(super) struct Change<'a> {
+    pub action: &'a str,
+    pub from: Option<BookingState>,
+    pub to: BookingState,
+    pub note: &'a str,
+}
+
 pub(super) async fn step(
     conn: &mut Conn,
     id: BookingId,
     actor: &Actor,
-    action: &str,
-    from: Option<BookingState>,
-    to: BookingState,
-    note: &str,
+    change: Change<'_>,
     now: i64,
 ) -> AppResult<()> {
+    let Change {
+        action,
+        from,
+        to,
+        note,
+    } = change;
     sqlx::query(
         "insert into appointment_steps (appointment_id, at, actor_id, actor, action, from_state, to_state, note) \
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -478,7 +516,9 @@ fn new_code() -> String {
     const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut buf = [0u8; 10];
     getrandom::fill(&mut buf).expect("the operating system's random source");
-    buf.iter().map(|b| ALPHABET[usize::from(b & 31)] as char).collect()
+    buf.iter()
+        .map(|b| ALPHABET[usize::from(b & 31)] as char)
+        .collect()
 }
 
 /// Moves a booking along `action`, guarded by its state; `None` when it had moved on.
@@ -521,7 +561,13 @@ async fn act(
 ) -> AppResult<BookingState> {
     match transition(tx, a.id, action, now).await? {
         Some(to) => {
-            step(tx, a.id, actor, action.as_str(), Some(a.state), to, note, now).await?;
+            let change = Change {
+                action: action.as_str(),
+                from: Some(a.state),
+                to,
+                note,
+            };
+            step(tx, a.id, actor, change, now).await?;
             Ok(to)
         }
         None => Err(refused_step(a, action)),
@@ -529,7 +575,11 @@ async fn act(
 }
 
 /// Books an hour: public (`by` = `None`, 网上预约) or staff for a caller (电话/现场预约).
-pub async fn book(app: &App, by: Option<&CurrentUser>, input: &BookInput) -> AppResult<Appointment> {
+pub async fn book(
+    app: &App,
+    by: Option<&CurrentUser>,
+    input: &BookInput,
+) -> AppResult<Appointment> {
     let p = person(input)?;
     let plan = plan(app, &input.center, &input.matter).await?;
     let center = plan.bookable.center_id;
@@ -537,7 +587,9 @@ pub async fn book(app: &App, by: Option<&CurrentUser>, input: &BookInput) -> App
         None => Channel::Online,
         Some(user) => {
             if !policy::can_serve_bookings(user, center.get()) {
-                return Err(AppError::Forbidden("只有本中心的工作人员可以代为预约".into()));
+                return Err(AppError::Forbidden(
+                    "只有本中心的工作人员可以代为预约".into(),
+                ));
             }
             match input.channel.trim() {
                 "" | "counter" => Channel::Counter,
@@ -570,17 +622,13 @@ pub async fn book(app: &App, by: Option<&CurrentUser>, input: &BookInput) -> App
         .transaction(|mut tx| {
             Box::pin(async move {
                 lock_person(&mut tx, backend, &p.id_card, &p.phone).await?;
-                fairness(
-                    &mut tx,
-                    &settings,
-                    p,
-                    plan.bookable.id,
+                let wanted = Wanted {
+                    matter: plan.bookable.id,
                     date,
-                    channel == Channel::Online,
-                    now,
-                    None,
-                )
-                .await?;
+                    online: channel == Channel::Online,
+                    except: None,
+                };
+                fairness(&mut tx, &settings, p, wanted, now).await?;
                 let window = take_place(&mut tx, &plan.offers, date, slot).await?;
                 let code = new_code();
                 let inserted = sqlx::query_scalar(
@@ -624,7 +672,13 @@ pub async fn book(app: &App, by: Option<&CurrentUser>, input: &BookInput) -> App
                     a if a.is_empty() => channel.label().to_owned(),
                     a => format!("{}，代理人 {a}", channel.label()),
                 };
-                step(&mut tx, id, actor, "book", None, state, &note, now).await?;
+                let change = Change {
+                    action: "book",
+                    from: None,
+                    to: state,
+                    note: &note,
+                };
+                step(&mut tx, id, actor, change, now).await?;
                 let a = queries::by_id(&mut tx, id)
                     .await?
                     .ok_or_else(|| AppError::internal("booking vanished inside its transaction"))?;
@@ -678,7 +732,9 @@ async fn for_action(app: &App, code: &str, by: &By<'_>) -> AppResult<(Appointmen
                 return Err(AppError::NotFound("找不到该预约".into()));
             }
             if !policy::can_serve_bookings(user, a.center_id.get()) {
-                return Err(AppError::Forbidden("只有本中心的工作人员可以办理预约".into()));
+                return Err(AppError::Forbidden(
+                    "只有本中心的工作人员可以办理预约".into(),
+                ));
             }
             Ok((a, staff(user)))
         }
@@ -755,7 +811,13 @@ pub async fn reschedule(
         .transaction(|mut tx| {
             Box::pin(async move {
                 lock_person(&mut tx, backend, &p.id_card, &p.phone).await?;
-                fairness(&mut tx, &plan.settings, p, a.matter_id, date, false, now, Some(a.id)).await?;
+                let wanted = Wanted {
+                    matter: a.matter_id,
+                    date,
+                    online: false,
+                    except: Some(a.id),
+                };
+                fairness(&mut tx, &plan.settings, p, wanted, now).await?;
                 let window = take_place(&mut tx, &plan.offers, date, slot).await?;
                 let note = format!(
                     "{} {} → {} {}",
@@ -888,7 +950,15 @@ pub async fn refuse(
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                act(&mut tx, a, BookingAction::ProposeRefusal, actor, reason, now).await?;
+                act(
+                    &mut tx,
+                    a,
+                    BookingAction::ProposeRefusal,
+                    actor,
+                    reason,
+                    now,
+                )
+                .await?;
                 sqlx::query("update appointments set refusal_reason = $1 where id = $2")
                     .bind(reason)
                     .bind(a.id)
@@ -1120,24 +1190,20 @@ pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                let actor = system();
-                Ok(transition(&mut tx, a.id, BookingAction::MarkNoShow, now)
+                if transition(&mut tx, a.id, BookingAction::MarkNoShow, now)
                     .await?
-                    .is_some()
-                    && {
-                        step(
-                            &mut tx,
-                            a.id,
-                            &actor,
-                            BookingAction::MarkNoShow.as_str(),
-                            Some(a.state),
-                            BookingState::NoShow,
-                            "超过签到宽限时间未到",
-                            now,
-                        )
-                        .await?;
-                        true
-                    })
+                    .is_none()
+                {
+                    return Ok(false);
+                }
+                let change = Change {
+                    action: BookingAction::MarkNoShow.as_str(),
+                    from: Some(a.state),
+                    to: BookingState::NoShow,
+                    note: "超过签到宽限时间未到",
+                };
+                step(&mut tx, a.id, &system(), change, now).await?;
+                Ok(true)
             })
         })
         .await
@@ -1173,14 +1239,28 @@ pub async fn save_settings(
     s: &SettingsInput,
 ) -> AppResult<Settings> {
     in_range("days_ahead", "可提前预约天数", s.days_ahead, 1, 90)?;
-    in_range("max_per_person", "每个身份证号的有效预约数", s.max_per_person, 1, 100)?;
-    in_range("max_per_phone", "每个手机号的有效预约数", s.max_per_phone, 1, 100)?;
+    in_range(
+        "max_per_person",
+        "每个身份证号的有效预约数",
+        s.max_per_person,
+        1,
+        100,
+    )?;
+    in_range(
+        "max_per_phone",
+        "每个手机号的有效预约数",
+        s.max_per_phone,
+        1,
+        100,
+    )?;
     in_range("grace_minutes", "迟到宽限分钟数", s.grace_minutes, 0, 240)?;
     in_range("early_minutes", "提前签到分钟数", s.early_minutes, 0, 480)?;
     in_range("no_show_limit", "爽约次数上限", s.no_show_limit, 0, 100)?;
     let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
     if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+        return Err(AppError::Forbidden(
+            "只有本中心的大厅管理员可以设置预约规则".into(),
+        ));
     }
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
@@ -1248,16 +1328,17 @@ pub async fn save_matter_rule(
     let answer = Answer::parse(input.answer.trim())
         .ok_or_else(|| AppError::invalid_field("answer", "答复方式须为 auto 或 clerk"))?;
     let mut conn = app.db.pool().acquire().await?;
-    let (id, center_id): (crate::ids::MatterId, CenterId) = sqlx::query_as(
-        "select id, center_id from matters where code = $1 and node = 'matter'",
-    )
-    .bind(matter.trim())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
+    let (id, center_id): (crate::ids::MatterId, CenterId) =
+        sqlx::query_as("select id, center_id from matters where code = $1 and node = 'matter'")
+            .bind(matter.trim())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
     drop(conn);
     if !policy::can_approve_booking_refusal(user, center_id.get()) {
-        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+        return Err(AppError::Forbidden(
+            "只有本中心的大厅管理员可以设置预约规则".into(),
+        ));
     }
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
@@ -1307,7 +1388,9 @@ pub async fn save_window_capacity(
     in_range("capacity", "每小时可预约人数", capacity, 0, 1000)?;
     let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
     if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden("只有本中心的大厅管理员可以设置预约规则".into()));
+        return Err(AppError::Forbidden(
+            "只有本中心的大厅管理员可以设置预约规则".into(),
+        ));
     }
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
@@ -1327,7 +1410,9 @@ pub async fn save_window_capacity(
                 .await?
                 .rows_affected();
                 if n == 0 {
-                    return Err(AppError::NotFound(format!("本中心没有编号为“{window}”的窗口")));
+                    return Err(AppError::NotFound(format!(
+                        "本中心没有编号为“{window}”的窗口"
+                    )));
                 }
                 crate::audit::record(
                     &mut tx,

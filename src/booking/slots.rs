@@ -103,7 +103,11 @@ pub fn day_slots(day: &DaySchedule, periods: BookingPeriods) -> Vec<Slot> {
     for (start, end) in spans {
         let mut t = start;
         while t < end {
-            let next = t.checked_add(1.hour()).ok().filter(|n| *n > t).unwrap_or(Time::MAX);
+            let next = t
+                .checked_add(1.hour())
+                .ok()
+                .filter(|n| *n > t)
+                .unwrap_or(Time::MAX);
             let e = next.min(end);
             let s = Slot { start: t, end: e };
             if s.minutes() >= 30 {
@@ -175,8 +179,14 @@ mod tests {
             workday: true,
             holiday: None,
             regular: vec![
-                Period { start: t(8, 30), end: t(10, 50) },
-                Period { start: t(14, 0), end: t(15, 30) },
+                Period {
+                    start: t(8, 30),
+                    end: t(10, 50),
+                },
+                Period {
+                    start: t(14, 0),
+                    end: t(15, 30),
+                },
             ],
             extended: vec![],
             year_missing: false,

@@ -715,9 +715,17 @@ async fn checked_in_appointments_go_first(app: TestApp) {
                    "windows": [{"window": "TY01", "rights": "accept"}]}),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     let r = manager
-        .put("/api/v1/booking/matters/T-Q-BOOK", json!({"periods": "regular", "answer": "auto"}))
+        .put(
+            "/api/v1/booking/matters/T-Q-BOOK",
+            json!({"periods": "regular", "answer": "auto"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let kiosk = app.anonymous();
@@ -736,7 +744,10 @@ async fn checked_in_appointments_go_first(app: TestApp) {
     let booked: Value = booked.json().await.unwrap();
     let due = kiosk
         .post(
-            &format!("/api/v1/appointments/{}/check-in", booked["code"].as_str().unwrap()),
+            &format!(
+                "/api/v1/appointments/{}/check-in",
+                booked["code"].as_str().unwrap()
+            ),
             json!({}),
         )
         .await;

@@ -18,10 +18,16 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
         web.set_window_rect(0, 0, 390, 844).await?;
         web.goto(app.url("/")).await?;
         web.find(By::LinkText("预约办事")).await?.click().await?;
-        web.find(By::Css("a[href='/book/GX-ML']")).await?.click().await?;
+        web.find(By::Css("a[href='/book/GX-ML']"))
+            .await?
+            .click()
+            .await?;
         web.find(By::Name("q")).await?.send_keys("测试事项").await?;
-        web.find(By::Css("form.search button[type=submit]")).await?.click().await?;
-        web.find(By::Css(&format!("a[href='/book/GX-ML/{matter}']")))
+        web.find(By::Css("form.search button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Css(format!("a[href='/book/GX-ML/{matter}']")))
             .await?
             .click()
             .await?;
@@ -35,12 +41,15 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
             ("id_card", id_card(31)),
             ("reason", "工作日上班，只能午休时间办理".to_owned()),
         ] {
-            web.find(By::Css(&format!("#book-form [name={name}]")))
+            web.find(By::Css(format!("#book-form [name={name}]")))
                 .await?
                 .send_keys(&value)
                 .await?;
         }
-        web.find(By::Css("#book-form button[type=submit]")).await?.click().await?;
+        web.find(By::Css("#book-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         assert_eq!(web.find(By::Id("status")).await?.text().await?, "已确认");
         let code = web.find(By::Id("code")).await?.text().await?;
         assert_eq!(code.len(), 10);
@@ -49,12 +58,16 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
         web.set_window_rect(0, 0, 1080, 1920).await?;
         web.goto(app.url("/centers/GX-ML/check-in")).await?;
         web.find(By::Id("key")).await?.send_keys(&code).await?;
-        web.find(By::Css("#check-in-form button[type=submit]")).await?.click().await?;
+        web.find(By::Css("#check-in-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         let number = web.find(By::Id("ticket-number")).await?.text().await?;
 
         // The clerk of the booked window calls it.
         web.set_window_rect(0, 0, 1366, 768).await?;
-        web.goto(app.url("/login?next=/centers/GX-ML/windows/TY01/desk")).await?;
+        web.goto(app.url("/login?next=/centers/GX-ML/windows/TY01/desk"))
+            .await?;
         sign_in(&web, &app, "clerk7").await?;
         web.find(By::Css("#current.idle")).await?;
         web.find(By::Tag("body")).await?.send_keys("n").await?;

@@ -81,10 +81,19 @@ on_both_at!(
         let (granted, full) = flash(&apis, &m, 300).await;
         assert_eq!(granted.len(), 20, "exactly the 20 places");
         assert_eq!(full, 280, "every other client told slot_full");
-        assert_eq!(granted.iter().collect::<HashSet<_>>().len(), 20, "codes unique");
+        assert_eq!(
+            granted.iter().collect::<HashSet<_>>().len(),
+            20,
+            "codes unique"
+        );
         assert_counts_match(&app, 20).await;
-        let s = slot(&app.anonymous(), &m, "2026-12-02", "12:00").await.unwrap();
-        assert_eq!((s["capacity"].as_i64(), s["booked"].as_i64()), (Some(20), Some(20)));
+        let s = slot(&app.anonymous(), &m, "2026-12-02", "12:00")
+            .await
+            .unwrap();
+        assert_eq!(
+            (s["capacity"].as_i64(), s["booked"].as_i64()),
+            (Some(20), Some(20))
+        );
     }
 );
 

@@ -16,7 +16,9 @@ on_both_at!(
         let m = make_bookable(&app, "T-BK-SLOTS", "extended", "auto").await;
         let anyone = app.anonymous();
         let r = anyone
-            .get(&format!("/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2026-12-07"))
+            .get(&format!(
+                "/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2026-12-07"
+            ))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.unwrap();
@@ -36,7 +38,10 @@ on_both_at!(
         };
         assert_eq!(
             on("2026-12-01"),
-            vec![("12:00".into(), "13:00".into(), 4), ("13:00".into(), "13:30".into(), 2)],
+            vec![
+                ("12:00".into(), "13:00".into(), 4),
+                ("13:00".into(), "13:30".into(), 2)
+            ],
             "the lunch break by the hour; never the on-demand hour after closing"
         );
         // Saturday: extended service in the season's regular hours, from 08:30.
@@ -56,7 +61,9 @@ on_both_at!(
         // 正月初一 2027 (a Saturday) is closed: no slot even for extended hours. Beyond the
         // booking horizon nothing is offered either.
         let r = anyone
-            .get(&format!("/api/v1/centers/GX-ML/slots?matter={m}&from=2027-02-06&to=2027-02-06"))
+            .get(&format!(
+                "/api/v1/centers/GX-ML/slots?matter={m}&from=2027-02-06&to=2027-02-06"
+            ))
             .await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["items"].as_array().unwrap().len(), 0);
@@ -64,7 +71,9 @@ on_both_at!(
         // A matter that is not bookable, and a range too long: 422 in Chinese.
         make_bookable(&app, "T-BK-NONE", "none", "auto").await;
         let msg = expect_error(
-            anyone.get("/api/v1/centers/GX-ML/slots?matter=T-BK-NONE").await,
+            anyone
+                .get("/api/v1/centers/GX-ML/slots?matter=T-BK-NONE")
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
@@ -72,7 +81,9 @@ on_both_at!(
         assert!(msg.contains("不提供预约"), "{msg}");
         expect_error(
             anyone
-                .get(&format!("/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2027-03-01"))
+                .get(&format!(
+                    "/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2027-03-01"
+                ))
                 .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
@@ -91,12 +102,20 @@ on_both_at!(
         assert_eq!(a["status"], "confirmed");
         let code = a["code"].as_str().unwrap().to_owned();
         assert_eq!(code.len(), 10);
-        assert_eq!(slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"], 1);
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
+            1
+        );
 
         let before = app.count("appointments").await;
         // The same person, matter and day again: one active booking a day.
         expect_error(
-            anyone.post("/api/v1/appointments", booking(&m, "2026-12-01", "12:00", 1)).await,
+            anyone
+                .post(
+                    "/api/v1/appointments",
+                    booking(&m, "2026-12-01", "12:00", 1),
+                )
+                .await,
             StatusCode::CONFLICT,
             "conflict",
         )
@@ -115,19 +134,39 @@ on_both_at!(
         assert!(msg.contains("校验"), "{msg}");
         let mut bad = booking(&m, "2026-12-02", "12:00", 2);
         bad["phone"] = json!("12345");
-        expect_error(anyone.post("/api/v1/appointments", bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+        expect_error(
+            anyone.post("/api/v1/appointments", bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
         let mut bad = booking(&m, "2026-12-02", "12:00", 2);
         bad["reason"] = json!("");
-        expect_error(anyone.post("/api/v1/appointments", bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+        expect_error(
+            anyone.post("/api/v1/appointments", bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
         let msg = expect_error(
-            anyone.post("/api/v1/appointments", booking(&m, "2026-12-02", "10:00", 2)).await,
+            anyone
+                .post(
+                    "/api/v1/appointments",
+                    booking(&m, "2026-12-02", "10:00", 2),
+                )
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
         .await;
         assert!(msg.contains("不是该事项的可预约时段"), "{msg}");
         expect_error(
-            anyone.post("/api/v1/appointments", booking(&m, "2026-11-30", "12:00", 2)).await,
+            anyone
+                .post(
+                    "/api/v1/appointments",
+                    booking(&m, "2026-11-30", "12:00", 2),
+                )
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
@@ -137,28 +176,45 @@ on_both_at!(
         // The 13:00–13:30 hour has two places: the third booking is told slot_full.
         book_ok(&anyone, booking(&m, "2026-12-01", "13:00", 3)).await;
         let msg = expect_error(
-            anyone.post("/api/v1/appointments", booking(&m, "2026-12-01", "13:00", 4)).await,
+            anyone
+                .post(
+                    "/api/v1/appointments",
+                    booking(&m, "2026-12-01", "13:00", 4),
+                )
+                .await,
             StatusCode::CONFLICT,
             "slot_full",
         )
         .await;
         assert!(msg.contains("已满"), "{msg}");
-        assert_eq!(slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"], 2);
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
+            2
+        );
 
         // Looking up and cancelling need the phone.
         expect_error(
-            anyone.delete(&format!("/api/v1/appointments/{code}?phone=13900000009")).await,
+            anyone
+                .delete(&format!("/api/v1/appointments/{code}?phone=13900000009"))
+                .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
-        let r = anyone.delete(&format!("/api/v1/appointments/{code}?phone=13900000001")).await;
+        let r = anyone
+            .delete(&format!("/api/v1/appointments/{code}?phone=13900000001"))
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["status"], "cancelled");
-        assert_eq!(slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"], 1);
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
+            1
+        );
         expect_error(
-            anyone.delete(&format!("/api/v1/appointments/{code}?phone=13900000001")).await,
+            anyone
+                .delete(&format!("/api/v1/appointments/{code}?phone=13900000001"))
+                .await,
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -169,14 +225,31 @@ on_both_at!(
         // 改约: to Saturday morning; the old place is given back.
         let r = anyone
             .put(
-                &format!("/api/v1/appointments/{}?phone=13900000004", four["code"].as_str().unwrap()),
+                &format!(
+                    "/api/v1/appointments/{}?phone=13900000004",
+                    four["code"].as_str().unwrap()
+                ),
                 json!({"date": "2026-12-05", "start": "08:30"}),
             )
             .await;
         let v: Value = r.json().await.unwrap();
-        assert_eq!((v["date"].as_str(), v["start"].as_str(), v["status"].as_str()), (Some("2026-12-05"), Some("08:30"), Some("confirmed")), "{v}");
-        assert_eq!(slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"], 1);
-        assert_eq!(slot(&anyone, &m, "2026-12-05", "08:30").await.unwrap()["booked"], 1);
+        assert_eq!(
+            (
+                v["date"].as_str(),
+                v["start"].as_str(),
+                v["status"].as_str()
+            ),
+            (Some("2026-12-05"), Some("08:30"), Some("confirmed")),
+            "{v}"
+        );
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
+            1
+        );
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-05", "08:30").await.unwrap()["booked"],
+            1
+        );
 
         // The cap of active bookings per ID number (3 by default).
         let other = make_bookable(&app, "T-BK-RULES2", "extended", "auto").await;
@@ -186,7 +259,12 @@ on_both_at!(
         book_ok(&anyone, booking(&third, "2026-12-02", "12:00", 7)).await;
         book_ok(&anyone, booking(&fourth, "2026-12-02", "12:00", 7)).await;
         let msg = expect_error(
-            anyone.post("/api/v1/appointments", booking(&m, "2026-12-03", "12:00", 7)).await,
+            anyone
+                .post(
+                    "/api/v1/appointments",
+                    booking(&m, "2026-12-03", "12:00", 7),
+                )
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
@@ -234,25 +312,41 @@ on_both_at!(
 
         // A refusal needs a reason; the clerk's proposal waits for the hall manager.
         expect_error(
-            clerk.post(&format!("/api/v1/appointments/{code}/refuse"), json!({"reason": ""})).await,
+            clerk
+                .post(
+                    &format!("/api/v1/appointments/{code}/refuse"),
+                    json!({"reason": ""}),
+                )
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
         .await;
         let r = clerk
-            .post(&format!("/api/v1/appointments/{code}/refuse"), json!({"reason": "该事项须现场踏勘，不宜预约午休办理"}))
+            .post(
+                &format!("/api/v1/appointments/{code}/refuse"),
+                json!({"reason": "该事项须现场踏勘，不宜预约午休办理"}),
+            )
             .await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["status"], "refusing", "{v}");
         expect_error(
-            clerk.post(&format!("/api/v1/appointments/{code}/refusal"), json!({"approve": true})).await,
+            clerk
+                .post(
+                    &format!("/api/v1/appointments/{code}/refusal"),
+                    json!({"approve": true}),
+                )
+                .await,
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
         let manager = app.api_as("manager").await;
         let v: Value = manager
-            .post(&format!("/api/v1/appointments/{code}/refusal"), json!({"approve": true}))
+            .post(
+                &format!("/api/v1/appointments/{code}/refusal"),
+                json!({"approve": true}),
+            )
             .await
             .json()
             .await
@@ -266,7 +360,10 @@ on_both_at!(
         .unwrap();
         assert!(told.contains("现场踏勘"), "{told}");
         // The refused booking's place is free; the other is confirmed by the clerk.
-        assert_eq!(slot(&anyone, &m, "2026-12-02", "12:00").await.unwrap()["booked"], 1);
+        assert_eq!(
+            slot(&anyone, &m, "2026-12-02", "12:00").await.unwrap()["booked"],
+            1
+        );
         let v: Value = clerk
             .post(&format!("/api/v1/appointments/{code_b}/confirm"), json!({}))
             .await
@@ -275,7 +372,9 @@ on_both_at!(
             .unwrap();
         assert_eq!(v["status"], "confirmed");
         expect_error(
-            clerk.post(&format!("/api/v1/appointments/{code_b}/confirm"), json!({})).await,
+            clerk
+                .post(&format!("/api/v1/appointments/{code_b}/confirm"), json!({}))
+                .await,
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -323,7 +422,11 @@ on_both_at!(
             .json()
             .await
             .unwrap();
-        assert_eq!(of_b(&day)["id_card"], id_card(12), "the window's clerk sees it");
+        assert_eq!(
+            of_b(&day)["id_card"],
+            id_card(12),
+            "the window's clerk sees it"
+        );
     }
 );
 
@@ -340,7 +443,10 @@ on_both_at!(
         // Appointment priority is not the visitor's to claim at the ticket API.
         expect_error(
             anyone
-                .post("/api/v1/centers/GX-ML/tickets", json!({"zone": "TYZH", "priority": "appointment"}))
+                .post(
+                    "/api/v1/centers/GX-ML/tickets",
+                    json!({"zone": "TYZH", "priority": "appointment"}),
+                )
                 .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
@@ -348,30 +454,41 @@ on_both_at!(
         .await;
         // Tomorrow's booking cannot check in today; an unknown code is 404.
         expect_error(
-            anyone.post(&format!("/api/v1/appointments/{}/check-in", later["code"].as_str().unwrap()), json!({})).await,
+            anyone
+                .post(
+                    &format!(
+                        "/api/v1/appointments/{}/check-in",
+                        later["code"].as_str().unwrap()
+                    ),
+                    json!({}),
+                )
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
         .await;
         expect_error(
-            anyone.post("/api/v1/appointments/ZZZZZZZZZZ/check-in", json!({})).await,
+            anyone
+                .post("/api/v1/appointments/ZZZZZZZZZZ/check-in", json!({}))
+                .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
 
-        let r = anyone.post(&format!("/api/v1/appointments/{code}/check-in"), json!({})).await;
+        let r = anyone
+            .post(&format!("/api/v1/appointments/{code}/check-in"), json!({}))
+            .await;
         let status = r.status();
         let t: Value = r.json().await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "{t}");
         let number = t["number"].as_str().unwrap().to_owned();
-        let (priority, at): (Option<String>, Option<i64>) = sqlx::query_as(
-            "select priority, appointment_at from tickets where number = $1",
-        )
-        .bind(&number)
-        .fetch_one(app.app.db.pool())
-        .await
-        .unwrap();
+        let (priority, at): (Option<String>, Option<i64>) =
+            sqlx::query_as("select priority, appointment_at from tickets where number = $1")
+                .bind(&number)
+                .fetch_one(app.app.db.pool())
+                .await
+                .unwrap();
         assert_eq!(priority.as_deref(), Some("appointment"));
         let booked_at = "2026-12-01T12:00"
             .parse::<jiff::civil::DateTime>()
@@ -380,7 +497,7 @@ on_both_at!(
             .unwrap()
             .timestamp()
             .as_microsecond();
-        assert_eq!(at, Some(booked_at as i64));
+        assert_eq!(at, Some(booked_at));
         let v: Value = anyone
             .get(&format!("/api/v1/appointments/{code}?phone=13900000021"))
             .await
@@ -388,11 +505,17 @@ on_both_at!(
             .await
             .unwrap();
         assert_eq!(v["status"], "checked_in");
-        assert_eq!(v["ticket"], number.as_str(), "the booking refers to its ticket");
+        assert_eq!(
+            v["ticket"],
+            number.as_str(),
+            "the booking refers to its ticket"
+        );
         // Twice: refused, and no second ticket.
         let tickets = app.count("tickets").await;
         expect_error(
-            anyone.post(&format!("/api/v1/appointments/{code}/check-in"), json!({})).await,
+            anyone
+                .post(&format!("/api/v1/appointments/{code}/check-in"), json!({}))
+                .await,
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -411,7 +534,10 @@ on_both_at!(
         // Forms need the CSRF token: refused without it, nothing changed.
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let v: Value = anyone
-            .get(&format!("/api/v1/appointments/{}?phone=13900000023", b["code"].as_str().unwrap()))
+            .get(&format!(
+                "/api/v1/appointments/{}?phone=13900000023",
+                b["code"].as_str().unwrap()
+            ))
             .await
             .json()
             .await
@@ -432,24 +558,36 @@ on_both_at!(
             .fetch_one(app.app.db.pool())
             .await
             .unwrap();
-        assert!(yichuang::booking::service::mark_no_show(&app.app, yichuang::ids::BookingId(id)).await.unwrap());
+        assert!(
+            yichuang::booking::service::mark_no_show(&app.app, yichuang::ids::BookingId(id))
+                .await
+                .unwrap()
+        );
         let v: Value = anyone
-            .get(&format!("/api/v1/appointments/{}?phone=13900000023", b["code"].as_str().unwrap()))
+            .get(&format!(
+                "/api/v1/appointments/{}?phone=13900000023",
+                b["code"].as_str().unwrap()
+            ))
             .await
             .json()
             .await
             .unwrap();
         assert_eq!(v["status"], "no_show");
         // The reminder and no-show jobs were enqueued with the bookings.
-        let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'booking.no_show'")
-            .fetch_one(app.app.db.pool())
-            .await
-            .unwrap();
+        let jobs: i64 =
+            sqlx::query_scalar("select count(*) from jobs where kind = 'booking.no_show'")
+                .fetch_one(app.app.db.pool())
+                .await
+                .unwrap();
         assert!(jobs >= 3, "{jobs}");
-        let reminders: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'booking.remind'")
-            .fetch_one(app.app.db.pool())
-            .await
-            .unwrap();
-        assert_eq!(reminders, 1, "tomorrow's booking is reminded at 16:00 today; today's are not");
+        let reminders: i64 =
+            sqlx::query_scalar("select count(*) from jobs where kind = 'booking.remind'")
+                .fetch_one(app.app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            reminders, 1,
+            "tomorrow's booking is reminded at 16:00 today; today's are not"
+        );
     }
 );

@@ -23,7 +23,12 @@ pub async fn make_bookable(app: &TestApp, code: &str, periods: &str, answer: &st
             json!({"periods": periods, "answer": answer}),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     code.to_owned()
 }
 
