@@ -99,7 +99,18 @@ pub(crate) async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebD
         .await?
         .send_keys(&app.passwords[login])
         .await?;
-    web.find(By::Id("login-submit")).await?.click().await
+    click_and_wait(web.find(By::Id("login-submit")).await?).await
+}
+
+/// Clicks a link or a submit button and waits until its page has been replaced, so the next
+/// lookup reads the page the server answered with, not the one going away.
+pub(crate) async fn click_and_wait(element: WebElement) -> WebDriverResult<()> {
+    element.click().await?;
+    element
+        .wait_until()
+        .wait(Duration::from_secs(20), Duration::from_millis(50))
+        .stale()
+        .await
 }
 
 /// Ends the session; on failure, shows where the browser was and what it saw.

@@ -5,7 +5,7 @@ use thirtyfour::prelude::*;
 use yichuang::db::Backend;
 
 use super::{id_card, make_bookable};
-use crate::browser::{Driver, finish, sign_in};
+use crate::browser::{Driver, click_and_wait, finish, sign_in};
 use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,20 +17,15 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
     let result = async {
         web.set_window_rect(0, 0, 390, 844).await?;
         web.goto(app.url("/")).await?;
-        web.find(By::LinkText("预约办事")).await?.click().await?;
-        web.find(By::Css("a[href='/book/GX-ML']"))
-            .await?
-            .click()
-            .await?;
+        click_and_wait(web.find(By::LinkText("预约办事")).await?).await?;
+        click_and_wait(web.find(By::Css("a[href='/book/GX-ML']")).await?).await?;
         web.find(By::Name("q")).await?.send_keys("测试事项").await?;
-        web.find(By::Css("form.search button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        web.find(By::Css(format!("a[href='/book/GX-ML/{matter}']")))
-            .await?
-            .click()
-            .await?;
+        click_and_wait(web.find(By::Css("form.search button[type=submit]")).await?).await?;
+        click_and_wait(
+            web.find(By::Css(format!("a[href='/book/GX-ML/{matter}']")))
+                .await?,
+        )
+        .await?;
         web.find(By::Css("input[name=slot][value='2026-12-01 12:00'] + span"))
             .await?
             .click()
@@ -46,10 +41,7 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
                 .send_keys(&value)
                 .await?;
         }
-        web.find(By::Css("#book-form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_and_wait(web.find(By::Css("#book-form button[type=submit]")).await?).await?;
         assert_eq!(web.find(By::Id("status")).await?.text().await?, "已确认");
         let code = web.find(By::Id("code")).await?.text().await?;
         assert_eq!(code.len(), 10);
@@ -58,10 +50,11 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
         web.set_window_rect(0, 0, 1080, 1920).await?;
         web.goto(app.url("/centers/GX-ML/check-in")).await?;
         web.find(By::Id("key")).await?.send_keys(&code).await?;
-        web.find(By::Css("#check-in-form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_and_wait(
+            web.find(By::Css("#check-in-form button[type=submit]"))
+                .await?,
+        )
+        .await?;
         let number = web.find(By::Id("ticket-number")).await?.text().await?;
 
         // The clerk of the booked window calls it.

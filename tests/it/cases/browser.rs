@@ -5,14 +5,17 @@ use thirtyfour::prelude::*;
 use yichuang::db::Backend;
 
 use super::{id_card, make_situation};
-use crate::browser::{Driver, finish, sign_in};
+use crate::browser::{Driver, click_and_wait, finish, sign_in};
 use crate::helpers::TestApp;
 
+/// Submits a form and waits until its page has been replaced, so the next lookup reads the
+/// page the server answered with rather than the one that is going away.
 async fn submit(web: &WebDriver, form: &str) -> WebDriverResult<()> {
-    web.find(By::Css(format!("#{form} button[type=submit]")))
-        .await?
-        .click()
-        .await
+    click_and_wait(
+        web.find(By::Css(format!("#{form} button[type=submit]")))
+            .await?,
+    )
+    .await
 }
 
 async fn switch_to(web: &WebDriver, app: &TestApp, login: &str, path: &str) -> WebDriverResult<()> {
@@ -63,15 +66,15 @@ async fn a_case_goes_from_intake_to_approval_to_issuance() {
 
         // The approver finds it under 审批中 and approves it.
         switch_to(&web, &app, "approver", "/").await?;
-        web.find(By::LinkText("待审批办件")).await?.click().await?;
+        click_and_wait(web.find(By::LinkText("待审批办件")).await?).await?;
         let number = path.trim_start_matches("/cases/").to_owned();
-        web.find(By::LinkText(&number)).await?.click().await?;
+        click_and_wait(web.find(By::LinkText(&number)).await?).await?;
         submit(&web, "decide-form").await?;
         assert_eq!(web.find(By::Id("state")).await?.text().await?, "待出件");
 
         // Back at the window: the applicant collects with their ID card.
         switch_to(&web, &app, "clerk7", "/cases?view=issue").await?;
-        web.find(By::LinkText(&number)).await?.click().await?;
+        click_and_wait(web.find(By::LinkText(&number)).await?).await?;
         web.find(By::Css("#issue-form input[name=id_card]"))
             .await?
             .send_keys(&id_card(11))
