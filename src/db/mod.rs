@@ -171,7 +171,29 @@ impl Db {
         })
         .await?;
         tx.commit().await?;
+        self.restart_wal_if_due().await;
         Ok(out)
+    }
+
+    /// SQLite: when the background checkpoint asks for it ([`Db::take_wal_restart`]),
+    /// checkpoints on the writer between two transactions, so the next one starts the WAL over.
+    /// Without this, a stream of use-case transactions (bookings, cases) with no queue traffic
+    /// let the WAL grow without end, and every read slowed as it searched a longer WAL.
+    async fn restart_wal_if_due(&self) {
+        if self.backend != Backend::Sqlite || !self.take_wal_restart() {
+            return;
+        }
+        match self.writer.acquire().await {
+            Ok(mut conn) => {
+                if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
+                    .execute(&mut *conn)
+                    .await
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint between transactions failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "no writer for the WAL checkpoint"),
+        }
     }
 
     /// Takes the write connection for a while (SQLite: the one writer; PostgreSQL: one of the
