@@ -12,6 +12,39 @@ use yichuang::db::Backend;
 
 use crate::helpers::TestApp;
 
+/// What to do when the browser is missing.
+const BROWSER_HINT: &str = "browser tests need chromium and chromedriver: apt-get install chromium \
+     chromium-driver (or run scripts/test.sh), or set YICHUANG_CHROMIUM and YICHUANG_CHROMEDRIVER";
+
+/// The first of `candidates` that is a file.
+fn first_file(candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .map(|p| (*p).to_owned())
+}
+
+/// chromedriver and chromium: from `YICHUANG_CHROMEDRIVER` / `YICHUANG_CHROMIUM`, else where Debian
+/// and Ubuntu put them. Fails the test with one line when either is missing.
+fn browser_paths() -> (String, String) {
+    let pick = |var: &str, candidates: &[&str]| match std::env::var(var) {
+        Ok(p) if !p.trim().is_empty() => Some(p),
+        _ => first_file(candidates),
+    };
+    let driver = pick(
+        "YICHUANG_CHROMEDRIVER",
+        &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+    );
+    let chromium = pick(
+        "YICHUANG_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    match (driver, chromium) {
+        (Some(d), Some(c)) => (d, c),
+        _ => crate::pg::fail_setup(BROWSER_HINT),
+    }
+}
+
 /// A chromedriver process, killed on drop.
 pub struct Driver {
     child: Child,
@@ -28,10 +61,7 @@ impl Drop for Driver {
 impl Driver {
     /// Starts chromedriver on a free loopback port and a headless browser session.
     pub async fn start() -> (Self, WebDriver) {
-        let driver_path = std::env::var("YICHUANG_CHROMEDRIVER")
-            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let chromium =
-            std::env::var("YICHUANG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let (driver_path, chromium) = browser_paths();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -43,7 +73,7 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start {driver_path} ({e}): install chromium-driver (see .ci/run)")
+                crate::pg::fail_setup(&format!("cannot start {driver_path} ({e}): {BROWSER_HINT}"))
             });
         let url = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();

@@ -52,23 +52,77 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             (url, Some(dir))
         }
         Backend::Postgres => {
-            let base = std::env::var("YICHUANG_TEST_PG").expect(
-                "YICHUANG_TEST_PG is not set: PostgreSQL tests need e.g. postgres://postgres@127.0.0.1:5432/test",
+            let base = crate::pg::base_url();
+            // The pid lets a watchdog drop what a killed run left behind (see `pg`).
+            let name = format!(
+                "yc_test_{}_{}",
+                std::process::id(),
+                yichuang::auth::random_hex(8)
             );
-            let name = format!("yc_test_{}", yichuang::auth::random_hex(8));
             sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
                 .await
-                .expect("connect to YICHUANG_TEST_PG");
+                .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at {base}: {e}"));
             sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
                 .execute(&mut conn)
                 .await
                 .expect("create test database");
+            let _ = sqlx::Connection::close(conn).await;
             let url = match base.rsplit_once('/') {
                 Some((head, _)) => format!("{head}/{name}"),
                 None => panic!("YICHUANG_TEST_PG must end in /DATABASE"),
             };
             (url, None)
+        }
+    }
+}
+
+/// Test databases in use by live `TestApp`s, by URL: the last app on one drops it.
+static PG_IN_USE: std::sync::Mutex<Option<HashMap<String, usize>>> = std::sync::Mutex::new(None);
+
+/// A `TestApp`'s hold on its PostgreSQL test database; the last hold drops the database.
+struct PgDatabase {
+    url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// A hold on `url` when it is a test database made by `fresh_database`.
+    fn hold(url: &str) -> Option<Self> {
+        if !url.starts_with("postgres") {
+            return None;
+        }
+        let name = url.rsplit_once('/')?.1.split('?').next()?;
+        if !name.starts_with("yc_test_") {
+            return None;
+        }
+        let mut in_use = PG_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
+        *in_use
+            .get_or_insert_with(HashMap::new)
+            .entry(url.to_owned())
+            .or_default() += 1;
+        Some(Self {
+            url: url.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let last = {
+            let mut in_use = PG_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
+            let map = in_use.get_or_insert_with(HashMap::new);
+            let n = map.entry(self.url.clone()).or_default();
+            *n = n.saturating_sub(1);
+            let last = *n == 0;
+            if last {
+                map.remove(&self.url);
+            }
+            last
+        };
+        if last {
+            crate::pg::drop_database(crate::pg::base_url(), &self.name);
         }
     }
 }
@@ -96,6 +150,8 @@ pub struct TestApp {
     pub passwords: HashMap<String, String>,
     _stop: oneshot::Sender<()>,
     _dir: Option<tempfile::TempDir>,
+    // Last: dropped after the server has been told to stop.
+    _db: Option<PgDatabase>,
 }
 
 impl TestApp {
@@ -130,6 +186,7 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         clock: Clock,
     ) -> Self {
+        let db = PgDatabase::hold(&config.database_url);
         let server = Server::build(config, clock, TEST_COST)
             .await
             .expect("server starts");
@@ -150,6 +207,7 @@ impl TestApp {
             passwords,
             _stop: stop,
             _dir: dir,
+            _db: db,
         }
     }
 

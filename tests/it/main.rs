@@ -1,7 +1,8 @@
 //! One integration-test binary: each module is an area; every storage test runs on SQLite
-//! and on PostgreSQL (`YICHUANG_TEST_PG`).
+//! and on PostgreSQL (`YICHUANG_TEST_PG`, else a private cluster the binary starts itself: see `pg`).
 
 mod helpers;
+mod pg;
 
 mod auth;
 mod booking;
