@@ -51,6 +51,12 @@ pub struct App {
     /// Windows as the clerks' actions need them, per (center, window, user).
     pub desk_cache:
         crate::cache::Cache<(String, String, crate::ids::UserId), crate::queue::actions::DeskSetup>,
+    /// Slot views per (center, matter, from, to) while this server changes nothing, at most
+    /// a second ([`crate::booking::service::slots`]).
+    pub slot_cache: crate::cache::Cache<
+        (String, String, String, String),
+        Arc<crate::booking::service::SlotView>,
+    >,
     /// Background jobs: the handlers by kind and this server's runner ([`crate::jobs`]).
     pub jobs: crate::jobs::Jobs,
     /// Where text messages to citizens go ([`crate::booking::notify::SmsSender`]).
@@ -105,6 +111,7 @@ impl Server {
             search_cache: Default::default(),
             auth_cache: Default::default(),
             desk_cache: Default::default(),
+            slot_cache: Default::default(),
             jobs: Default::default(),
             sms: Arc::new(crate::booking::notify::LogSender),
         });

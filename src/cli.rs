@@ -29,6 +29,12 @@ struct Cli {
     /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "YICHUANG_DATABASE_URL")]
     database_url: Option<String>,
+    /// `serve`'s address when no command is given (`cargo run --release -- --listen 0.0.0.0:8080`).
+    #[arg(long)]
+    listen: Option<String>,
+    /// `serve --no-demo` when no command is given.
+    #[arg(long)]
+    no_demo: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -187,8 +193,8 @@ async fn dispatch(cli: Cli) -> CliResult {
         config.database_url = url;
     }
     match cli.command.unwrap_or(Command::Serve {
-        listen: None,
-        no_demo: false,
+        listen: cli.listen,
+        no_demo: cli.no_demo,
     }) {
         Command::Serve { listen, no_demo } => {
             if let Some(l) = listen {

@@ -63,6 +63,8 @@ ids! {
     CaseId,
     /// An appointment (预约), for the booking area.
     BookingId,
+    /// A home visit (上门服务), `home_visits.id`.
+    HomeVisitId,
 }
 
 #[cfg(test)]

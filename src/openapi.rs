@@ -37,10 +37,21 @@ use crate::{app::App, auth, hall};
         crate::cases::api::resume, crate::cases::api::extend, crate::cases::api::grant,
         crate::cases::api::issue, crate::cases::api::supply, crate::cases::api::opinion,
         crate::cases::api::notice, crate::cases::api::progress,
+        crate::booking::api::slots, crate::booking::api::bookable, crate::booking::api::book,
+        crate::booking::api::get_one, crate::booking::api::cancel, crate::booking::api::reschedule,
+        crate::booking::api::check_in, crate::booking::api::confirm, crate::booking::api::refuse,
+        crate::booking::api::decide_refusal, crate::booking::api::day, crate::booking::api::open,
+        crate::booking::api::stats, crate::booking::api::get_settings, crate::booking::api::put_settings,
+        crate::booking::api::put_matter, crate::booking::api::put_capacity,
+        crate::booking::home::api::create, crate::booking::home::api::get_one,
+        crate::booking::home::api::cancel, crate::booking::home::api::list,
+        crate::booking::home::api::arrange, crate::booking::home::api::refuse,
+        crate::booking::home::api::decide_refusal, crate::booking::home::api::done,
     ),
     tags((name = "hall", description = "中心、专区、窗口、人员与AB岗"), (name = "auth", description = "登录与令牌"), (name = "catalog", description = "事项目录、办事指南、目录清单与表格导入导出"),
          (name = "queue", description = "取号、叫号、窗口操作、大厅显示与排队统计"), (name = "calendar", description = "办事时间、节假日与工作日期限"),
-         (name = "jobs", description = "后台任务（系统管理员）"), (name = "cases", description = "办件：收件、受理决定、审批、出件、期限与进度查询"))
+         (name = "jobs", description = "后台任务（系统管理员）"), (name = "cases", description = "办件：收件、受理决定、审批、出件、期限与进度查询"),
+         (name = "booking", description = "预约与上门服务"))
 )]
 pub struct ApiDoc;
 

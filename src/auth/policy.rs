@@ -101,6 +101,18 @@ pub fn can_serve_bookings(user: &CurrentUser, center_id: i64) -> bool {
     can_take_in(user, center_id)
 }
 
+/// May answer home-visit requests at the center (arrange, propose a refusal, mark done,
+/// cancel; seed 001 第二章): the staff who answer bookings there.
+pub fn can_serve_home_visits(user: &CurrentUser, center_id: i64) -> bool {
+    can_serve_bookings(user, center_id)
+}
+
+/// May see a home visit's applicant unmasked: who answers home visits at the center (the
+/// hall manager among them), or a member of the center assigned to go.
+pub fn can_see_home_visit_applicant(user: &CurrentUser, center_id: i64, assigned: bool) -> bool {
+    can_serve_home_visits(user, center_id) || (assigned && is_member(user, center_id))
+}
+
 /// May approve the refusal of a booking or a home visit (seed 001: 报经县政务服务大厅同意),
 /// and set the center's booking rules: a hall manager of the center.
 pub fn can_approve_booking_refusal(user: &CurrentUser, center_id: i64) -> bool {
@@ -186,6 +198,18 @@ mod tests {
         assert!(can_read_reports(&user(&[Role::HallManager], &[1]), 1));
         assert!(can_read_reports(&user(&[Role::SystemAdmin], &[]), 9));
         assert!(!can_read_reports(&user(&[Role::WindowClerk], &[1]), 1));
+    }
+
+    #[test]
+    fn home_visits_are_answered_by_the_centers_staff_and_seen_by_those_who_go() {
+        let clerk = user(&[Role::WindowClerk], &[1]);
+        let leader = user(&[Role::Leader], &[1]);
+        assert!(can_serve_home_visits(&clerk, 1));
+        assert!(!can_serve_home_visits(&clerk, 2));
+        assert!(!can_serve_home_visits(&leader, 1));
+        assert!(!can_see_home_visit_applicant(&leader, 1, false));
+        assert!(can_see_home_visit_applicant(&leader, 1, true));
+        assert!(!can_see_home_visit_applicant(&leader, 2, true));
     }
 
     #[test]

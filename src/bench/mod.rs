@@ -14,7 +14,8 @@ pub use startup::{StartupReport, startup};
 /// Arguments of `yichuang bench`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
-    /// startup | healthz | calendar | tickets | call-next | display | search
+    /// startup | healthz | calendar | tickets | call-next | display | search | booking |
+    /// booking-flash | booking-month
     pub scenario: String,
     /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -201,8 +202,11 @@ pub async fn dispatch(args: &BenchArgs, db_url: &str) -> Result<Output, BenchErr
         "tickets" => crate::queue::bench::tickets(args, db_url).await,
         "call-next" => crate::queue::bench::call_next(args, db_url).await,
         "display" => crate::queue::bench::display(args, db_url).await,
+        "booking" => crate::booking::bench::booking(args, db_url).await,
+        "booking-flash" => crate::booking::bench::flash(args, db_url).await,
+        "booking-month" => crate::booking::bench::month(args, db_url).await,
         other => Err(format!(
-            "未知的测量场景“{other}”；可用：startup、healthz、calendar、tickets、call-next、display、search"
+            "未知的测量场景“{other}”；可用：startup、healthz、calendar、tickets、call-next、display、search、booking、booking-flash、booking-month"
         )
         .into()),
     }

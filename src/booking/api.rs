@@ -46,10 +46,16 @@ pub async fn slots(
     State(app): State<Arc<App>>,
     Path(center): Path<String>,
     Query(q): Query<SlotsQuery>,
-) -> AppResult<Json<SlotList>> {
-    Ok(Json(
-        service::slots(&app, &center, &q.matter, q.from.as_deref(), q.to.as_deref()).await?,
-    ))
+) -> AppResult<axum::response::Response> {
+    let list = service::slots(&app, &center, &q.matter, q.from.as_deref(), q.to.as_deref()).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        list.json.clone(),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

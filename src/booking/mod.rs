@@ -7,6 +7,7 @@
 //! * `queries.rs`: reads; `service.rs`: one function per use case;
 //! * `notify.rs`: the message outbox, the [`notify::SmsSender`] seam and the jobs that send
 //!   reminders and mark no-shows;
+//! * `home.rs` (with `home/`): home visits (上门服务), their life cycle, use cases and routes;
 //! * `api.rs`, `pages.rs`: JSON and pages; `bench.rs`: `yichuang bench booking`.
 //!
 //! **No hour is ever overbooked.** Every booking adds one to its window's row of
@@ -15,6 +16,8 @@
 //! place, on one server or several (PostgreSQL locks the row; SQLite has one writer).
 
 pub mod api;
+pub mod bench;
+pub mod home;
 pub mod notify;
 pub mod pages;
 pub mod queries;
@@ -139,5 +142,8 @@ impl Default for Settings {
 }
 
 pub fn router() -> Router<Arc<App>> {
-    api::router().merge(pages::router())
+    api::router()
+        .merge(pages::router())
+        .merge(home::api::router())
+        .merge(home::pages::router())
 }

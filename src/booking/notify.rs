@@ -141,6 +141,31 @@ pub async fn queue(
     Ok(())
 }
 
+/// Writes a message about a home visit to the outbox and enqueues its sending, in the
+/// caller's transaction.
+pub async fn queue_home_visit(
+    tx: &mut Conn,
+    v: &super::home::HomeVisit,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> AppResult<()> {
+    let id: i64 = sqlx::query_scalar(
+        "insert into notifications (center_id, home_visit_id, phone, kind, body, state, created_at) \
+         values ($1, $2, $3, $4, $5, 'pending', $6) returning id",
+    )
+    .bind(v.center_id)
+    .bind(v.id)
+    .bind(&v.phone)
+    .bind(kind)
+    .bind(body)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    crate::jobs::enqueue(tx, SEND, &SendPayload { id }, Micros(now), Micros(now)).await?;
+    Ok(())
+}
+
 /// The reminder (16:00 the day before, if that is still ahead) and the no-show check of a
 /// confirmed booking.
 pub async fn schedule_followups(

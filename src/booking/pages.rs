@@ -36,7 +36,7 @@ use crate::state::StateMachine;
 use crate::web::{Chrome, PageResult, render, render_status};
 
 /// The status and message a page shows for a refused use case; anything else is passed on.
-fn shown(e: AppError) -> Result<(StatusCode, String), AppError> {
+pub(super) fn shown(e: AppError) -> Result<(StatusCode, String), AppError> {
     match e {
         AppError::Invalid(_) | AppError::InvalidField { .. } | AppError::NotFound(_) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, e.public_message()))
@@ -49,13 +49,13 @@ fn shown(e: AppError) -> Result<(StatusCode, String), AppError> {
     }
 }
 
-fn done(path: &str, msg: &str) -> PageResult {
+pub(super) fn done(path: &str, msg: &str) -> PageResult {
     let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
     let sep = if path.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{path}{sep}ok={msg}")).into_response())
 }
 
-fn qr_svg(text: &str) -> String {
+pub(super) fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
         Ok(code) => code
             .render::<qrcode::render::svg::Color>()
@@ -82,7 +82,7 @@ async fn all_centers(app: &App) -> AppResult<Vec<CenterRow>> {
     )
 }
 
-async fn center_row(app: &App, code: &str) -> AppResult<CenterRow> {
+pub(super) async fn center_row(app: &App, code: &str) -> AppResult<CenterRow> {
     sqlx::query_as("select id, code, name, address from centers where code = $1")
         .bind(code.trim())
         .fetch_optional(app.db.pool())
@@ -170,9 +170,9 @@ fn weekday(date: &str) -> &'static str {
     }
 }
 
-fn by_day(items: Vec<SlotItem>) -> Vec<DaySlots> {
+fn by_day(items: &[SlotItem]) -> Vec<DaySlots> {
     let mut out: Vec<DaySlots> = Vec::new();
-    for s in items {
+    for s in items.iter().cloned() {
         match out.last_mut() {
             Some(d) if d.date == s.date => d.slots.push(s),
             _ => out.push(DaySlots {
@@ -218,10 +218,10 @@ async fn book_page_for(
     let chosen = format!("{} {}", form.date, form.start);
     Ok(BookPage {
         chrome,
-        matter: list.matter,
-        matter_name: list.matter_name,
-        periods: list.periods.label(),
-        days: by_day(list.items),
+        matter: list.list.matter.clone(),
+        matter_name: list.list.matter_name.clone(),
+        periods: list.list.periods.label(),
+        days: by_day(&list.list.items),
         center,
         form,
         chosen,
@@ -339,7 +339,7 @@ async fn booking_page_for(
             queries::codes(&mut conn, &a).await?
         };
         match service::slots(app, &c, &m, None, None).await {
-            Ok(l) => by_day(l.items),
+            Ok(l) => by_day(&l.list.items),
             Err(_) => Vec::new(),
         }
     } else {
@@ -564,7 +564,7 @@ async fn my_centers(app: &App, user: &CurrentUser) -> AppResult<Vec<CenterRow>> 
         .collect())
 }
 
-async fn pick_center(
+pub(super) async fn pick_center(
     app: &App,
     user: &CurrentUser,
     code: &str,

@@ -55,6 +55,13 @@ pub struct SlotList {
     pub items: Vec<SlotItem>,
 }
 
+/// A slot list with its JSON, written once for every answer the cache gives.
+#[derive(Debug)]
+pub struct SlotView {
+    pub list: SlotList,
+    pub json: bytes::Bytes,
+}
+
 fn bad_date(field: &str, e: impl std::fmt::Display) -> AppError {
     AppError::invalid_field(field, e.to_string())
 }
@@ -123,7 +130,38 @@ async fn day_slots(
 
 /// The free hours of a matter from `from` to `to` (public): at most [`MAX_VIEW_DAYS`] days,
 /// from today to the center's `days_ahead`.
+///
+/// Answers come from [`App::slot_cache`] while this server has changed nothing (its
+/// [`Generation`](crate::cache::Generation), bumped after every booking, cancellation or
+/// setting) and for at most a second, which is how late a booking made through another server
+/// shows. A booking itself never trusts the view: its place is taken by a guarded update.
 pub async fn slots(
+    app: &App,
+    center: &str,
+    matter: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> AppResult<std::sync::Arc<SlotView>> {
+    let key = (
+        center.to_owned(),
+        matter.to_owned(),
+        from.unwrap_or_default().to_owned(),
+        to.unwrap_or_default().to_owned(),
+    );
+    app.slot_cache
+        .get_or_load(key, app.generation.current(), || async {
+            let list = read_slots(app, center, matter, from, to).await?;
+            let json = serde_json::to_vec(&list)
+                .map_err(|e| AppError::internal(format!("slot list as JSON: {e}")))?;
+            Ok(std::sync::Arc::new(SlotView {
+                list,
+                json: json.into(),
+            }))
+        })
+        .await
+}
+
+async fn read_slots(
     app: &App,
     center: &str,
     matter: &str,
@@ -160,6 +198,16 @@ pub async fn slots(
         let mut conn = app.db.pool().acquire().await?;
         queries::taken(&mut conn, plan.bookable.id, from, to).await?
     };
+    // Places taken by (window, day, hour): a month has hundreds of hours at each window.
+    let taken: std::collections::HashMap<(WindowId, &str, &str), i64> = taken
+        .iter()
+        .map(|t| {
+            (
+                (t.window_id, t.service_date.as_str(), t.start.as_str()),
+                t.booked,
+            )
+        })
+        .collect();
     let now = now_local(app);
     let mut items = Vec::new();
     let mut d = from;
@@ -177,11 +225,9 @@ pub async fn slots(
                 let places = s.places(o.booking_capacity);
                 capacity += places;
                 let b = taken
-                    .iter()
-                    .find(|t| {
-                        t.window_id == o.window_id && t.service_date == date && t.start == start
-                    })
-                    .map_or(0, |t| t.booked);
+                    .get(&(o.window_id, date.as_str(), start.as_str()))
+                    .copied()
+                    .unwrap_or(0);
                 booked += b.min(places);
             }
             items.push(SlotItem {

@@ -83,14 +83,16 @@ async fn kiosk_take(
     MaybeUser(user): MaybeUser,
     csrf: CsrfToken,
     Path(code): Path<String>,
+    headers: axum::http::HeaderMap,
     form: Fields,
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
     let priority = Some(form.get("priority")).filter(|p| !p.is_empty() && *p != "none");
     match api::issue_for(&app, &center, form.get("zone"), priority).await {
         Ok(issued) => {
-            let host = "";
-            let qr = qr_svg(&format!("{host}{}", issued.follow));
+            // A phone opens only an absolute address (`public_url`, else this request's host).
+            let base = crate::cases::api::public_base(&app, &headers);
+            let qr = qr_svg(&format!("{base}{}", issued.follow));
             render(&SlipPage {
                 chrome: Chrome::new(user, csrf),
                 issued_time: crate::clock::format_local(issued.issued_at),
@@ -241,11 +243,19 @@ async fn desk(
 #[template(path = "queue/display.html")]
 struct DisplayPage {
     center: Center,
+    /// The QR code of the center's booking page (预约办事), for phones in the lobby.
+    book_qr: String,
 }
 
-async fn display(State(app): State<Arc<App>>, Path(code): Path<String>) -> PageResult {
+async fn display(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
-    render(&DisplayPage { center })
+    let base = crate::cases::api::public_base(&app, &headers);
+    let book_qr = qr_svg(&format!("{base}/book/{}", center.code));
+    render(&DisplayPage { center, book_qr })
 }
 
 #[derive(Template)]

@@ -5,6 +5,7 @@
 mod browser;
 mod concurrency;
 mod flow;
+mod home;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,0 +1,633 @@
+//! Home visits (上门服务): asked for by the elderly, the seriously ill, the disabled and key
+//! enterprises, answered the same day with at least two staff, refused only with the hall
+//! manager's approval, cancelled with code and phone — through the API, on both engines.
+
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::id_card;
+use crate::cases::on_both_at;
+use crate::helpers::{Api, TestApp, expect_error};
+
+/// The body of a request by applicant `n`.
+fn request(kind: &str, n: u16) -> Value {
+    json!({
+        "center": "GX-ML", "kind": kind, "name": "王桂芬", "phone": format!("138{:08}", n),
+        "id_number": id_card(n), "address": "梅林镇新村路 8 号 2 栋 301",
+        "wanted_date": "2026-12-02", "reason": "老人八十六岁，行动不便，无法到大厅",
+        "matter": "养老保险待遇资格认证",
+    })
+}
+
+async fn request_ok(api: &Api, body: Value) -> String {
+    let r = api.post("/api/v1/home-visits", body).await;
+    let status = r.status();
+    let v: Value = r.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::CREATED, "request: {v}");
+    assert_eq!(v["status"], "pending");
+    let code = v["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 10);
+    code
+}
+
+/// Asserts 422 naming `field` with a Chinese message; returns the message.
+async fn expect_field(r: Response, field: &str) -> String {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.expect("JSON error body");
+    assert_eq!(v["error"]["field"], field, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{msg}"
+    );
+    msg
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, code: &str) -> String {
+    sqlx::query_scalar("select state from home_visits where code = $1")
+        .bind(code)
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap()
+}
+
+fn arrange(staff: &[&str]) -> Value {
+    json!({
+        "date": "2026-12-02", "time": "09:30", "place": "梅林镇新村路 8 号 2 栋 301",
+        "materials": "身份证原件\n社会保障卡", "staff": staff,
+    })
+}
+
+on_both_at!(
+    a_home_visit_is_arranged_with_two_staff_and_then_done,
+    "2026-12-01T09:00",
+    |app: TestApp| async move {
+        let anyone = app.anonymous();
+        let code = request_ok(&anyone, request("elderly", 31)).await;
+        assert_eq!(
+            scalar(
+                &app,
+                "select count(*) from notifications where kind = 'home_received'"
+            )
+            .await,
+            1,
+            "the applicant is told it was received"
+        );
+
+        // The center's clerk sees the applicant; a leader sees them masked.
+        let clerk = app.api_as("clerk7").await;
+        let list: Value = clerk
+            .get("/api/v1/centers/GX-ML/home-visits")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let line = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == code.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(line["id_number"], id_card(31), "{line}");
+        assert_eq!(line["kind_label"], "高龄老人");
+        assert_eq!(line["overdue"], false);
+        let leader = app.api_as("leader").await;
+        let list: Value = leader
+            .get("/api/v1/centers/GX-ML/home-visits")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let masked = &list["items"][0];
+        assert!(
+            masked["id_number"].as_str().unwrap().contains('*'),
+            "{masked}"
+        );
+        assert_eq!(masked["address"], "");
+
+        // One person is not enough, nor a user of another center: 422 on `staff`, and nothing
+        // is written.
+        let steps = app.count("home_visit_steps").await;
+        let audit = app.count("audit_log").await;
+        let messages = app.count("notifications").await;
+        let r = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/arrange"),
+                arrange(&["clerk7"]),
+            )
+            .await;
+        let msg = expect_field(r, "staff").await;
+        assert!(msg.contains("至少 2 名工作人员"), "{msg}");
+        let r = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/arrange"),
+                arrange(&["clerk7", "clerk7"]),
+            )
+            .await;
+        expect_field(r, "staff").await;
+        let r = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/arrange"),
+                arrange(&["clerk7", "clerk1"]),
+            )
+            .await;
+        let msg = expect_field(r, "staff").await;
+        assert!(msg.contains("不是本中心"), "{msg}");
+        let mut no_materials = arrange(&["clerk7", "clerk8"]);
+        no_materials["materials"] = json!("");
+        let r = clerk
+            .post(&format!("/api/v1/home-visits/{code}/arrange"), no_materials)
+            .await;
+        expect_field(r, "materials").await;
+        assert_eq!(app.count("home_visit_staff").await, 0);
+        assert_eq!(app.count("home_visit_steps").await, steps);
+        assert_eq!(app.count("audit_log").await, audit);
+        assert_eq!(app.count("notifications").await, messages);
+        assert_eq!(state_of(&app, &code).await, "pending");
+
+        // A leader may not arrange.
+        expect_error(
+            leader
+                .post(
+                    &format!("/api/v1/home-visits/{code}/arrange"),
+                    arrange(&["clerk7", "clerk8"]),
+                )
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+
+        // Two staff of the center: arranged, and the applicant is told when, where and what.
+        let r = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/arrange"),
+                arrange(&["clerk7", "clerk8"]),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "arranged");
+        assert_eq!(v["visit_date"], "2026-12-02");
+        assert_eq!(v["visit_time"], "09:30");
+        assert_eq!(v["staff"].as_array().unwrap().len(), 2);
+        assert_eq!(app.count("home_visit_staff").await, 2);
+        let told: String = sqlx::query_scalar(
+            "select body from notifications where kind = 'home_arranged' and home_visit_id is not null",
+        )
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert!(
+            told.contains("09:30") && told.contains("社会保障卡"),
+            "{told}"
+        );
+        assert!(told.contains("郭春兰") && told.contains("邱明辉"), "{told}");
+
+        // The applicant sees it with code and phone; twice arranged is refused.
+        let v: Value = anyone
+            .get(&format!("/api/v1/home-visits/{code}?phone=13800000031"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "arranged");
+        assert_eq!(v["materials"], "身份证原件\n社会保障卡");
+        expect_error(
+            clerk
+                .post(
+                    &format!("/api/v1/home-visits/{code}/arrange"),
+                    arrange(&["clerk7", "clerk8"]),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "invalid_state",
+        )
+        .await;
+        let page = anyone.get(&format!("/h/{code}")).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("已安排上门") && html.contains("社会保障卡"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(&id_card(31)),
+            "the page by code alone is masked"
+        );
+
+        // After the visit the clerk marks it done.
+        let v: Value = clerk
+            .post(&format!("/api/v1/home-visits/{code}/done"), json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "done");
+        expect_error(
+            clerk
+                .post(&format!("/api/v1/home-visits/{code}/done"), json!({}))
+                .await,
+            StatusCode::CONFLICT,
+            "invalid_state",
+        )
+        .await;
+        assert_eq!(app.count("home_visit_steps").await, steps + 2);
+        assert!(
+            scalar(
+                &app,
+                "select count(*) from audit_log where entity = 'home_visit'"
+            )
+            .await
+                >= 4
+        );
+        // The history cannot be edited.
+        assert!(
+            sqlx::query("delete from home_visit_steps")
+                .execute(app.app.db.pool())
+                .await
+                .is_err()
+        );
+        assert!(
+            sqlx::query("update home_visit_steps set note = 'x'")
+                .execute(app.app.db.pool())
+                .await
+                .is_err()
+        );
+    }
+);
+
+on_both_at!(
+    a_home_visit_refusal_needs_the_hall_manager,
+    "2026-12-01T09:00",
+    |app: TestApp| async move {
+        let anyone = app.anonymous();
+        let code = request_ok(&anyone, request("disabled", 41)).await;
+        let clerk = app.api_as("clerk7").await;
+        let manager = app.api_as("manager").await;
+
+        let r = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/refuse"),
+                json!({"reason": ""}),
+            )
+            .await;
+        expect_field(r, "reason").await;
+        let v: Value = clerk
+            .post(
+                &format!("/api/v1/home-visits/{code}/refuse"),
+                json!({"reason": "该地址不在本镇服务范围，请向所在乡镇申请"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "refusing", "{v}");
+        assert_eq!(
+            scalar(
+                &app,
+                "select count(*) from notifications where kind = 'home_refused'"
+            )
+            .await,
+            0,
+            "not told before the manager approves"
+        );
+        expect_error(
+            clerk
+                .post(
+                    &format!("/api/v1/home-visits/{code}/refusal"),
+                    json!({"approve": true}),
+                )
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        // Waiting for the manager, it can be neither arranged nor cancelled.
+        expect_error(
+            clerk
+                .post(
+                    &format!("/api/v1/home-visits/{code}/arrange"),
+                    arrange(&["clerk7", "clerk8"]),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "invalid_state",
+        )
+        .await;
+        let v: Value = manager
+            .post(
+                &format!("/api/v1/home-visits/{code}/refusal"),
+                json!({"approve": true}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "refused");
+
+        // The applicant sees 未同意 with the reason, and is told it.
+        let v: Value = anyone
+            .get(&format!("/api/v1/home-visits/{code}?phone=13800000041"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status_label"], "未同意");
+        assert!(
+            v["refusal_reason"].as_str().unwrap().contains("服务范围"),
+            "{v}"
+        );
+        let html = anyone
+            .get(&format!("/h/{code}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("未同意") && html.contains("服务范围"),
+            "{html}"
+        );
+        let told: String = sqlx::query_scalar(
+            "select body from notifications where kind = 'home_refused' order by id desc limit 1",
+        )
+        .fetch_one(app.app.db.pool())
+        .await
+        .unwrap();
+        assert!(told.contains("服务范围"), "{told}");
+
+        // Turned down by the manager, a proposed refusal waits to be arranged again.
+        let other = request_ok(&anyone, request("sick", 42)).await;
+        clerk
+            .post(
+                &format!("/api/v1/home-visits/{other}/refuse"),
+                json!({"reason": "材料不全"}),
+            )
+            .await;
+        let v: Value = manager
+            .post(
+                &format!("/api/v1/home-visits/{other}/refusal"),
+                json!({"approve": false}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "pending", "{v}");
+        assert_eq!(v["refusal_reason"], "");
+
+        // The manager's own refusal is approved at once.
+        let third = request_ok(&anyone, request("elderly", 43)).await;
+        let v: Value = manager
+            .post(
+                &format!("/api/v1/home-visits/{third}/refuse"),
+                json!({"reason": "申请人已到大厅办结该事项"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["status"], "refused");
+
+        // Not answered by the end of the day: overdue, red, on the manager's page.
+        app.app.clock.set(
+            "2026-12-02T08:00"
+                .parse::<jiff::civil::DateTime>()
+                .unwrap()
+                .in_tz(yichuang::clock::HALL_TZ)
+                .unwrap()
+                .timestamp(),
+        );
+        let page = manager.get("/appointments/home?center=GX-ML").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("逾期未答复"), "overdue shown");
+        assert!(html.contains(&format!("id=\"open-{other}\"")), "{html}");
+        let list: Value = manager
+            .get("/api/v1/centers/GX-ML/home-visits?state=pending")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["items"][0]["code"], other.as_str());
+        assert_eq!(list["items"][0]["overdue"], true);
+    }
+);
+
+on_both_at!(
+    bad_home_visit_input_writes_nothing_and_cancelling_needs_the_phone,
+    "2026-12-01T09:00",
+    |app: TestApp| async move {
+        let anyone = app.anonymous();
+        let before = (
+            app.count("home_visits").await,
+            app.count("home_visit_steps").await,
+            app.count("notifications").await,
+        );
+        let mut bad = request("elderly", 51);
+        let id = id_card(51);
+        let wrong = if id.ends_with('0') { "1" } else { "0" };
+        bad["id_number"] = json!(format!("{}{wrong}", &id[..17]));
+        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "id_number").await;
+        assert!(msg.contains("校验"), "{msg}");
+        let mut bad = request("elderly", 51);
+        bad["address"] = json!("  ");
+        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "address").await;
+        assert!(msg.contains("上门地址"), "{msg}");
+        let mut bad = request("elderly", 51);
+        bad["kind"] = json!("vip");
+        expect_field(anyone.post("/api/v1/home-visits", bad).await, "kind").await;
+        let mut bad = request("elderly", 51);
+        bad["wanted_date"] = json!("2026-11-30");
+        expect_field(anyone.post("/api/v1/home-visits", bad).await, "wanted_date").await;
+        // An enterprise is identified by its credit code, not an ID card.
+        let bad = request("enterprise", 51);
+        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "id_number").await;
+        assert!(msg.contains("统一社会信用代码"), "{msg}");
+        assert_eq!(
+            (
+                app.count("home_visits").await,
+                app.count("home_visit_steps").await,
+                app.count("notifications").await,
+            ),
+            before
+        );
+
+        let mut firm = request("enterprise", 52);
+        firm["name"] = json!("梅林镇示例农产品有限公司");
+        firm["id_number"] = json!(yichuang::identity::make_credit_code("91360702MA3XXXXX1"));
+        let firm = request_ok(&anyone, firm).await;
+
+        // Cancelling with the wrong phone is refused and changes nothing.
+        expect_error(
+            anyone
+                .delete(&format!("/api/v1/home-visits/{firm}?phone=13900000009"))
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_field(
+            anyone.delete(&format!("/api/v1/home-visits/{firm}")).await,
+            "phone",
+        )
+        .await;
+        assert_eq!(state_of(&app, &firm).await, "pending");
+        let r = anyone
+            .delete(&format!("/api/v1/home-visits/{firm}?phone=13800000052"))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["status"], "cancelled");
+        assert_eq!(
+            scalar(
+                &app,
+                "select count(*) from notifications where kind = 'home_cancelled'"
+            )
+            .await,
+            1
+        );
+        expect_error(
+            anyone
+                .delete(&format!("/api/v1/home-visits/{firm}?phone=13800000052"))
+                .await,
+            StatusCode::CONFLICT,
+            "invalid_state",
+        )
+        .await;
+
+        // The public pages: the link from the center's booking page, the form and the status.
+        let html = anyone.get("/book/GX-ML").await.text().await.unwrap();
+        assert!(
+            html.contains("申请上门服务（高龄、重病、残疾人及重点企业）"),
+            "{html}"
+        );
+        let r = anyone.get("/book/GX-ML/home").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("name=\"address\"") && html.contains("重点企业"));
+        let html = anyone
+            .get(&format!("/h/{firm}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("已取消"), "{html}");
+        // The staff page is linked from the staff navigation.
+        let clerk = app.api_as("clerk7").await;
+        let html = clerk
+            .get("/appointments?center=GX-ML")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("/appointments/home?center=GX-ML"));
+        let r = clerk.get("/appointments/home?center=GX-ML").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("上门工作人员（至少两名）") || html.contains("没有待答复"));
+    }
+);
+
+/// A client that keeps cookies and does not follow redirects (plain HTML forms).
+fn form_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn csrf_of(client: &reqwest::Client, url: &str) -> String {
+    let html = client.get(url).send().await.unwrap().text().await.unwrap();
+    let start = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 19;
+    html[start..start + 64].to_owned()
+}
+
+on_both_at!(
+    the_public_home_visit_forms_work_without_script,
+    "2026-12-01T09:00",
+    |app: TestApp| async move {
+        let client = form_client();
+        let token = csrf_of(&client, &app.url("/book/GX-ML/home")).await;
+        let id = id_card(61);
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("kind", "sick"),
+            ("name", "赵德明"),
+            ("phone", "13800000061"),
+            ("id_number", id.as_str()),
+            ("wanted_date", "2026-12-03"),
+            ("reason", "术后卧床，无法外出"),
+        ];
+        // Without the address: the form again, 422, with the reason; nothing written.
+        let r = client
+            .post(app.url("/book/GX-ML/home"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("请填写上门地址") && html.contains("赵德明"),
+            "{html}"
+        );
+        assert_eq!(app.count("home_visits").await, 0);
+
+        fields.push(("address", "梅林镇河东村三组 12 号"));
+        let r = client
+            .post(app.url("/book/GX-ML/home"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/h/") && to.ends_with("?new=1"), "{to}");
+        let code = to[3..13].to_owned();
+        let html = client
+            .get(app.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("今天内答复") && html.contains(&code),
+            "{html}"
+        );
+
+        // Cancelling on the status page needs the phone.
+        let token = csrf_of(&client, &app.url(&format!("/h/{code}"))).await;
+        let r = client
+            .post(app.url(&format!("/h/{code}/cancel")))
+            .form(&[("csrf", token.as_str()), ("phone", "13900000000")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(state_of(&app, &code).await, "pending");
+        let r = client
+            .post(app.url(&format!("/h/{code}/cancel")))
+            .form(&[("csrf", token.as_str()), ("phone", "13800000061")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(state_of(&app, &code).await, "cancelled");
+    }
+);
