@@ -4,7 +4,7 @@ use jiff::civil::Date;
 
 use super::slots::BookingPeriods;
 use super::{Answer, Appointment, BookingState, COLUMNS, Settings};
-use crate::db::{Conn, Tx};
+use crate::db::{Backend, Conn, Tx};
 use crate::error::{AppError, AppResult};
 use crate::ids::{BookingId, CenterId, MatterId, WindowId};
 use crate::state::in_list;
@@ -149,23 +149,48 @@ pub struct Taken {
     pub booked: i64,
 }
 
-/// The places taken at the matter's windows from `from` to `to`.
+/// The places taken at the matter's windows from `from` to `to`. A month at ten windows is
+/// thousands of rows, read as one packed value (`window,day,hour,booked;…`): the view costs one
+/// row from the driver instead of thousands.
 pub async fn taken(
     conn: &mut Conn,
+    backend: Backend,
     matter: MatterId,
     from: Date,
     to: Date,
 ) -> AppResult<Vec<Taken>> {
-    Ok(sqlx::query_as(
-        "select h.window_id, h.service_date, h.start, h.booked from booking_hours h \
+    let packed = crate::db::dialect::text_agg(
+        backend,
+        "cast(h.window_id as text) || ',' || h.service_date || ',' || h.start || ',' || cast(h.booked as text)",
+        ";",
+    );
+    let all: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select {packed} from booking_hours h \
          where h.window_id in (select mw.window_id from matter_windows mw where mw.matter_id = $1) \
-         and h.service_date >= $2 and h.service_date <= $3",
-    )
+         and h.service_date >= $2 and h.service_date <= $3 and h.booked > 0"
+    )))
     .bind(matter)
     .bind(from.to_string())
     .bind(to.to_string())
-    .fetch_all(&mut *conn)
-    .await?)
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(all) = all else {
+        return Ok(Vec::new());
+    };
+    all.split(';')
+        .map(|row| {
+            let mut f = row.split(',');
+            let parsed = (|| {
+                Some(Taken {
+                    window_id: f.next()?.parse().ok()?,
+                    service_date: f.next()?.to_owned(),
+                    start: f.next()?.to_owned(),
+                    booked: f.next()?.parse().ok()?,
+                })
+            })();
+            parsed.ok_or_else(|| AppError::internal(format!("booking_hours row unreadable: {row}")))
+        })
+        .collect()
 }
 
 /// The places taken of one hour at the given windows.

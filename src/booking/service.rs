@@ -196,7 +196,7 @@ async fn read_slots(
         Vec::new()
     } else {
         let mut conn = app.db.pool().acquire().await?;
-        queries::taken(&mut conn, plan.bookable.id, from, to).await?
+        queries::taken(&mut conn, app.db.backend(), plan.bookable.id, from, to).await?
     };
     // Places taken by (window, day, hour): a month has hundreds of hours at each window.
     let taken: std::collections::HashMap<(WindowId, &str, &str), i64> = taken

@@ -34,6 +34,16 @@ pub fn indexed_by(backend: Backend, index: &str) -> String {
     }
 }
 
+/// An aggregate joining the text `expr` of every row with `sep`, for reads of many small rows
+/// that are cheaper as one value (each row otherwise crosses from the driver's thread on its
+/// own): `group_concat` on SQLite, `string_agg` on PostgreSQL; null when there are no rows.
+pub fn text_agg(backend: Backend, expr: &str, sep: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, '{sep}')"),
+        Backend::Postgres => format!("string_agg({expr}, '{sep}')"),
+    }
+}
+
 /// A subquery yielding the integers of a JSON array bound at `$param` (`[3,5,8]`), for
 /// `id in (…)` with any number of ids and one bound value.
 pub fn id_set(backend: Backend, param: usize) -> String {
