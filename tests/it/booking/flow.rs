@@ -58,15 +58,58 @@ on_both_at!(
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["items"].as_array().unwrap().len(), 0, "{v}");
 
-        // 正月初一 2027 (a Saturday) is closed: no slot even for extended hours. Beyond the
-        // booking horizon nothing is offered either.
-        let r = anyone
-            .get(&format!(
-                "/api/v1/centers/GX-ML/slots?matter={m}&from=2027-02-06&to=2027-02-06"
-            ))
+        // Beyond the booking horizon (14 days) nothing is offered.
+        let day_of = |d: &'static str| {
+            let anyone = &anyone;
+            let m = &m;
+            async move {
+                let r = anyone
+                    .get(&format!(
+                        "/api/v1/centers/GX-ML/slots?matter={m}&from={d}&to={d}"
+                    ))
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                let v: Value = r.json().await.unwrap();
+                v["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["start"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(
+            day_of("2026-12-20").await.is_empty(),
+            "past the 14 days ahead"
+        );
+        // With 90 days ahead: 正月初一 2027 (a Saturday) has no slot even in extended hours,
+        // while the Sunday after (初二) has its weekend service; 除夕 (Friday 2027-02-05) offers
+        // its lunch break and nothing in the afternoon.
+        let manager = app.api_as("manager").await;
+        let r = manager
+            .put(
+                "/api/v1/centers/GX-ML/booking/settings",
+                json!({"days_ahead": 90, "max_per_person": 3, "max_per_phone": 5,
+                       "grace_minutes": 30, "early_minutes": 60, "no_show_limit": 0}),
+            )
             .await;
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["items"].as_array().unwrap().len(), 0);
+        assert!(
+            r.status().is_success(),
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        assert!(!day_of("2026-12-20").await.is_empty());
+        assert_eq!(day_of("2027-02-06").await, Vec::<String>::new(), "正月初一");
+        assert!(
+            !day_of("2027-02-07").await.is_empty(),
+            "初二 is a weekend day with service"
+        );
+        let eve = day_of("2027-02-05").await;
+        assert!(!eve.is_empty(), "除夕 keeps its lunch break");
+        assert!(
+            eve.iter().all(|s| s.as_str() < "13:30"),
+            "除夕 afternoon: {eve:?}"
+        );
 
         // A matter that is not bookable, and a range too long: 422 in Chinese.
         make_bookable(&app, "T-BK-NONE", "none", "auto").await;
