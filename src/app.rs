@@ -171,8 +171,29 @@ async fn healthz(State(app): State<Arc<App>>) -> impl IntoResponse {
     }
 }
 
-async fn fallback() -> AppError {
-    AppError::NotFound("找不到该页面或接口".into())
+/// An address nobody serves: the API's error shape under `/api/`, the HTML error page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound("找不到该接口".into()).into_response()
+    } else {
+        web::error_page(StatusCode::NOT_FOUND, "找不到该页面，请从首页进入")
+    }
+}
+
+/// A method an address does not take (405): the same two shapes, never an empty body.
+async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    let message = "该地址不支持这种请求方式";
+    if uri.path().starts_with("/api/") {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            axum::Json(
+                serde_json::json!({"error": {"code": "method_not_allowed", "message": message}}),
+            ),
+        )
+            .into_response()
+    } else {
+        web::error_page(StatusCode::METHOD_NOT_ALLOWED, message)
+    }
 }
 
 /// The whole HTTP surface: each area contributes its router; layers wrap them all.
@@ -192,6 +213,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::booking::router())
         .merge(openapi::router())
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             app.clone(),
             crate::cache::bump_after_changes,

@@ -101,6 +101,23 @@ impl IntoResponse for PageError {
 /// Result of a page handler.
 pub type PageResult = Result<Response, PageError>;
 
+/// The HTML error page with `status` and a Chinese `message`.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        message: message.to_owned(),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}
+
+/// `/favicon.ico`, which browsers ask for by themselves: the product's icon.
+async fn favicon() -> Response {
+    assets::serve(axum::extract::Path("favicon.svg".to_owned())).await
+}
+
 /// Renders a template as a 200 page.
 pub fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
@@ -182,4 +199,5 @@ pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
         .route("/static/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(favicon))
 }

@@ -12,6 +12,7 @@ mod cases;
 mod catalog;
 mod cli;
 mod events;
+mod first_hour;
 mod hall;
 mod jobs;
 mod ops;

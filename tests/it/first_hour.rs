@@ -1,0 +1,127 @@
+//! What a visitor or a clerk meets in the first hour: error pages in the right shape, the
+//! public devices without the staff menu, the desk's labels, the icon.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, on_both};
+
+on_both!(
+    unknown_addresses_and_methods_answer_in_the_shape_of_their_side,
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        // A page nobody serves: the HTML error page, not JSON.
+        let r = anon.get("/hours/GX-ML").await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{kind}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("出错了（404）") && html.contains("找不到该页面"),
+            "{html}"
+        );
+        // An API address nobody serves: the documented error shape.
+        let r = anon.get("/api/v1/nothing-here").await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+        assert!(v["error"]["message"].as_str().unwrap().contains("找不到"));
+
+        // A method an address does not take: never an empty body.
+        let r = anon.delete("/book").await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("出错了（405）") && html.contains("不支持"),
+            "{html}"
+        );
+        let r = anon.delete("/api/v1/centers").await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "method_not_allowed");
+        assert!(v["error"]["message"].as_str().unwrap().contains("不支持"));
+
+        // The browser's own request for an icon.
+        let r = anon.get("/favicon.ico").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.text().await.unwrap().starts_with("<svg"));
+    }
+);
+
+on_both!(
+    public_devices_show_no_staff_or_api_menu,
+    |app: TestApp| async move {
+        let anon = app.anonymous();
+        for path in ["/centers/GX-ML/kiosk", "/centers/GX-ML/check-in"] {
+            let r = anon.get(path).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let html = r.text().await.unwrap();
+            for link in ["href=\"/api/docs\"", "href=\"/login\"", "href=\"/matters\""] {
+                assert!(!html.contains(link), "{path} shows {link}");
+            }
+            assert!(html.contains("一窗 · 政务服务"), "{path} keeps the brand");
+        }
+        // The kiosk leads to check-in and booking; the hours page to booking.
+        let html = anon.get("/centers/GX-ML/kiosk").await.text().await.unwrap();
+        assert!(html.contains("href=\"/centers/GX-ML/check-in\""));
+        assert!(html.contains("href=\"/book/GX-ML\""));
+        let html = anon.get("/centers/GX-ML/hours").await.text().await.unwrap();
+        assert!(html.contains("href=\"/book/GX-ML\""));
+        // Everyone else keeps the menu.
+        let html = anon.get("/matters").await.text().await.unwrap();
+        assert!(html.contains("href=\"/api/docs\""));
+    }
+);
+
+on_both!(
+    the_desk_and_the_header_speak_chinese,
+    |app: TestApp| async move {
+        let kiosk = app.anonymous();
+        let r = kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                json!({"zone": "TYZH", "priority": "elderly"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let clerk = app.api_as("clerk1").await;
+        let r = clerk
+            .post("/api/v1/centers/GX/windows/TY01/call-next", json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = clerk
+            .get("/centers/GX/windows/TY01/desk")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("优先 · 老年人"), "{html}");
+        assert!(
+            !html.contains("elderly</span>"),
+            "the priority's code shown"
+        );
+        // The overrun badge is hidden until the limit passes, and [hidden] wins over .badge.
+        assert!(html.contains("id=\"overrun\" class=\"badge danger\" hidden"));
+        let css = app
+            .anonymous()
+            .get("/static/app.css")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(css.contains("[hidden] { display: none !important; }"));
+
+        // A name that is its role is said once.
+        let admin = app.api_as("admin").await;
+        let html = admin.get("/").await.text().await.unwrap();
+        assert!(
+            !html.contains("系统管理员（系统管理员）"),
+            "the role said twice"
+        );
+        assert!(
+            html.contains("<span class=\"who\">系统管理员</span>"),
+            "{html}"
+        );
+    }
+);
