@@ -3,6 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use yichuang::db::Backend;
 
 use crate::helpers::{TestApp, on_both};
 
@@ -125,3 +126,63 @@ on_both!(
         );
     }
 );
+
+/// The hours page of 梅林镇 on Thursday 2026-12-03 at `at`: its status line and the week's dates.
+async fn hours_at(backend: Backend, at: &str) -> (String, Vec<String>) {
+    let app = TestApp::spawn_at(backend, at).await;
+    let html = app
+        .anonymous()
+        .get("/centers/GX-ML/hours")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let status = html
+        .split("id=\"now-status\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_default()
+        .to_owned();
+    let week = html
+        .split("id=\"week\"")
+        .nth(1)
+        .unwrap_or_default()
+        .split("<td>")
+        .skip(1)
+        .step_by(4)
+        .map(|c| c.split('<').next().unwrap_or_default().to_owned())
+        .collect();
+    (status, week)
+}
+
+async fn hours_page_says_this_week_and_whether_the_hall_is_open(backend: Backend) {
+    let (status, week) = hours_at(backend, "2026-12-03T10:00").await;
+    assert_eq!(status, "现在正在办公。");
+    assert_eq!(
+        week.first().map(String::as_str),
+        Some("11月30日 周一"),
+        "{week:?}"
+    );
+    assert_eq!(
+        week.last().map(String::as_str),
+        Some("12月6日 周日"),
+        "{week:?}"
+    );
+    assert_eq!(week.len(), 7);
+    let (status, _) = hours_at(backend, "2026-12-03T12:30").await;
+    assert!(status.contains("延时错时服务"), "{status}");
+    let (status, _) = hours_at(backend, "2026-12-03T07:00").await;
+    assert_eq!(status, "现在不在办公时间，今天 08:30 开始办公。");
+    let (status, _) = hours_at(backend, "2026-12-03T18:30").await;
+    assert_eq!(status, "今日已下班。下次办公：12月4日（周五）08:30。");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_sqlite() {
+    hours_page_says_this_week_and_whether_the_hall_is_open(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_postgres() {
+    hours_page_says_this_week_and_whether_the_hall_is_open(Backend::Postgres).await;
+}
