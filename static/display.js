@@ -21,6 +21,10 @@
     }
     var calls = document.querySelector('#calls tbody');
     calls.textContent = '';
+    // Every current call stays on screen: past seven rows the list goes into two or three
+    // columns with a smaller type (a county hall calls at twenty windows at once).
+    var cols = s.calls.length <= 7 ? 1 : s.calls.length <= 14 ? 2 : 3;
+    document.getElementById('calls').dataset.cols = String(cols);
     s.calls.forEach(function (c) {
       var tr = document.createElement('tr');
       tr.dataset.window = c.window;
@@ -97,10 +101,25 @@
     hours(); setInterval(hours, 600000);
     var unlock = document.getElementById('voice-unlock');
     if (!voiceOn) { unlock.hidden = true; }
-    unlock.addEventListener('click', function () {
+    // Browsers start sound only after a click; the display remembers that it was switched on,
+    // so after a reload it asks once more with the same button, and a click anywhere on the
+    // screen (a remote or a mouse) does.
+    var key = 'yichuang.voice.' + center;
+    var enable = function () {
       if (window.YichuangVoice) { window.YichuangVoice.unlock(); window.YichuangVoice.setVolume(volume); }
       unlock.hidden = true;
-    });
+      try { localStorage.setItem(key, 'on'); } catch (e) { /* private mode */ }
+    };
+    unlock.addEventListener('click', enable);
+    var remembered = false;
+    try { remembered = localStorage.getItem(key) === 'on'; } catch (e) { remembered = false; }
+    if (voiceOn && remembered) {
+      unlock.textContent = '语音播报已开启，点击屏幕任意处恢复';
+      document.addEventListener('click', function once() {
+        document.removeEventListener('click', once);
+        enable();
+      });
+    }
   }
   refresh();
   connect();

@@ -445,6 +445,124 @@ async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
     finish(web, result).await;
 }
 
+/// Switches the lobby display's voice on with its button (the page stays).
+async fn switch_voice_on(web: &WebDriver) -> WebDriverResult<()> {
+    let unlock = web.find(By::Id("voice-unlock")).await?;
+    assert_eq!(unlock.text().await?, "启用语音播报");
+    unlock.click().await?;
+    assert!(!unlock.is_displayed().await?);
+    Ok(())
+}
+
+/// The calls on a lobby screen of `w` × `h` CSS pixels: how many rows, how many lie wholly on
+/// screen, and the smallest ticket-number type.
+async fn calls_on_screen(
+    web: &WebDriver,
+    app: &TestApp,
+    w: u32,
+    h: u32,
+) -> WebDriverResult<(usize, usize, f64)> {
+    web.set_window_rect(0, 0, w, h).await?;
+    let frame: Vec<i64> = web
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+            Vec::new(),
+        )
+        .await?
+        .convert()?;
+    let grow = |n: u32, by: i64| u32::try_from(i64::from(n) + by.max(0)).unwrap_or(n);
+    web.set_window_rect(0, 0, grow(w, frame[0]), grow(h, frame[1]))
+        .await?;
+    web.goto(app.url("/centers/GX/display?voice=0")).await?;
+    web.query(By::Css("#calls tbody tr")).first().await?;
+    let m: (usize, usize, f64) = web
+        .execute(
+            r#"
+            const rows = [...document.querySelectorAll('#calls tbody tr')];
+            const shown = rows.filter(r => {
+                const b = r.getBoundingClientRect();
+                return b.bottom <= window.innerHeight && b.right <= window.innerWidth && b.top >= 0;
+            }).length;
+            const font = Math.min(...rows.map(r => parseFloat(getComputedStyle(r.querySelector('td')).fontSize)));
+            return [rows.length, shown, font];
+            "#,
+            Vec::new(),
+        )
+        .await?
+        .convert()?;
+    if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
+        let png = web.screenshot_as_png().await?;
+        std::fs::write(format!("{dir}/display-many-{w}x{h}.png"), png).unwrap();
+    }
+    Ok(m)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // A ticket in every zone, several in the busy ones, and every window calls.
+    let kiosk = app.anonymous();
+    let zones = [
+        "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "BDC", "BDC", "GAJC", "GCJS",
+        "GJJ", "RSYB", "RSYB", "SCZR", "SWJC", "GAZQ", "GAZQ",
+    ];
+    for zone in zones {
+        let r = kiosk
+            .post(
+                "/api/v1/centers/GX/tickets",
+                serde_json::json!({"zone": zone}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{zone}");
+    }
+    let admin = app.api_as("admin").await;
+    let windows: serde_json::Value = admin
+        .get("/api/v1/centers/GX/windows")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut calling = 0;
+    for w in windows["items"].as_array().unwrap() {
+        let code = w["code"].as_str().unwrap();
+        let r = admin
+            .post(
+                &format!("/api/v1/centers/GX/windows/{code}/call-next"),
+                serde_json::json!({}),
+            )
+            .await;
+        if r.status() == reqwest::StatusCode::OK {
+            calling += 1;
+        }
+    }
+    assert!(calling >= 15, "only {calling} windows could call");
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        for (w, h, min_font) in [(1920u32, 1080u32, 36.0), (1366, 768, 26.0)] {
+            let (rows, shown, font) = calls_on_screen(&web, &app, w, h).await?;
+            assert_eq!(rows, calling, "one row per window calling at {w}×{h}");
+            assert_eq!(shown, rows, "every call wholly on the {w}×{h} screen");
+            assert!(font >= min_font, "ticket numbers of {font}px at {w}×{h}");
+        }
+        // The voice switch is remembered by the display: after a reload it asks for the one
+        // click browsers require, saying that announcements were on.
+        web.goto(app.url("/centers/GX/display")).await?;
+        switch_voice_on(&web).await?;
+        web.refresh().await?;
+        let unlock = web.find(By::Id("voice-unlock")).await?;
+        assert!(unlock.is_displayed().await?);
+        assert_eq!(unlock.text().await?, "语音播报已开启，点击屏幕任意处恢复");
+        web.find(By::Tag("main")).await?.click().await?;
+        assert!(
+            !unlock.is_displayed().await?,
+            "a click anywhere turns it back on"
+        );
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_imports_a_catalogue_spreadsheet_through_the_page_without_script() {
     let app = TestApp::spawn(Backend::Sqlite).await;
