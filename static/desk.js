@@ -39,9 +39,51 @@
     return act(name);
   }
 
+  // Finishing, a no-show and a transfer cannot be taken back: the first key or click asks,
+  // the same key again (or 确认) within a few seconds acts, Esc or 取消 lets it be.
+  var confirmBox = document.getElementById('desk-confirm');
+  var pending = null;
+  var current = (document.getElementById('current-number') || {}).textContent || '';
+  function question(button) {
+    var name = button.dataset.act;
+    if (name === 'finish') return '确认办结 ' + current + '？';
+    if (name === 'no-show') return '确认 ' + current + ' 过号？过号后须重新取号。';
+    if (name === 'transfer') {
+      var sel = document.getElementById('transfer-to');
+      return '确认把 ' + current + ' 转到“' + sel.options[sel.selectedIndex].text + '”？';
+    }
+    return null;
+  }
+  function cancelPending() {
+    if (pending) { clearTimeout(pending.timer); pending = null; }
+    confirmBox.hidden = true;
+  }
+  function ask(button) {
+    if (!button) return;
+    var q = question(button);
+    if (!q || !confirmBox) return run(button);
+    if (pending && pending.button === button) { cancelPending(); return run(button); }
+    cancelPending();
+    document.getElementById('desk-confirm-text').textContent = q + '（再按一次或点“确认”）';
+    confirmBox.hidden = false;
+    pending = { button: button, timer: setTimeout(cancelPending, 6000) };
+  }
+  if (confirmBox) {
+    document.getElementById('desk-confirm-yes').addEventListener('click', function (e) {
+      e.preventDefault();
+      var b = pending && pending.button;
+      cancelPending();
+      if (b) run(b);
+    });
+    document.getElementById('desk-confirm-no').addEventListener('click', function (e) {
+      e.preventDefault();
+      cancelPending();
+    });
+  }
+
   desk.addEventListener('click', function (e) {
     var b = e.target.closest('button[data-act]');
-    if (b) { e.preventDefault(); run(b); }
+    if (b) { e.preventDefault(); ask(b); }
   });
 
   var keys = { n: 'call-next', r: 'recall', s: 'start', f: 'finish', x: 'no-show', c: 'call', t: 'transfer' };
@@ -53,11 +95,12 @@
       if (e.key === 'Enter' && e.target.id === 'call-number') { e.preventDefault(); act('call', { number: e.target.value.trim() }); }
       return;
     }
+    if (e.key === 'Escape') { cancelPending(); return; }
     var k = e.key.toLowerCase();
     if (keys[k]) {
       e.preventDefault();
       if (k === 'c') { document.getElementById('call-number').focus(); return; }
-      run(desk.querySelector('button[data-act="' + keys[k] + '"]'));
+      ask(desk.querySelector('button[data-act="' + keys[k] + '"]'));
     } else if (holds[k]) {
       e.preventDefault();
       act('hold', { kind: holds[k] });

@@ -267,7 +267,7 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
         let display = web.window().await?;
         // A visitor takes a ticket at the kiosk (in a second tab).
         let kiosk = web.new_tab().await?;
-        web.switch_to_window(kiosk).await?;
+        web.switch_to_window(kiosk.clone()).await?;
         web.goto(app.url("/centers/GX/kiosk")).await?;
         web.find(By::Id("zone-TYZH")).await?.click().await?;
         let number = web.find(By::Id("ticket-number")).await?.text().await?;
@@ -296,6 +296,40 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
             .text()
             .await?;
         assert_eq!(banner, "请A001号到通用综合受理1号窗口办理");
+
+        // Back at the desk: F (办结) asks first; Esc lets it be; F twice finishes.
+        web.switch_to_window(kiosk).await?;
+        web.find(By::Tag("body")).await?.send_keys("f").await?;
+        let ask = web
+            .query(By::Id("desk-confirm"))
+            .and_displayed()
+            .first()
+            .await?;
+        assert!(
+            ask.text().await?.contains("确认办结 A001"),
+            "{}",
+            ask.text().await?
+        );
+        web.find(By::Tag("body"))
+            .await?
+            .send_keys(Key::Escape)
+            .await?;
+        assert!(!ask.is_displayed().await?);
+        assert_eq!(
+            web.find(By::Id("current-number")).await?.text().await?,
+            "A001"
+        );
+        // X (过号) asks too, and 取消 keeps the ticket.
+        web.find(By::Tag("body")).await?.send_keys("x").await?;
+        web.find(By::Id("desk-confirm-no")).await?.click().await?;
+        assert_eq!(
+            web.find(By::Id("current-number")).await?.text().await?,
+            "A001"
+        );
+        let body = web.find(By::Tag("body")).await?;
+        body.send_keys("f").await?;
+        body.send_keys("f").await?;
+        web.query(By::Css("#current.idle")).first().await?;
         WebDriverResult::Ok(())
     }
     .await;
