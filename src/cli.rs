@@ -397,7 +397,9 @@ async fn calendar_hours(
 
 fn warn_missing(years: &[i16]) {
     for y in years {
-        eprintln!("注意：尚未录入 {y} 年国务院节假日安排，{y} 年按普通工作日和周末计算");
+        eprintln!(
+            "注意：尚未录入 {y} 年国务院节假日安排；{y} 年的法定节假日已按《全国年节及纪念日放假办法》计入，调休以通知为准"
+        );
     }
 }
 

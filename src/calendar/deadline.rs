@@ -499,14 +499,15 @@ mod tests {
     #[test]
     fn a_deadline_into_a_year_without_a_notice_still_computes_and_says_which_year() {
         let t = table();
-        // Thu 2026-12-24: 12-25 1, 12-28..31 5, then 2027 as plain weekdays: 01-01 (Fri) 6 …
+        // Thu 2026-12-24: 12-25 1, 12-28..31 5; 2027 has no notice, but 元旦 (Fri 01-01) is off
+        // by law; then 01-04..08 are 6..10.
         let d = t.deadline(date(2026, 12, 24), 10, &[], None).unwrap();
-        assert_eq!(d.due, date(2027, 1, 7));
+        assert_eq!(d.due, date(2027, 1, 8));
         assert_eq!(d.missing_years, vec![2027]);
         let json = serde_json::to_string(&d).unwrap();
         assert_eq!(
             json,
-            r#"{"from":"2026-12-24","days":10,"due":"2027-01-07","missing_years":[2027]}"#
+            r#"{"from":"2026-12-24","days":10,"due":"2027-01-08","missing_years":[2027]}"#
         );
         assert_eq!(
             d,

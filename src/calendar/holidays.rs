@@ -74,6 +74,18 @@ impl DayInfo {
 struct Listed {
     off: bool,
     name: String,
+    /// Worked out from the law for a year with no notice (its 调休 still unknown).
+    from_law: bool,
+}
+
+/// The statutory days of every year the calendar computes them for, worked out once.
+fn statutory() -> &'static [(Date, &'static str)] {
+    static DAYS: std::sync::OnceLock<Vec<(Date, &'static str)>> = std::sync::OnceLock::new();
+    DAYS.get_or_init(|| {
+        (super::lunar::FIRST_STATUTORY_YEAR..=super::MAX_YEAR)
+            .flat_map(super::lunar::statutory_days)
+            .collect()
+    })
 }
 
 /// All notices the hall knows, with a working-day index for fast deadlines (about 20 KB for
@@ -153,7 +165,7 @@ impl HolidayTable {
             return DayInfo {
                 date,
                 kind,
-                year_missing: false,
+                year_missing: l.from_law,
             };
         }
         let kind = match date.weekday() {
@@ -183,6 +195,7 @@ impl HolidayTable {
                     let entry = Listed {
                         off: true,
                         name: h.name.clone(),
+                        from_law: false,
                     };
                     self.listed.insert(*d, entry);
                 }
@@ -191,8 +204,20 @@ impl HolidayTable {
                 let entry = Listed {
                     off: false,
                     name: w.name.clone(),
+                    from_law: false,
                 };
                 self.listed.insert(w.date, entry);
+            }
+        }
+        // A year with no notice still has its statutory days, fixed by law (the 调休 around
+        // them waits for the notice).
+        for (d, name) in statutory() {
+            if !self.years.contains_key(&d.year()) {
+                self.listed.entry(*d).or_insert_with(|| Listed {
+                    off: true,
+                    name: (*name).to_owned(),
+                    from_law: true,
+                });
             }
         }
         self.index =
@@ -289,16 +314,56 @@ mod tests {
     }
 
     #[test]
-    fn a_year_without_a_notice_is_plain_weekdays_and_flagged() {
+    fn a_year_without_a_notice_has_the_statutory_days_of_the_law_and_is_flagged() {
         let t = HolidayTable::builtin();
-        let info = t.day_kind(date(2027, 2, 5)); // Friday, likely 除夕 off once published
-        assert_eq!(info.kind, DayKind::Workday);
+        // 2027 has no notice: the law's days are off (春节 = 除夕 to 初三 since 2025), the
+        // weekdays around them work until a notice moves them.
+        let off = |d: Date, name: &str| {
+            let info = t.day_kind(d);
+            assert_eq!(info.kind, DayKind::Holiday { name: name.into() }, "{d}");
+            assert!(info.year_missing, "{d} is flagged: no notice yet");
+        };
+        off(date(2027, 1, 1), "元旦");
+        off(date(2027, 2, 5), "春节"); // 除夕, a Friday
+        off(date(2027, 2, 6), "春节"); // 正月初一
+        off(date(2027, 2, 8), "春节"); // 初三, a Monday
+        off(date(2027, 4, 5), "清明节");
+        off(date(2027, 5, 1), "劳动节");
+        off(date(2027, 5, 2), "劳动节");
+        off(date(2027, 6, 9), "端午节");
+        off(date(2027, 9, 15), "中秋节");
+        off(date(2027, 10, 1), "国庆节");
+        off(date(2027, 10, 3), "国庆节");
+        off(date(2028, 1, 26), "春节"); // 正月初一 2028, a Wednesday
+        for d in [
+            date(2027, 2, 9),
+            date(2027, 5, 3),
+            date(2027, 10, 4),
+            date(2027, 2, 4),
+        ] {
+            let info = t.day_kind(d);
+            assert_eq!(info.kind, DayKind::Workday, "{d}");
+            assert!(info.year_missing);
+        }
+        // Before 2025 the law gave 春节 three days from 正月初一 and 劳动节 one.
+        let older = statutory_days_of(2024);
+        assert!(older.contains(&(date(2024, 2, 10), "春节")));
+        assert!(
+            !older.contains(&(date(2024, 2, 9), "春节")),
+            "除夕 2024 was not a statutory day"
+        );
+        assert!(!older.iter().any(|(d, _)| *d == date(2024, 5, 2)));
+        let info = t.day_kind(date(2027, 2, 5));
         assert!(info.year_missing);
         assert!(!t.day_kind(date(2026, 6, 1)).year_missing);
         assert_eq!(
             t.missing_years(date(2026, 12, 1), date(2028, 1, 5)),
             vec![2027, 2028]
         );
+    }
+
+    fn statutory_days_of(year: i16) -> Vec<(Date, &'static str)> {
+        super::super::lunar::statutory_days(year)
     }
 
     #[test]

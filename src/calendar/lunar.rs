@@ -65,6 +65,61 @@ pub fn traditional_day(date: Date) -> Option<TraditionalDay> {
     None
 }
 
+/// The first year whose statutory days are computed: the 2007 revision of
+/// 《全国年节及纪念日放假办法》 (in force from 2008) made 清明, 端午 and 中秋 days off.
+pub const FIRST_STATUTORY_YEAR: i16 = 2008;
+
+/// The statutory days off (法定节假日) of `year` by 《全国年节及纪念日放假办法》, without the
+/// 调休 and bridging days a State Council notice adds:
+/// - from 2025 (2024 revision): 元旦 1 day; 春节 4 (除夕, 正月初一 to 初三); 清明 1; 劳动节 2
+///   (May 1–2); 端午 1; 中秋 1; 国庆 3 (October 1–3);
+/// - 2014–2024 (2013 revision): 春节 正月初一 to 初三, 劳动节 May 1, the rest as above;
+/// - 2008–2013 (2007 revision): 春节 除夕 to 正月初二, 劳动节 May 1, the rest as above.
+///
+/// Empty before [`FIRST_STATUTORY_YEAR`] and past [`MAX_YEAR`].
+pub fn statutory_days(year: i16) -> Vec<(Date, &'static str)> {
+    if !(FIRST_STATUTORY_YEAR..=MAX_YEAR).contains(&year) {
+        return Vec::new();
+    }
+    let y = isize::from(year);
+    let on = |m: usize, d: usize| jiff::civil::Date::new(year, m as i8, d as i8).ok();
+    let lunar = |m: isize, d: usize| {
+        let s = tyme4rs::tyme::lunar::LunarDay::from_ymd(y, m, d).get_solar_day();
+        on(s.get_month(), s.get_day())
+    };
+    let mut out: Vec<(Date, &'static str)> = Vec::new();
+    let mut add = |d: Option<Date>, name: &'static str| {
+        if let Some(d) = d {
+            out.push((d, name));
+        }
+    };
+    add(on(1, 1), "元旦");
+    if let Some(first) = lunar(1, 1) {
+        let days: &[i64] = match year {
+            2025.. => &[-1, 0, 1, 2],
+            2014..=2024 => &[0, 1, 2],
+            _ => &[-1, 0, 1],
+        };
+        for n in days {
+            add(first.checked_add(jiff::Span::new().days(*n)).ok(), "春节");
+        }
+    }
+    if let Ok(term) = tyme4rs::tyme::solar::SolarTerm::new(y, "清明") {
+        let s = term.get_solar_day();
+        add(on(s.get_month(), s.get_day()), "清明节");
+    }
+    add(on(5, 1), "劳动节");
+    if year >= 2025 {
+        add(on(5, 2), "劳动节");
+    }
+    add(lunar(5, 5), "端午节");
+    add(lunar(8, 15), "中秋节");
+    for d in 1..=3 {
+        add(on(10, d), "国庆节");
+    }
+    out
+}
+
 fn solar_day(date: Date) -> SolarDay {
     // In range by the caller's check, and a jiff date is always a real date, so tyme4rs accepts it.
     SolarDay::from_ymd(

@@ -117,13 +117,24 @@ on_both_at!(
     "2026-12-30T10:00",
     |app: TestApp| async move {
         let anon = app.anonymous();
+        // No notice yet: 元旦 is off by law, flagged as computed without the notice; the
+        // Saturday the notice will make a 调休 working day is still a weekend.
         let v: Value = anon
             .get("/api/v1/centers/GX/calendar/2027-01-01")
             .await
             .json()
             .await
             .unwrap();
-        assert_eq!(v["workday"], true, "no notice yet: a plain Friday");
+        assert_eq!(v["workday"], false, "元旦 by law: {v}");
+        assert_eq!(v["holiday"], "元旦");
+        assert_eq!(v["year_missing"], true);
+        let v: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-01-09")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["workday"], false, "a plain Saturday before the notice");
         let manager = app.api_as("manager").await;
         let clerk = app.api_as("clerk1").await;
         expect_error(
@@ -164,6 +175,10 @@ on_both_at!(
             .unwrap();
         assert_eq!(v["workday"], false);
         assert_eq!(v["holiday"], "元旦");
+        assert_ne!(
+            v["year_missing"], true,
+            "the imported notice covers it: {v}"
+        );
         let v: Value = anon
             .get("/api/v1/centers/GX/calendar/2027-01-09")
             .await
