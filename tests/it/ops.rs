@@ -54,7 +54,11 @@ on_both!(
             !html.contains("http://") && !html.contains("https://"),
             "docs page loads nothing from the internet"
         );
+        // An unknown page answers the HTML error page; an unknown API address the JSON shape.
         let r = anon.get("/no/such/page").await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(r.text().await.unwrap().contains("出错了（404）"));
+        let r = anon.get("/api/v1/no/such").await;
         crate::helpers::expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
     }
 );
