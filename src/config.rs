@@ -35,6 +35,9 @@ pub struct Config {
     /// The hall's public address (`https://zwfw.example.gov.cn`) for QR codes and printed
     /// links; when empty, the address a request came in by.
     pub public_url: String,
+    /// Tickets are issued only while the hall serves (regular hours and planned extended
+    /// service); outside them the kiosk says when it opens. Off for benchmarks run at any hour.
+    pub kiosk_hours: bool,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             max_connections: 16,
             font_dir: "/usr/share/fonts".into(),
             public_url: String::new(),
+            kiosk_hours: true,
         }
     }
 }

@@ -23,7 +23,7 @@ run_engine() {
   "$BIN" --database-url "$db" migrate >/dev/null
   "$BIN" --database-url "$db" demo >/dev/null 2>&1 || true
   "$BIN" --database-url "$db" catalog generate --situations "$SITUATIONS" --center GX >/dev/null
-  YICHUANG_RATE_LIMIT_PER_SECOND=0 "$BIN" --database-url "$db" serve --listen "127.0.0.1:$PORT" \
+  YICHUANG_RATE_LIMIT_PER_SECOND=0 YICHUANG_KIOSK_HOURS=false "$BIN" --database-url "$db" serve --listen "127.0.0.1:$PORT" \
     >"$WORK/$engine.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -47,8 +47,53 @@ struct KioskPage {
     chrome: Chrome,
     center: Center,
     zones: Vec<Zone>,
+    /// Zones with no window on post now: shown, but not offered.
+    unstaffed: Vec<crate::ids::ZoneId>,
     priorities: Vec<Priority>,
     error: Option<String>,
+    /// Outside the hall's hours: why no ticket is issued, and when it opens.
+    closed: Option<String>,
+}
+
+impl KioskPage {
+    fn staffed(&self, zone: &crate::ids::ZoneId) -> bool {
+        !self.unstaffed.contains(zone)
+    }
+}
+
+/// The zones of a center where no active window has a post holder (none can call there).
+async fn unstaffed_zones(app: &App, center: i64) -> AppResult<Vec<crate::ids::ZoneId>> {
+    Ok(sqlx::query_scalar(
+        "select z.id from zones z where z.center_id = $1 and not exists (\
+           select 1 from windows w where w.center_id = z.center_id and w.active = 1 \
+           and (w.zone_id = z.id or exists (select 1 from window_zones wz where wz.window_id = w.id and wz.zone_id = z.id)) \
+           and exists (select 1 from window_posts p where p.window_id = w.id))",
+    )
+    .bind(center)
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
+async fn kiosk_page(
+    app: &App,
+    chrome: Chrome,
+    center: Center,
+    error: Option<String>,
+) -> AppResult<KioskPage> {
+    let closed = if app.config.kiosk_hours {
+        crate::timetable::closed_now(app, center.id).await?
+    } else {
+        None
+    };
+    Ok(KioskPage {
+        chrome,
+        zones: zones::list(app.db.pool(), center.id).await?,
+        unstaffed: unstaffed_zones(app, center.id).await?,
+        priorities: kiosk_priorities(),
+        center,
+        error,
+        closed,
+    })
 }
 
 async fn kiosk(
@@ -58,13 +103,7 @@ async fn kiosk(
     Path(code): Path<String>,
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
-    render(&KioskPage {
-        chrome: Chrome::new(user, csrf),
-        zones: zones::list(app.db.pool(), center.id).await?,
-        priorities: kiosk_priorities(),
-        center,
-        error: None,
-    })
+    render(&kiosk_page(&app, Chrome::new(user, csrf), center, None).await?)
 }
 
 #[derive(Template)]
@@ -88,7 +127,19 @@ async fn kiosk_take(
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
     let priority = Some(form.get("priority")).filter(|p| !p.is_empty() && *p != "none");
-    match api::issue_for(&app, &center, form.get("zone"), priority).await {
+    let unstaffed = unstaffed_zones(&app, center.id).await?;
+    let wanted = zones::list(app.db.pool(), center.id)
+        .await?
+        .into_iter()
+        .find(|z| z.code == form.get("zone").trim());
+    let issued = match wanted {
+        Some(z) if unstaffed.contains(&z.id) => Err(AppError::Invalid(format!(
+            "“{}”暂无窗口受理，请选择其他专区或到咨询台询问",
+            z.name
+        ))),
+        _ => api::issue_for(&app, &center, form.get("zone"), priority).await,
+    };
+    match issued {
         Ok(issued) => {
             // A phone opens only an absolute address (`public_url`, else this request's host).
             let base = crate::cases::api::public_base(&app, &headers);
@@ -104,13 +155,13 @@ async fn kiosk_take(
         }
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &KioskPage {
-                chrome: Chrome::new(user, csrf),
-                zones: zones::list(app.db.pool(), center.id).await?,
-                priorities: kiosk_priorities(),
+            &kiosk_page(
+                &app,
+                Chrome::new(user, csrf),
                 center,
-                error: Some(e.public_message()),
-            },
+                Some(e.public_message()),
+            )
+            .await?,
         ),
         Err(e) => Err(e.into()),
     }

@@ -108,6 +108,11 @@ pub async fn issue_for(
             "预约号须凭预约码或身份证在取号机“预约签到”取得",
         ));
     }
+    if app.config.kiosk_hours
+        && let Some(closed) = crate::timetable::closed_now(app, center.id).await?
+    {
+        return Err(AppError::Invalid(closed));
+    }
     issue_checked_in(app, center, zone, priority, None).await
 }
 

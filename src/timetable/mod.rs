@@ -188,6 +188,88 @@ pub fn today_at(clock: &crate::clock::Clock) -> Date {
         .unwrap_or_else(|_| clock.now().to_zoned(jiff::tz::TimeZone::UTC).date())
 }
 
+/// Whether a hall serves at a moment (`open_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Open {
+    /// Regular hours.
+    Regular,
+    /// Planned extended service (延时错时), not the on-demand stay after closing.
+    Extended,
+    /// Closed: the next start of service today or on a coming day (60 days looked at).
+    Closed {
+        next: Option<(Date, jiff::civil::Time)>,
+    },
+}
+
+/// The first start of service on a day: regular or planned extended.
+fn first_start(s: &DaySchedule, after: Option<jiff::civil::Time>) -> Option<jiff::civil::Time> {
+    s.regular
+        .iter()
+        .map(|p| p.start)
+        .chain(s.extended.iter().filter(|e| !e.on_demand).map(|e| e.start))
+        .filter(|t| after.is_none_or(|a| *t > a))
+        .min()
+}
+
+/// Whether the hall serves at `at` on `day`, and if not, when it opens next.
+pub fn open_at(
+    table: &HolidayTable,
+    hours: &Hours,
+    day: &DaySchedule,
+    at: jiff::civil::Time,
+) -> Open {
+    if day.regular.iter().any(|p| p.start <= at && at < p.end) {
+        return Open::Regular;
+    }
+    if day
+        .extended
+        .iter()
+        .any(|e| !e.on_demand && e.start <= at && at < e.end)
+    {
+        return Open::Extended;
+    }
+    if let Some(t) = first_start(day, Some(at)) {
+        return Open::Closed {
+            next: Some((day.date, t)),
+        };
+    }
+    let mut d = day.date;
+    for _ in 0..60 {
+        let Ok(next) = d.tomorrow() else { break };
+        d = next;
+        if let Ok(s) = table.day(d, hours)
+            && let Some(t) = first_start(&s, None)
+        {
+            return Open::Closed { next: Some((d, t)) };
+        }
+    }
+    Open::Closed { next: None }
+}
+
+/// Why a center issues no ticket now, with when it opens next (`None` while it serves).
+pub async fn closed_now(app: &App, center_id: i64) -> AppResult<Option<String>> {
+    let table = holiday_table(app).await?;
+    let hours = center_hours(app.db.pool(), center_id).await?;
+    let day = table.day(today(app), &hours)?;
+    let at = now_time(app);
+    Ok(match open_at(&table, &hours, &day, at) {
+        Open::Regular | Open::Extended => None,
+        Open::Closed { .. } => Some(format!(
+            "暂停取号：{}",
+            routes::now_status(&table, &hours, &day, at)
+        )),
+    })
+}
+
+/// The wall-clock time in Beijing now.
+pub fn now_time(app: &App) -> jiff::civil::Time {
+    app.clock
+        .now()
+        .in_tz(crate::clock::HALL_TZ)
+        .map(|z| z.time())
+        .unwrap_or(jiff::civil::Time::midnight())
+}
+
 /// A center's schedule for `days` days from `from`.
 pub fn schedules(
     table: &HolidayTable,

@@ -102,58 +102,27 @@ struct HoursPage {
 }
 
 /// 正在办公 / 延时错时服务中 / when the hall opens (later today or on a coming day).
-fn now_status(table: &HolidayTable, hours: &Hours, today: &DaySchedule, at: Time) -> String {
-    let in_regular = today.regular.iter().any(|p| p.start <= at && at < p.end);
-    if in_regular {
-        return "现在正在办公。".into();
-    }
-    if today
-        .extended
-        .iter()
-        .any(|e| !e.on_demand && e.start <= at && at < e.end)
-    {
-        return "现在是延时错时服务时间，可办理预约服务目录中的事项。".into();
-    }
-    let starts = |s: &DaySchedule| {
-        s.regular
-            .iter()
-            .map(|p| p.start)
-            .chain(s.extended.iter().filter(|e| !e.on_demand).map(|e| e.start))
-            .min()
-    };
-    let later_today = today
-        .regular
-        .iter()
-        .map(|p| p.start)
-        .chain(
-            today
-                .extended
-                .iter()
-                .filter(|e| !e.on_demand)
-                .map(|e| e.start),
-        )
-        .filter(|t| *t > at)
-        .min();
-    if let Some(t) = later_today {
-        return format!("现在不在办公时间，今天 {} 开始办公。", hhmm(t));
-    }
-    let mut d = today.date;
-    for _ in 0..60 {
-        let Ok(next) = d.tomorrow() else { break };
-        d = next;
-        if let Ok(s) = table.day(d, hours)
-            && let Some(t) = starts(&s)
-        {
-            return format!(
-                "今日已下班。下次办公：{}月{}日（{}）{}。",
-                d.month(),
-                d.day(),
-                weekday(d),
-                hhmm(t)
-            );
+pub(crate) fn now_status(
+    table: &HolidayTable,
+    hours: &Hours,
+    today: &DaySchedule,
+    at: Time,
+) -> String {
+    match super::open_at(table, hours, today, at) {
+        super::Open::Regular => "现在正在办公。".into(),
+        super::Open::Extended => "现在是延时错时服务时间，可办理预约服务目录中的事项。".into(),
+        super::Open::Closed { next: Some((d, t)) } if d == today.date => {
+            format!("现在不在办公时间，今天 {} 开始办公。", hhmm(t))
         }
+        super::Open::Closed { next: Some((d, t)) } => format!(
+            "今日已下班。下次办公：{}月{}日（{}）{}。",
+            d.month(),
+            d.day(),
+            weekday(d),
+            hhmm(t)
+        ),
+        super::Open::Closed { next: None } => "今日已下班。".into(),
     }
-    "今日已下班。".into()
 }
 
 async fn hours_data(app: &App, code: &str) -> AppResult<(Center, Arc<HolidayTable>, Hours, Date)> {
@@ -176,12 +145,7 @@ async fn hours_page(
         .map_err(|e| AppError::Invalid(e.to_string()))?;
     let week = schedules(&table, &hours, monday, 7)?;
     let today_schedule = table.day(now, &hours).map_err(AppError::from)?;
-    let at = app
-        .clock
-        .now()
-        .in_tz(crate::clock::HALL_TZ)
-        .map(|z| z.time())
-        .unwrap_or(Time::midnight());
+    let at = super::now_time(&app);
     let next = next_closed(&table, &hours, now)?.map(|(s, why)| {
         (
             format!(

@@ -186,3 +186,109 @@ async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_sqlite() {
 async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_postgres() {
     hours_page_says_this_week_and_whether_the_hall_is_open(Backend::Postgres).await;
 }
+
+/// A server whose kiosks follow the hall's hours, at `at` in Beijing.
+async fn kiosk_at(backend: Backend, at: &str) -> TestApp {
+    let (url, dir) = crate::helpers::fresh_database(backend).await;
+    let ts = at
+        .parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .in_tz(yichuang::clock::HALL_TZ)
+        .unwrap()
+        .timestamp();
+    let config = yichuang::config::Config {
+        kiosk_hours: true,
+        ..crate::helpers::test_config(&url)
+    };
+    TestApp::spawn_with_clock(backend, config, dir, yichuang::clock::Clock::fixed(ts)).await
+}
+
+async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
+    // 23:07 on a Thursday: nothing is issued, and the kiosk says when the hall opens.
+    let app = kiosk_at(backend, "2026-12-03T23:07").await;
+    let anon = app.anonymous();
+    let html = anon.get("/centers/GX/kiosk").await.text().await.unwrap();
+    assert!(
+        html.contains("暂停取号：今日已下班。下次办公：12月4日（周五）08:30。"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"zone-TYZH\""),
+        "no zone offered when closed"
+    );
+    let r = anon
+        .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
+        .await;
+    let msg = crate::helpers::expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+    assert!(msg.contains("下次办公：12月4日（周五）08:30"), "{msg}");
+    assert_eq!(app.count("tickets").await, 0);
+
+    // 07:50 the same day: the hall opens at 08:30.
+    let app = kiosk_at(backend, "2026-12-03T07:50").await;
+    let r = app
+        .anonymous()
+        .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
+        .await;
+    let msg = crate::helpers::expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+    assert!(msg.contains("今天 08:30 开始办公"), "{msg}");
+
+    // 10:00: tickets are issued; a zone with no window on post is shown but not offered.
+    let app = kiosk_at(backend, "2026-12-03T10:00").await;
+    let anon = app.anonymous();
+    let r = anon
+        .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let html = anon.get("/centers/GX-ML/kiosk").await.text().await.unwrap();
+    assert!(
+        html.contains("<button type=\"submit\" name=\"zone\" value=\"TYZH\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"zone-GGFW\" disabled>公共服务<small>暂无窗口受理</small>"),
+        "{html}"
+    );
+    // Asking for it anyway (an old page, a script) is refused with the reason.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/centers/GX-ML/kiosk"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let before = app.count("tickets").await;
+    let r = client
+        .post(app.url("/centers/GX-ML/kiosk"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("priority", "none"),
+            ("zone", "GGFW"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("“公共服务”暂无窗口受理"));
+    assert_eq!(app.count("tickets").await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosks_follow_the_hours_and_the_posts_sqlite() {
+    kiosks_follow_the_hours_and_the_posts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosks_follow_the_hours_and_the_posts_postgres() {
+    kiosks_follow_the_hours_and_the_posts(Backend::Postgres).await;
+}
