@@ -479,6 +479,38 @@ async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
     finish(web, result).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_staff_menu_fits_one_line_on_a_1366_desk() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.set_window_rect(0, 0, 1366, 768).await?;
+        for login in ["admin", "manager", "clerk1", "leader"] {
+            web.delete_all_cookies().await?;
+            web.goto(app.url("/login")).await?;
+            sign_in(&web, &app, login).await?;
+            // Every item of the menu on the row of the first.
+            let rows: Vec<f64> = web
+                .execute(
+                    "return [...document.querySelectorAll('header.top nav > *')]\
+                       .filter(e => e.offsetParent !== null)\
+                       .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2));",
+                    Vec::new(),
+                )
+                .await?
+                .convert()?;
+            let first = rows[0];
+            assert!(
+                rows.iter().all(|r| (r - first).abs() <= 4.0),
+                "{login}'s menu wraps at 1366 px: {rows:?}"
+            );
+        }
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+}
+
 /// Switches the lobby display's voice on with its button (the page stays).
 async fn switch_voice_on(web: &WebDriver) -> WebDriverResult<()> {
     let unlock = web.find(By::Id("voice-unlock")).await?;
