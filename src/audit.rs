@@ -124,4 +124,19 @@ impl AuditEntry {
     pub fn when(&self) -> String {
         crate::clock::format_local(self.at)
     }
+
+    /// The action in Chinese (新建, 修改 …).
+    pub fn action_label(&self) -> &str {
+        crate::audit_labels::action_label(&self.action)
+    }
+
+    /// The kind of record in Chinese (专区, 窗口 …).
+    pub fn entity_label(&self) -> &str {
+        crate::audit_labels::entity_label(&self.entity)
+    }
+
+    /// What changed, field by field (名称：旧 → 新).
+    pub fn changes(&self) -> Vec<String> {
+        crate::audit_labels::changes(self.before_json.as_deref(), self.after_json.as_deref(), 8)
+    }
 }

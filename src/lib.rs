@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod audit_labels;
 pub mod auth;
 pub mod bench;
 pub mod booking;

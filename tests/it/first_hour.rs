@@ -292,3 +292,36 @@ async fn kiosks_follow_the_hours_and_the_posts_sqlite() {
 async fn kiosks_follow_the_hours_and_the_posts_postgres() {
     kiosks_follow_the_hours_and_the_posts(Backend::Postgres).await;
 }
+
+on_both!(
+    the_audit_trail_reads_in_chinese,
+    |app: TestApp| async move {
+        let manager = app.api_as("manager").await;
+        let r = manager
+            .post(
+                "/api/v1/centers/GX/zones",
+                json!({"code": "YLZQ", "name": "养老服务专区", "sort_order": 30}),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        let html = manager.get("/admin/audit").await.text().await.unwrap();
+        let row = html
+            .split("<tr>")
+            .find(|r| r.contains("YLZQ"))
+            .unwrap_or_else(|| panic!("the new zone is in the trail: {html}"));
+        assert!(row.contains("<td>新建</td>"), "{row}");
+        assert!(row.contains("专区 YLZQ"), "{row}");
+        assert!(row.contains("<li>名称：养老服务专区</li>"), "{row}");
+        assert!(!row.contains("<td>create</td>"), "{row}");
+        // The raw record is still there, folded.
+        assert!(
+            row.contains("<details><summary>原始记录</summary>"),
+            "{row}"
+        );
+    }
+);
