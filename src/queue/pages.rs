@@ -251,6 +251,8 @@ struct DeskPage {
     current: Option<Ticket>,
     held: Vec<Ticket>,
     waiting: i64,
+    line: Vec<super::queries::Waiting>,
+    now: i64,
     windows: Vec<Window>,
     zones: Vec<Zone>,
 }
@@ -271,6 +273,7 @@ async fn desk(
         current,
         held,
         waiting,
+        line,
     } = super::queries::desk_view(&app, center.id, &date, &desk).await?;
     render(&DeskPage {
         chrome: Chrome::new(Some(user), csrf),
@@ -285,6 +288,8 @@ async fn desk(
         current,
         held,
         waiting,
+        line,
+        now: app.clock.now_micros(),
     })
 }
 

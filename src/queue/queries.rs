@@ -15,6 +15,36 @@ pub struct DeskView {
     pub held: Vec<Ticket>,
     /// Visitors waiting for this window: in its zones or transferred to it.
     pub waiting: i64,
+    /// The first of them, in the order they were queued (at most [`LINE_SHOWN`]).
+    pub line: Vec<Waiting>,
+}
+
+/// How many waiting tickets the workstation lists.
+pub const LINE_SHOWN: i64 = 15;
+
+/// One visitor in the line a window serves.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Waiting {
+    pub number: String,
+    pub priority: Option<String>,
+    pub issued_at: i64,
+    /// Transferred to this window in person (not only waiting in its zone).
+    pub transferred: i64,
+}
+
+impl Waiting {
+    /// 老年人, 预约 … for a priority ticket.
+    pub fn priority_label(&self) -> Option<&'static str> {
+        self.priority
+            .as_deref()
+            .and_then(super::ticket::Priority::parse)
+            .map(super::ticket::Priority::label)
+    }
+
+    /// Whole minutes waited by `now` (microseconds).
+    pub fn waited_minutes(&self, now: &i64) -> i64 {
+        ((now - self.issued_at) / 60_000_000).max(0)
+    }
 }
 
 pub async fn desk_view(app: &App, center_id: i64, date: &str, desk: &Desk) -> AppResult<DeskView> {
@@ -34,10 +64,10 @@ pub async fn desk_view(app: &App, center_id: i64, date: &str, desk: &Desk) -> Ap
     for id in held_ids {
         held.push(ticket::by_id(app.db.pool(), id).await?);
     }
+    let mine = "((target_window_id is null and (zone_id = $3 or zone_id in (select zone_id from window_zones where window_id = $4))) \
+              or target_window_id = $4)";
     let waiting: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select count(*) from tickets where center_id = $1 and service_date = $2 and {} \
-         and ((target_window_id is null and (zone_id = $3 or zone_id in (select zone_id from window_zones where window_id = $4))) \
-              or target_window_id = $4)",
+        "select count(*) from tickets where center_id = $1 and service_date = $2 and {} and {mine}",
         guard(TicketAction::CallNext)
     )))
     .bind(center_id)
@@ -46,9 +76,21 @@ pub async fn desk_view(app: &App, center_id: i64, date: &str, desk: &Desk) -> Ap
     .bind(desk.window_id)
     .fetch_one(app.db.pool())
     .await?;
+    let line: Vec<Waiting> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select number, priority, issued_at, case when target_window_id = $4 then 1 else 0 end as transferred \
+         from tickets where center_id = $1 and service_date = $2 and {} and {mine} order by queue_key limit {LINE_SHOWN}",
+        guard(TicketAction::CallNext)
+    )))
+    .bind(center_id)
+    .bind(date)
+    .bind(desk.zone_id.unwrap_or(-1))
+    .bind(desk.window_id)
+    .fetch_all(app.db.pool())
+    .await?;
     Ok(DeskView {
         current,
         held,
         waiting,
+        line,
     })
 }

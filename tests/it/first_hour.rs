@@ -91,6 +91,14 @@ on_both!(
             .post("/api/v1/centers/GX/windows/TY01/call-next", json!({}))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
+        // Two more wait: the desk lists its line with their waits and priority marks.
+        for body in [
+            json!({"zone": "TYZH"}),
+            json!({"zone": "TYZH", "priority": "pregnant"}),
+        ] {
+            let r = kiosk.post("/api/v1/centers/GX/tickets", body).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
         let html = clerk
             .get("/centers/GX/windows/TY01/desk")
             .await
@@ -102,6 +110,15 @@ on_both!(
             !html.contains("elderly</span>"),
             "the priority's code shown"
         );
+        assert!(html.contains("等候中（2 人）"), "{html}");
+        let line = html.split("id=\"line\"").nth(1).expect("the waiting line");
+        let line = line.split("</table>").next().unwrap();
+        assert!(line.contains("<td>A002</td><td>0 分钟</td>"), "{line}");
+        assert!(
+            line.contains("<td>A003</td>") && line.contains("优先 · 孕妇"),
+            "{line}"
+        );
+        assert!(!line.contains("A001"), "the called ticket is not waiting");
         // The overrun badge is hidden until the limit passes, and [hidden] wins over .badge.
         assert!(html.contains("id=\"overrun\" class=\"badge danger\" hidden"));
         let css = app
