@@ -122,6 +122,18 @@ fn as_server_user(program: &Path, root: bool) -> Command {
     }
 }
 
+/// Whether the `postgres` user can enter `dir` (every directory above it searchable).
+fn reachable_by_server_user(dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn process_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -178,9 +190,17 @@ fn run(what: &str, mut cmd: Command) -> Result<(), String> {
 fn start_private_cluster() -> Result<String, String> {
     let (initdb, pg_ctl) = server_binaries().ok_or_else(|| INSTALL_HINT.to_owned())?;
     let root = running_as_root();
-    let clusters = clusters_dir();
+    let mut clusters = clusters_dir();
     std::fs::create_dir_all(&clusters)
         .map_err(|e| format!("cannot create {}: {e}", clusters.display()))?;
+    // As root, the `postgres` user must be able to reach the directory: a checkout under a
+    // private home (/root is 0700) is not reachable, and then the system's temporary
+    // directory holds the clusters instead.
+    if root && !reachable_by_server_user(&clusters) {
+        clusters = std::env::temp_dir().join("yichuang-test-pg");
+        std::fs::create_dir_all(&clusters)
+            .map_err(|e| format!("cannot create {}: {e}", clusters.display()))?;
+    }
     remove_stale_clusters(&clusters, &pg_ctl, root);
 
     let home = clusters.join(std::process::id().to_string());
