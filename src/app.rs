@@ -219,6 +219,10 @@ pub fn router(app: Arc<App>) -> Router {
             crate::cache::bump_after_changes,
         ))
         .layer(middleware::from_fn_with_state(app.clone(), auth::protect))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            crate::web::control_chars::refuse_control_chars,
+        ))
         .layer(DefaultBodyLimit::max(app.config.max_body_bytes));
     if app.config.rate_limit_per_second > 0 {
         router = crate::metrics::with_rate_limit(router, &app.config);

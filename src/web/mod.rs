@@ -1,6 +1,7 @@
 //! Pages: the shared chrome (header, CSRF token), HTML errors, static assets and the home page.
 
 mod assets;
+pub mod control_chars;
 
 use std::sync::Arc;
 

@@ -11,6 +11,7 @@ mod calendar;
 mod cases;
 mod catalog;
 mod cli;
+mod edge;
 mod events;
 mod first_hour;
 mod hall;
