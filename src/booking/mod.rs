@@ -4,7 +4,8 @@
 //!
 //! * `state.rs`: the life cycle as a [`StateMachine`](crate::state::StateMachine);
 //! * `slots.rs`: a day's bookable hours from the calendar (pure);
-//! * `queries.rs`: reads; `service.rs`: one function per use case;
+//! * `queries.rs`: reads; `service.rs`: one function per use case, with check-in and no-shows
+//!   in `checkin.rs` and the hall manager's rules in `rules.rs`;
 //! * `notify.rs`: the message outbox, the [`notify::SmsSender`] seam and the jobs that send
 //!   reminders and mark no-shows;
 //! * `home.rs` (with `home/`): home visits (上门服务), their life cycle, use cases and routes;
@@ -17,10 +18,12 @@
 
 pub mod api;
 pub mod bench;
+pub mod checkin;
 pub mod home;
 pub mod notify;
 pub mod pages;
 pub mod queries;
+pub mod rules;
 pub mod service;
 pub mod slots;
 pub mod state;

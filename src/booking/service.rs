@@ -70,7 +70,7 @@ fn date_field(field: &str, text: &str) -> AppResult<Date> {
     crate::calendar::parse_date(text).map_err(|e| bad_date(field, e))
 }
 
-fn add_days(d: Date, n: i64) -> Date {
+pub(crate) fn add_days(d: Date, n: i64) -> Date {
     d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
 }
 
@@ -542,14 +542,14 @@ pub(super) async fn step(
     Ok(())
 }
 
-fn staff(user: &CurrentUser) -> Actor {
+pub(crate) fn staff(user: &CurrentUser) -> Actor {
     Actor {
         id: Some(user.id.get()),
         name: user.display_name.clone(),
     }
 }
 
-fn citizen() -> Actor {
+pub(crate) fn citizen() -> Actor {
     Actor {
         id: None,
         name: "申请人".into(),
@@ -557,7 +557,7 @@ fn citizen() -> Actor {
 }
 
 /// A booking code: ten characters without look-alikes (0/O, 1/I), 50 random bits.
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     // 32 letters and digits: each random byte's low five bits pick one, uniformly.
     const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut buf = [0u8; 10];
@@ -568,7 +568,7 @@ fn new_code() -> String {
 }
 
 /// Moves a booking along `action`, guarded by its state; `None` when it had moved on.
-async fn transition(
+pub(super) async fn transition(
     tx: &mut Tx,
     id: BookingId,
     action: BookingAction,
@@ -597,7 +597,7 @@ fn refused_step(a: &Appointment, action: BookingAction) -> AppError {
 }
 
 /// Performs `action` on `a` with its step, or refuses with `invalid_state`.
-async fn act(
+pub(super) async fn act(
     tx: &mut Tx,
     a: &Appointment,
     action: BookingAction,
@@ -763,7 +763,8 @@ pub async fn find(app: &App, code: &str, phone: Option<&str>) -> AppResult<Appoi
         .ok_or_else(|| AppError::NotFound("找不到该预约，请核对预约码和手机号".into()))
 }
 
-/// Who is acting on a booking: the citizen with code and phone, or staff of its center.
+/// Who is acting on a booking or a home visit: the citizen with code and phone, or staff of
+/// its center.
 pub enum By<'a> {
     Citizen { phone: &'a str },
     Staff(&'a CurrentUser),
@@ -912,7 +913,7 @@ pub async fn reschedule(
         .await
 }
 
-fn system() -> Actor {
+pub(super) fn system() -> Actor {
     Actor {
         id: None,
         name: "系统".into(),
@@ -1067,413 +1068,10 @@ pub async fn decide_refusal(
         .await
 }
 
-/// What identifies the booking at check-in: its code (typed, or the QR code's address) or the
-/// applicant's ID-card number.
-pub fn code_in(text: &str) -> String {
-    let t = text.trim();
-    let tail = t.rsplit('/').next().unwrap_or(t);
-    let tail = tail.split(['?', '#']).next().unwrap_or(tail);
-    tail.trim().to_ascii_uppercase()
-}
+// Check-in (签到) and no-shows live in `checkin.rs`.
+pub use super::checkin::{CheckedIn, check_in, code_in, mark_no_show};
 
-/// A checked-in booking and the ticket it became.
-pub struct CheckedIn {
-    pub appointment: Appointment,
-    pub ticket: crate::queue::api::Issued,
-}
-
-/// 签到: turns today's confirmed booking at `center` into a priority ticket for its window's
-/// zone, from `early_minutes` before the hour until `grace_minutes` after it starts.
-pub async fn check_in(app: &App, center: &str, key: &str) -> AppResult<CheckedIn> {
-    let center = app.queue_cache.center(app, center.trim()).await?;
-    let center_id = CenterId(center.id);
-    let today = crate::timetable::today(app);
-    let key = key.trim();
-    if key.is_empty() {
-        return Err(AppError::invalid_field("code", "请输入预约码或身份证号"));
-    }
-    let a = {
-        let mut conn = app.db.pool().acquire().await?;
-        if key.chars().count() == 18 && identity::check_id_card(key).is_ok() {
-            let id = identity::check_id_card(key).unwrap_or_default();
-            queries::today_for_person(&mut conn, center_id, &id, today)
-                .await?
-                .ok_or_else(|| {
-                    AppError::NotFound("没有找到该身份证号今天在本中心已确认的预约".into())
-                })?
-        } else {
-            let code = code_in(key);
-            match queries::by_code(&mut conn, &code).await? {
-                Some(a) if a.center_id == center_id => a,
-                Some(_) => {
-                    return Err(AppError::invalid_field(
-                        "code",
-                        "该预约不在本中心，请到预约的服务中心签到",
-                    ));
-                }
-                None => return Err(AppError::NotFound("找不到该预约码，请核对后重试".into())),
-            }
-        }
-    };
-    if a.state != BookingState::Confirmed {
-        let why = match a.state {
-            BookingState::Pending | BookingState::Refusing => "预约尚未确认，请到咨询台询问",
-            BookingState::CheckedIn => "该预约已签到取号",
-            BookingState::Cancelled => "该预约已取消",
-            BookingState::Refused => "该预约未获同意",
-            BookingState::NoShow => "已超过签到时间，该预约已记为未到",
-            BookingState::Confirmed => "",
-        };
-        return Err(AppError::InvalidState(why.into()));
-    }
-    if a.service_date.date() != today {
-        return Err(AppError::invalid_field(
-            "code",
-            format!("该预约的日期是 {}，请在当天签到", a.service_date),
-        ));
-    }
-    let settings = {
-        let mut conn = app.db.pool().acquire().await?;
-        queries::settings(&mut conn, center_id).await?
-    };
-    let now = app.clock.now_micros();
-    let minute = 60_000_000;
-    let opens = a.starts_at.get() - settings.early_minutes * minute;
-    let closes = a.starts_at.get() + settings.grace_minutes * minute;
-    if now < opens {
-        return Err(AppError::invalid_field(
-            "code",
-            format!(
-                "预约时间是 {}，请在 {} 以后签到",
-                a.start,
-                crate::clock::format_local(opens).get(11..16).unwrap_or("")
-            ),
-        ));
-    }
-    if now > closes {
-        return Err(AppError::invalid_field(
-            "code",
-            format!(
-                "已超过预约时间 {} 分钟，请直接取号排队",
-                (now - a.starts_at.get()) / minute
-            ),
-        ));
-    }
-    let zone = {
-        let mut conn = app.db.pool().acquire().await?;
-        queries::zone_of(&mut conn, a.window_id)
-            .await?
-            .ok_or_else(|| AppError::Invalid("预约窗口没有所属专区，请到咨询台取号".into()))?
-    };
-    let a = &a;
-    let actor = Actor {
-        id: None,
-        name: "签到".into(),
-    };
-    let actor = &actor;
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move { act(&mut tx, a, BookingAction::CheckIn, actor, "", now).await })
-        })
-        .await?;
-    let issued = crate::queue::service::issue_checked_in(
-        app,
-        &center,
-        &zone,
-        Some("appointment"),
-        Some(a.starts_at.get()),
-    )
-    .await;
-    match issued {
-        Ok(ticket) => {
-            sqlx::query("update appointments set ticket_id = $1 where id = $2")
-                .bind(ticket.id)
-                .bind(a.id)
-                .execute(app.db.pool())
-                .await?;
-            let mut conn = app.db.pool().acquire().await?;
-            let appointment = queries::by_id(&mut conn, a.id)
-                .await?
-                .ok_or_else(|| AppError::internal("booking vanished after check-in"))?;
-            Ok(CheckedIn {
-                appointment,
-                ticket,
-            })
-        }
-        Err(e) => {
-            // No ticket: the booking is confirmed again, so the visitor can try once more.
-            sqlx::query(
-                "update appointments set state = 'confirmed' where id = $1 and state = 'checked_in' \
-                 and ticket_id is null",
-            )
-            .bind(a.id)
-            .execute(app.db.pool())
-            .await?;
-            Err(e)
-        }
-    }
-}
-
-/// Marks a confirmed booking whose grace time passed as a no-show (the `booking.no_show` job).
-pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
-    let now = app.clock.now_micros();
-    let mut conn = app.db.pool().acquire().await?;
-    let Some(a) = queries::by_id(&mut conn, id).await? else {
-        return Ok(false);
-    };
-    drop(conn);
-    if a.state != BookingState::Confirmed {
-        return Ok(false);
-    }
-    let settings = {
-        let mut conn = app.db.pool().acquire().await?;
-        queries::settings(&mut conn, a.center_id).await?
-    };
-    if now <= a.starts_at.get() + settings.grace_minutes * 60_000_000 {
-        return Ok(false);
-    }
-    let a = &a;
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                if transition(&mut tx, a.id, BookingAction::MarkNoShow, now)
-                    .await?
-                    .is_none()
-                {
-                    return Ok(false);
-                }
-                let change = Change {
-                    action: BookingAction::MarkNoShow.as_str(),
-                    from: Some(a.state),
-                    to: BookingState::NoShow,
-                    note: "超过签到宽限时间未到",
-                };
-                step(&mut tx, a.id, &system(), change, now).await?;
-                Ok(true)
-            })
-        })
-        .await
-}
-
-/// A center's booking rules as a manager sets them.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-pub struct SettingsInput {
-    pub days_ahead: i64,
-    pub max_per_person: i64,
-    pub max_per_phone: i64,
-    pub grace_minutes: i64,
-    pub early_minutes: i64,
-    pub no_show_limit: i64,
-}
-
-fn in_range(field: &str, label: &str, v: i64, lo: i64, hi: i64) -> AppResult<()> {
-    if (lo..=hi).contains(&v) {
-        Ok(())
-    } else {
-        Err(AppError::invalid_field(
-            field,
-            format!("{label}须在 {lo} 到 {hi} 之间"),
-        ))
-    }
-}
-
-/// Sets a center's booking rules (hall manager; audited).
-pub async fn save_settings(
-    app: &App,
-    user: &CurrentUser,
-    center: &str,
-    s: &SettingsInput,
-) -> AppResult<Settings> {
-    in_range("days_ahead", "可提前预约天数", s.days_ahead, 1, 90)?;
-    in_range(
-        "max_per_person",
-        "每个身份证号的有效预约数",
-        s.max_per_person,
-        1,
-        100,
-    )?;
-    in_range(
-        "max_per_phone",
-        "每个手机号的有效预约数",
-        s.max_per_phone,
-        1,
-        100,
-    )?;
-    in_range("grace_minutes", "迟到宽限分钟数", s.grace_minutes, 0, 240)?;
-    in_range("early_minutes", "提前签到分钟数", s.early_minutes, 0, 480)?;
-    in_range("no_show_limit", "爽约次数上限", s.no_show_limit, 0, 100)?;
-    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
-    if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
-    }
-    let now = app.clock.now_micros();
-    let actor = Actor::from(user);
-    let (actor, s) = (&actor, s);
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                let before = queries::settings(&mut tx, CenterId(c.id)).await?;
-                sqlx::query(
-                    "insert into booking_settings (center_id, days_ahead, max_per_person, max_per_phone, \
-                     grace_minutes, early_minutes, no_show_limit, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     on conflict (center_id) do update set days_ahead = excluded.days_ahead, \
-                     max_per_person = excluded.max_per_person, max_per_phone = excluded.max_per_phone, \
-                     grace_minutes = excluded.grace_minutes, early_minutes = excluded.early_minutes, \
-                     no_show_limit = excluded.no_show_limit, updated_at = excluded.updated_at",
-                )
-                .bind(c.id)
-                .bind(s.days_ahead)
-                .bind(s.max_per_person)
-                .bind(s.max_per_phone)
-                .bind(s.grace_minutes)
-                .bind(s.early_minutes)
-                .bind(s.no_show_limit)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                let after = queries::settings(&mut tx, CenterId(c.id)).await?;
-                crate::audit::record(
-                    &mut tx,
-                    actor,
-                    "update",
-                    "booking_settings",
-                    &c.code,
-                    Some(c.id),
-                    serde_json::to_value(&before).ok(),
-                    serde_json::to_value(&after).ok(),
-                    now,
-                )
-                .await?;
-                Ok(after)
-            })
-        })
-        .await
-}
-
-/// How a matter is booked, as a manager sets it.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-pub struct MatterRuleInput {
-    /// `none`, `extended`, `regular` or `both`.
-    pub periods: String,
-    /// `auto` or `clerk`.
-    pub answer: String,
-}
-
-/// Sets which periods a matter is booked in and how it is answered (hall manager; audited).
-pub async fn save_matter_rule(
-    app: &App,
-    user: &CurrentUser,
-    matter: &str,
-    input: &MatterRuleInput,
-) -> AppResult<()> {
-    let periods = BookingPeriods::parse(input.periods.trim()).ok_or_else(|| {
-        AppError::invalid_field("periods", "预约时段须为 none、extended、regular 或 both")
-    })?;
-    let answer = Answer::parse(input.answer.trim())
-        .ok_or_else(|| AppError::invalid_field("answer", "答复方式须为 auto 或 clerk"))?;
-    let mut conn = app.db.pool().acquire().await?;
-    let (id, center_id): (crate::ids::MatterId, CenterId) =
-        sqlx::query_as("select id, center_id from matters where code = $1 and node = 'matter'")
-            .bind(matter.trim())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
-    drop(conn);
-    if !policy::can_approve_booking_refusal(user, center_id.get()) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
-    }
-    let now = app.clock.now_micros();
-    let actor = Actor::from(user);
-    let actor = &actor;
-    let code = matter.trim().to_owned();
-    let code = &code;
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                sqlx::query(
-                    "insert into booking_matters (matter_id, periods, answer, updated_at) values ($1, $2, $3, $4) \
-                     on conflict (matter_id) do update set periods = excluded.periods, answer = excluded.answer, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(id)
-                .bind(periods)
-                .bind(answer)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                crate::audit::record(
-                    &mut tx,
-                    actor,
-                    "update",
-                    "booking_matter",
-                    code,
-                    Some(center_id.get()),
-                    None,
-                    Some(serde_json::json!({"periods": periods, "answer": answer})),
-                    now,
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-}
-
-/// Sets a window's places per bookable hour (hall manager; audited).
-pub async fn save_window_capacity(
-    app: &App,
-    user: &CurrentUser,
-    center: &str,
-    window: &str,
-    capacity: i64,
-) -> AppResult<()> {
-    in_range("capacity", "每小时可预约人数", capacity, 0, 1000)?;
-    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
-    if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
-    }
-    let now = app.clock.now_micros();
-    let actor = Actor::from(user);
-    let actor = &actor;
-    let window = window.trim().to_owned();
-    let window = &window;
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                let n = sqlx::query(
-                    "update windows set booking_capacity = $1 where center_id = $2 and code = $3",
-                )
-                .bind(capacity)
-                .bind(c.id)
-                .bind(window)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if n == 0 {
-                    return Err(AppError::NotFound(format!(
-                        "本中心没有编号为“{window}”的窗口"
-                    )));
-                }
-                crate::audit::record(
-                    &mut tx,
-                    actor,
-                    "update",
-                    "booking_capacity",
-                    &format!("{}/{window}", c.code),
-                    Some(c.id),
-                    None,
-                    Some(serde_json::json!({"capacity": capacity})),
-                    now,
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-}
+// The hall manager's rules (days ahead, caps, periods, capacities) live in `rules.rs`.
+pub use super::rules::{
+    MatterRuleInput, SettingsInput, save_matter_rule, save_settings, save_window_capacity,
+};

@@ -14,7 +14,8 @@ use crate::app::App;
 use crate::audit::Actor;
 use crate::auth::{CurrentUser, policy};
 use crate::booking::notify;
-use crate::booking::service::check_phone;
+pub use crate::booking::service::By;
+use crate::booking::service::{add_days, check_phone, citizen, new_code, staff};
 use crate::db::{Conn, Tx};
 use crate::error::{AppError, AppResult};
 use crate::identity;
@@ -86,10 +87,6 @@ fn plain(field: &str, label: &str, text: &str, min: usize, max: usize) -> AppRes
         ));
     }
     Ok(t.replace("\r\n", "\n"))
-}
-
-fn add_days(d: Date, n: i64) -> Date {
-    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
 }
 
 /// A date from today to [`MAX_DAYS_AHEAD`] days ahead.
@@ -171,29 +168,6 @@ async fn request_of(app: &App, input: &VisitInput) -> AppResult<Request> {
 }
 
 /// A home visit code: ten characters without look-alikes (0/O, 1/I), 50 random bits.
-fn new_code() -> String {
-    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut buf = [0u8; 10];
-    getrandom::fill(&mut buf).expect("the operating system's random source");
-    buf.iter()
-        .map(|b| ALPHABET[usize::from(b & 31)] as char)
-        .collect()
-}
-
-fn staff(user: &CurrentUser) -> Actor {
-    Actor {
-        id: Some(user.id.get()),
-        name: user.display_name.clone(),
-    }
-}
-
-fn citizen() -> Actor {
-    Actor {
-        id: None,
-        name: "申请人".into(),
-    }
-}
-
 /// A step of a visit's history: what was done, from and to which state.
 struct Change<'a> {
     action: &'a str,
@@ -412,12 +386,6 @@ pub async fn find(app: &App, code: &str, phone: Option<&str>) -> AppResult<HomeV
     };
     v.filter(matches)
         .ok_or_else(|| AppError::NotFound("找不到该上门服务申请，请核对编号和手机号".into()))
-}
-
-/// Who is acting: the applicant with code and phone, or staff of the visit's center.
-pub enum By<'a> {
-    Citizen { phone: &'a str },
-    Staff(&'a CurrentUser),
 }
 
 async fn for_action(app: &App, code: &str, by: &By<'_>) -> AppResult<(HomeVisit, Actor)> {
