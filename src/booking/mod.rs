@@ -26,6 +26,7 @@ pub mod queries;
 pub mod rules;
 pub mod service;
 pub mod slots;
+pub mod staff_pages;
 pub mod state;
 
 use std::sync::Arc;
