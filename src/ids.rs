@@ -61,6 +61,8 @@ ids! {
     JobId,
     /// A case (办件), for the cases area.
     CaseId,
+    /// A co-department's part of a 联办件, `case_tasks.id`.
+    CaseTaskId,
     /// An appointment (预约), for the booking area.
     BookingId,
     /// A home visit (上门服务), `home_visits.id`.

@@ -15,7 +15,8 @@ pub use startup::{StartupReport, startup};
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
     /// startup | healthz | calendar | tickets | call-next | display | search | booking |
-    /// booking-flash | booking-month
+    /// booking-flash | booking-month | cases | case-notice | case-notice-burst |
+    /// cases-supervision
     pub scenario: String,
     /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -205,8 +206,12 @@ pub async fn dispatch(args: &BenchArgs, db_url: &str) -> Result<Output, BenchErr
         "booking" => crate::booking::bench::booking(args, db_url).await,
         "booking-flash" => crate::booking::bench::flash(args, db_url).await,
         "booking-month" => crate::booking::bench::month(args, db_url).await,
+        "cases" => crate::cases::bench::cases(args, db_url).await,
+        "case-notice" => crate::cases::bench::notice(args, db_url).await,
+        "case-notice-burst" => crate::cases::bench::notice_burst(args, db_url).await,
+        "cases-supervision" => crate::cases::bench::supervision(args, db_url).await,
         other => Err(format!(
-            "未知的测量场景“{other}”；可用：startup、healthz、calendar、tickets、call-next、display、search、booking、booking-flash、booking-month"
+            "未知的测量场景“{other}”；可用：startup、healthz、calendar、tickets、call-next、display、search、booking、booking-flash、booking-month、cases、case-notice、case-notice-burst、cases-supervision"
         )
         .into()),
     }

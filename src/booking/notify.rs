@@ -115,7 +115,48 @@ struct BookingPayload {
     starts_at: i64,
 }
 
-/// Writes a message to the outbox and enqueues its sending, in the caller's transaction.
+/// What an outbox message is about: the column of `notifications` that links it.
+#[derive(Clone, Copy, Debug)]
+pub enum About {
+    Appointment(i64),
+    HomeVisit(i64),
+    Case(i64),
+}
+
+/// Writes one message to the outbox and enqueues its sending, in the caller's transaction:
+/// the one way any area tells a citizen something (预约、上门服务、办件的缴费和办结).
+pub async fn outbox(
+    tx: &mut Conn,
+    center: i64,
+    about: About,
+    phone: &str,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> AppResult<()> {
+    let (column, link) = match about {
+        About::Appointment(id) => ("appointment_id", id),
+        About::HomeVisit(id) => ("home_visit_id", id),
+        About::Case(id) => ("case_id", id),
+    };
+    let sql = format!(
+        "insert into notifications (center_id, {column}, phone, kind, body, state, created_at) \
+         values ($1, $2, $3, $4, $5, 'pending', $6) returning id"
+    );
+    let id: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(center)
+        .bind(link)
+        .bind(phone)
+        .bind(kind)
+        .bind(body)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+    crate::jobs::enqueue(tx, SEND, &SendPayload { id }, Micros(now), Micros(now)).await?;
+    Ok(())
+}
+
+/// Writes a message about a booking to the outbox, in the caller's transaction.
 pub async fn queue(
     tx: &mut Conn,
     a: &Appointment,
@@ -125,24 +166,19 @@ pub async fn queue(
     now: i64,
 ) -> AppResult<()> {
     let body = text(a, center, matter, kind);
-    let id: i64 = sqlx::query_scalar(
-        "insert into notifications (center_id, appointment_id, phone, kind, body, state, created_at) \
-         values ($1, $2, $3, $4, $5, 'pending', $6) returning id",
+    outbox(
+        tx,
+        a.center_id.get(),
+        About::Appointment(a.id.get()),
+        &a.phone,
+        kind.kind(),
+        &body,
+        now,
     )
-    .bind(a.center_id)
-    .bind(a.id)
-    .bind(&a.phone)
-    .bind(kind.kind())
-    .bind(&body)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    crate::jobs::enqueue(tx, SEND, &SendPayload { id }, Micros(now), Micros(now)).await?;
-    Ok(())
+    .await
 }
 
-/// Writes a message about a home visit to the outbox and enqueues its sending, in the
-/// caller's transaction.
+/// Writes a message about a home visit to the outbox, in the caller's transaction.
 pub async fn queue_home_visit(
     tx: &mut Conn,
     v: &super::home::HomeVisit,
@@ -150,20 +186,16 @@ pub async fn queue_home_visit(
     body: &str,
     now: i64,
 ) -> AppResult<()> {
-    let id: i64 = sqlx::query_scalar(
-        "insert into notifications (center_id, home_visit_id, phone, kind, body, state, created_at) \
-         values ($1, $2, $3, $4, $5, 'pending', $6) returning id",
+    outbox(
+        tx,
+        v.center_id.get(),
+        About::HomeVisit(v.id.get()),
+        &v.phone,
+        kind,
+        body,
+        now,
     )
-    .bind(v.center_id)
-    .bind(v.id)
-    .bind(&v.phone)
-    .bind(kind)
-    .bind(body)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    crate::jobs::enqueue(tx, SEND, &SendPayload { id }, Micros(now), Micros(now)).await?;
-    Ok(())
+    .await
 }
 
 /// The reminder (16:00 the day before, if that is still ahead) and the no-show check of a

@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 use super::notice::{self, NoticeKind};
 use super::queries::{self, CaseLine};
 use super::service::{
-    self, AcceptInput, DecideInput, ExtendInput, Full, IntakeInput, IssueInput, SuspendInput,
+    self, AcceptInput, DecideInput, ExtendInput, Fee, Full, IntakeInput, IssueInput, PayInput,
+    SuspendInput, Task, TaskDoneInput,
 };
 use super::{Case, CaseState};
 use crate::app::App;
@@ -48,6 +49,14 @@ pub struct CaseItem {
     pub decision: Option<String>,
     /// The ticket the applicant was called with.
     pub ticket: Option<String>,
+    /// 联办件: each co-department's part, with its own step limit and due date.
+    pub tasks: Vec<Task>,
+    /// The fee computed after approval, and whether it is paid.
+    pub fee: Option<Fee>,
+    /// 上报件: the upper level's center it was forwarded to.
+    pub reported_to: Option<String>,
+    /// 上报件: its decision is back from the upper level's center.
+    pub returned: bool,
     /// Every step: who, when, what.
     pub history: Vec<HistoryItem>,
 }
@@ -92,6 +101,10 @@ impl From<&Full> for CaseItem {
             warning: warning_today(c, f.today).map(Into::into),
             decision: c.decision().map(|d| d.as_str().into()),
             ticket: f.ticket_number.clone(),
+            tasks: f.tasks.clone(),
+            fee: f.fee.clone(),
+            reported_to: f.reported_to_name.clone(),
+            returned: c.returned_at.is_some(),
             history: f
                 .steps
                 .iter()
@@ -345,6 +358,54 @@ pub async fn opinion(
     answer(&app, case).await
 }
 
+#[utoipa::path(post, path = "/api/v1/cases/{number}/tasks/done", summary = "联办件：协办部门办结本环节并填写意见", tag = "cases",
+    params(("number" = String, Path, description = "办件编号")), request_body = TaskDoneInput,
+    responses((status = 200, body = CaseItem), (status = 409, description = "环节已办结或状态不允许（invalid_state）")))]
+pub async fn task_done(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<TaskDoneInput>,
+) -> AppResult<Json<CaseItem>> {
+    let case = service::finish_task(&app, &user, &number, &input).await?;
+    answer(&app, case).await
+}
+
+/// A 上报 with its note.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub struct ReportInput {
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{number}/report", summary = "上报件：连同材料上报上级中心（不再要求申请人重复提交）", tag = "cases",
+    params(("number" = String, Path, description = "办件编号")), request_body = ReportInput,
+    responses((status = 200, body = CaseItem), (status = 409, description = "不是上报件、已上报或状态不允许（invalid_state）")))]
+pub async fn report(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    body: Option<ApiJson<ReportInput>>,
+) -> AppResult<Json<CaseItem>> {
+    let input = body.map(|b| b.0).unwrap_or_default();
+    let case = service::report(&app, &user, &number, &input.note).await?;
+    answer(&app, case).await
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{number}/pay", summary = "登记缴费（网上支付凭证；现金仅限老年人）", tag = "cases",
+    params(("number" = String, Path, description = "办件编号")), request_body = PayInput,
+    responses((status = 200, body = CaseItem), (status = 409, description = "无需缴费、已缴费或尚未办结（invalid_state）"),
+        (status = 422, description = "非老年人现金缴费等")))]
+pub async fn pay(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    ApiJson(input): ApiJson<PayInput>,
+) -> AppResult<Json<CaseItem>> {
+    let case = service::pay(&app, &user, &number, &input).await?;
+    answer(&app, case).await
+}
+
 /// The hall's public address: the configured one, or the one the request came in by.
 pub fn public_base(app: &App, headers: &HeaderMap) -> String {
     let configured = app.config.public_url.trim().trim_end_matches('/');
@@ -468,6 +529,8 @@ pub struct ProgressItem {
     pub status: String,
     pub status_name: String,
     pub due: Option<String>,
+    /// The fee to pay, e.g. "20.00 元", while it is unpaid.
+    pub fee_due: Option<String>,
     /// The steps, without the staff's names.
     pub steps: Vec<PublicStep>,
 }
@@ -489,6 +552,11 @@ impl From<&Full> for ProgressItem {
             status: f.case.state.as_str().into(),
             status_name: f.case.state.label().into(),
             due: f.case.due_on.map(|d| d.to_string()),
+            fee_due: f
+                .fee
+                .as_ref()
+                .filter(|fee| !fee.paid())
+                .map(|fee| fee.amount_text()),
             steps: public_steps(f),
         }
     }
@@ -498,7 +566,11 @@ impl From<&Full> for ProgressItem {
 pub fn public_steps(f: &Full) -> Vec<PublicStep> {
     f.steps
         .iter()
-        .filter(|s| !s.action.starts_with("warn_") && s.action != "opinion")
+        .filter(|s| {
+            !s.action.starts_with("warn_")
+                && !s.action.starts_with("task_")
+                && s.action != "opinion"
+        })
         .map(|s| PublicStep {
             at: s.when(),
             label: s.label(),
@@ -543,6 +615,9 @@ pub fn router() -> Router<Arc<App>> {
         .route("/api/v1/cases/{number}/issue", post(issue))
         .route("/api/v1/cases/{number}/supply", post(supply))
         .route("/api/v1/cases/{number}/opinion", post(opinion))
+        .route("/api/v1/cases/{number}/tasks/done", post(task_done))
+        .route("/api/v1/cases/{number}/report", post(report))
+        .route("/api/v1/cases/{number}/pay", post(pay))
         .route("/api/v1/cases/{number}/notices/{kind}", get(notice))
         .route("/api/v1/progress", get(progress))
 }

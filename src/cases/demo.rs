@@ -114,6 +114,7 @@ pub async fn load(app: &App) -> AppResult<()> {
     let approve = DecideInput {
         decision: "approved".into(),
         note: "材料齐全，符合条件".into(),
+        fee_fen: None,
     };
     service::decide(app, &approver, &numbers[4], &approve).await?;
     Ok(())

@@ -16,8 +16,10 @@
 //! * `warn.rs`: the deadline job; `api.rs`, `pages.rs`: JSON and pages.
 
 pub mod api;
+pub mod bench;
 pub mod clock;
 pub mod demo;
+pub mod messages;
 pub mod notice;
 pub mod pages;
 pub mod queries;
@@ -187,6 +189,11 @@ pub struct Case {
     pub updated_at: Micros,
     pub decided_at: Option<Micros>,
     pub closed_at: Option<Micros>,
+    /// 上报件: the upper level's center it was forwarded to.
+    pub reported_to: Option<CenterId>,
+    pub reported_at: Option<Micros>,
+    /// When the upper level's decision came back.
+    pub returned_at: Option<Micros>,
 }
 
 impl Case {
@@ -202,6 +209,18 @@ impl Case {
     pub fn ticked(&self) -> Vec<String> {
         serde_json::from_str(&self.review_json).unwrap_or_default()
     }
+    /// A 上报件 at the upper level's center, its decision not yet back.
+    pub fn away(&self) -> bool {
+        self.reported_to.is_some() && self.returned_at.is_none()
+    }
+    /// The center deciding the case now: the upper level's while it is away.
+    pub fn deciding_center(&self) -> CenterId {
+        if self.away() {
+            self.reported_to.unwrap_or(self.center_id)
+        } else {
+            self.center_id
+        }
+    }
 }
 
 /// The columns of [`Case`], for `select {CASE_COLUMNS} from cases c`.
@@ -211,7 +230,7 @@ pub const CASE_COLUMNS: &str = "c.id, c.number, c.center_id, c.matter_id, c.depa
     c.tolerated, c.commitment, c.fast_track, c.review_json, c.missing_json, c.refusal_reason, \
     c.refusal_basis, c.decision, c.decision_note, c.accepted_on, c.decided_on, c.limit_days, c.legal_days, \
     c.due_on, c.warn_on, c.warning, c.delivery, c.tracking_no, c.received_by, c.decided_by, \
-    c.created_at, c.updated_at, c.decided_at, c.closed_at";
+    c.created_at, c.updated_at, c.decided_at, c.closed_at, c.reported_to, c.reported_at, c.returned_at";
 
 pub fn router() -> Router<Arc<App>> {
     Router::new().merge(api::router()).merge(pages::router())

@@ -13,10 +13,18 @@ use super::{Warning, queries};
 use crate::app::App;
 use crate::db::{Micros, Tx};
 use crate::error::AppResult;
-use crate::ids::CaseId;
+use crate::ids::{CaseId, CaseTaskId};
 
 /// The job's kind.
 pub const KIND: &str = "case.deadline";
+
+/// The job that warns about a 联办件's co-department step (环节预警).
+pub const TASK_KIND: &str = "case.task_deadline";
+
+#[derive(Serialize, Deserialize)]
+struct TaskPayload {
+    task: CaseTaskId,
+}
 
 #[derive(Serialize, Deserialize)]
 struct Payload {
@@ -37,7 +45,14 @@ pub async fn schedule(tx: &mut Tx, case: CaseId, day: Date, now: i64) -> AppResu
     Ok(())
 }
 
-/// Registers the handler with the runner.
+/// Schedules a co-department step's check for the start of `day`.
+pub async fn schedule_task(tx: &mut Tx, task: CaseTaskId, day: Date, now: i64) -> AppResult<()> {
+    let at = start_of(day).max(Micros(now));
+    crate::jobs::enqueue(tx, TASK_KIND, &TaskPayload { task }, at, Micros(now)).await?;
+    Ok(())
+}
+
+/// Registers the handlers with the runner.
 pub fn register(jobs: &crate::jobs::Jobs) {
     jobs.register(KIND, |app: Arc<App>, run| async move {
         let payload: Payload =
@@ -47,6 +62,78 @@ pub fn register(jobs: &crate::jobs::Jobs) {
             .map(|_| ())
             .map_err(|e| e.to_string())
     });
+    jobs.register(TASK_KIND, |app: Arc<App>, run| async move {
+        let payload: TaskPayload =
+            serde_json::from_value(run.payload).map_err(|e| format!("任务参数无效：{e}"))?;
+        check_task(&app, payload.task)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+/// Marks a co-department step's warning as of today and schedules its next check. A step
+/// done, or a case whose clock stands still, is left alone (a resume schedules again).
+pub async fn check_task(app: &App, id: CaseTaskId) -> AppResult<Option<Warning>> {
+    let now = app.clock.now_micros();
+    let today = crate::timetable::today(app);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let Some(task) = super::service::task_by_id(&mut tx, id).await? else {
+                    return Ok(None);
+                };
+                if task.done() {
+                    return Ok(None);
+                }
+                let Some(case) = queries::by_id(&mut tx, task.case_id).await? else {
+                    return Ok(None);
+                };
+                if !case.state.clock_runs() {
+                    return Ok(None);
+                }
+                let (due, warn) = (task.due_on.date(), task.warn_on.date());
+                let level = if today > due {
+                    Warning::Red
+                } else if today >= warn {
+                    Warning::Yellow
+                } else {
+                    schedule_task(&mut tx, id, warn, now).await?;
+                    return Ok(None);
+                };
+                let changed = sqlx::query(
+                    "update case_tasks set warning = $1 where id = $2 and warning <> $1",
+                )
+                .bind(level.as_str())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if changed > 0 {
+                    let dept = &task.department;
+                    let (action, note) = match level {
+                        Warning::Yellow => ("task_yellow", format!("协办部门{dept}的环节将于 {due} 到期")),
+                        Warning::Red => ("task_red", format!("协办部门{dept}的环节已超过期限 {due}")),
+                    };
+                    sqlx::query(
+                        "insert into case_steps (case_id, at, actor, action, from_state, to_state, note) \
+                         values ($1, $2, '电子监察', $3, $4, $4, $5)",
+                    )
+                    .bind(case.id)
+                    .bind(now)
+                    .bind(action)
+                    .bind(case.state)
+                    .bind(note)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                if level == Warning::Yellow {
+                    schedule_task(&mut tx, id, due.tomorrow().unwrap_or(due), now).await?;
+                }
+                Ok(Some(level))
+            })
+        })
+        .await
 }
 
 /// Marks the case's warning as of today and schedules the next check.

@@ -18,6 +18,8 @@ pub(super) struct CasePage {
     can_grant: bool,
     can_sign: bool,
     can_opine: bool,
+    /// A 上报件 may be forwarded now.
+    can_report: bool,
     /// The clerk's proposed 一次性告知: the materials marked missing.
     missing_draft: String,
     /// The review points with their keys and whether they are ticked.
@@ -67,6 +69,48 @@ impl CasePage {
     fn phone(&self) -> &str {
         &self.f.case.applicant_phone
     }
+    fn open_tasks(&self) -> Vec<&service::Task> {
+        self.f.tasks.iter().filter(|t| !t.done()).collect()
+    }
+    fn fee_due(&self) -> bool {
+        self.f.fee.as_ref().is_some_and(|f| !f.paid())
+    }
+    fn elderly(&self) -> bool {
+        service::elderly(&self.f.case, self.f.today)
+    }
+}
+
+/// "县税务局 5" per line: a co-department and its step limit in working days.
+fn joint_lines(text: &str) -> Vec<service::TaskInput> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let l = l
+                .trim_end_matches(['日', '天'])
+                .trim_end_matches("个工作")
+                .trim();
+            match l.rsplit_once([' ', '，', ',', '\t', '：', ':']) {
+                Some((dept, days)) => service::TaskInput {
+                    department: dept.trim().to_owned(),
+                    days: days.trim().parse().unwrap_or(0),
+                },
+                None => service::TaskInput {
+                    department: l.to_owned(),
+                    days: 0,
+                },
+            }
+        })
+        .collect()
+}
+
+/// The fee typed in 元 on the decision form: empty for the standard's amount.
+fn fee_field(text: &str) -> Option<i64> {
+    let t = text.trim().trim_end_matches('元').trim();
+    if t.is_empty() {
+        return None;
+    }
+    Some(service::parse_fen(t).unwrap_or(-1))
 }
 
 #[derive(Deserialize, Default)]
@@ -112,17 +156,23 @@ pub(super) async fn case_page(
         .deadline(f.today, 5, &[], None)
         .map(|d| d.due.to_string())
         .unwrap_or_default();
+    let deciding = f.case.deciding_center().get();
     let page = CasePage {
+        can_report: f.case.kind == CaseKind::Reported
+            && f.case.reported_to.is_none()
+            && f.case.state == CaseState::Accepted
+            && policy::can_take_in(&user, center),
         can_intake: policy::can_take_in(&user, center),
-        can_decide: policy::can_decide(&user, center, immediate),
+        can_decide: policy::can_decide(&user, deciding, immediate)
+            && !(f.case.kind == CaseKind::Reported && f.case.reported_to.is_none()),
         can_accept: if f.case.collect_only != 0 {
             policy::can_accept_collected(&user, center)
         } else {
             policy::can_take_in(&user, center)
         },
-        can_suspend: policy::can_approve(&user, center),
-        can_grant: policy::can_grant_extension(&user, center),
-        can_sign: policy::is_chief_representative(&user, center),
+        can_suspend: policy::can_approve(&user, deciding),
+        can_grant: policy::can_grant_extension(&user, deciding),
+        can_sign: policy::is_chief_representative(&user, deciding),
         can_opine: policy::can_give_opinion(&user, center),
         chrome: Chrome::new(Some(user), csrf),
         f,
@@ -163,6 +213,8 @@ pub(super) async fn act(
                 supply_by: Some(form.get("supply_by").to_owned()),
                 commitment: form.checked("commitment"),
                 fast_track: Some(form.get("fast_track").to_owned()),
+                kind: Some(form.get("kind").to_owned()),
+                joint: joint_lines(form.get("joint")),
             };
             service::accept(&app, &user, &number, &input)
                 .await
@@ -181,6 +233,7 @@ pub(super) async fn act(
             let input = service::DecideInput {
                 decision: form.get("decision").to_owned(),
                 note: form.get("note").to_owned(),
+                fee_fen: fee_field(form.get("fee")),
             };
             service::decide(&app, &user, &number, &input)
                 .await
@@ -237,6 +290,27 @@ pub(super) async fn act(
         )
         .await
         .map(|_| "已登记补交材料"),
+        "task" => {
+            let input = service::TaskDoneInput {
+                department: form.get("department").to_owned(),
+                opinion: form.get("opinion").to_owned(),
+            };
+            service::finish_task(&app, &user, &number, &input)
+                .await
+                .map(|_| "协办环节已办结")
+        }
+        "report" => service::report(&app, &user, &number, form.get("note"))
+            .await
+            .map(|_| "已连同材料上报上级中心"),
+        "pay" => {
+            let input = service::PayInput {
+                method: form.get("method").to_owned(),
+                receipt: form.get("receipt").to_owned(),
+            };
+            service::pay(&app, &user, &number, &input)
+                .await
+                .map(|_| "已登记缴费")
+        }
         "opinion" => service::refusal_opinion(&app, &user, &number, form.get("opinion"))
             .await
             .map(|_| "已签署意见"),

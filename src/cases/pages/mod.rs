@@ -4,6 +4,7 @@
 //! progress lookup (`/progress`). Each POST runs one use case of [`super::service`] and
 //! redirects (303) with a flash, or shows the page again with the Chinese reason (422).
 
+pub mod board;
 mod case;
 mod intake;
 mod watch;
@@ -226,4 +227,9 @@ pub fn router() -> Router<Arc<App>> {
         .route("/cases/{number}/notices/{kind}", get(case::notice))
         .route("/cases/{number}/{action}", post(case::act))
         .route("/progress", get(watch::progress))
+        .route("/centers/{center}/cases/screen", get(board::screen))
+        .route(
+            "/api/v1/centers/{center}/cases/board",
+            get(board::api_board),
+        )
 }

@@ -36,6 +36,23 @@ impl Watched {
     }
 }
 
+/// A co-department's step of a 联办件 that is about to be late, or late.
+#[derive(sqlx::FromRow)]
+pub(super) struct WatchedTask {
+    number: String,
+    matter: String,
+    center: String,
+    lead: String,
+    department: String,
+    due_on: CivilDate,
+}
+
+impl WatchedTask {
+    fn late(&self, today: &jiff::civil::Date) -> bool {
+        *today > self.due_on.date()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "cases/supervision.html")]
 pub(super) struct SupervisionPage {
@@ -44,6 +61,7 @@ pub(super) struct SupervisionPage {
     center: String,
     today: jiff::civil::Date,
     watched: Vec<Watched>,
+    tasks: Vec<WatchedTask>,
     by_department: Vec<KindCounts>,
     by_matter: Vec<KindCounts>,
     refusals: Vec<Refusal>,
@@ -96,6 +114,18 @@ pub(super) async fn supervision(
         .bind(CivilDate(today))
         .fetch_all(&mut *conn)
         .await?;
+    let sql = format!(
+        "select c.number, m.name as matter, ce.name as center, c.department as lead, t.department, t.due_on \
+         from case_tasks t join cases c on c.id = t.case_id \
+         join matters m on m.id = c.matter_id join centers ce on ce.id = c.center_id \
+         where t.state = 'open' and t.warn_on <= $1 and (c.center_id in ({list}) or c.reported_to in ({list})) \
+         and {} order by t.due_on, c.number limit 500",
+        crate::state::in_list("c.state", &[CaseState::Accepted, CaseState::Signing])
+    );
+    let tasks: Vec<WatchedTask> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(CivilDate(today))
+        .fetch_all(&mut *conn)
+        .await?;
     let by_department = queries::kind_counts(&mut conn, &ids, false, CivilDate(today)).await?;
     let by_matter = queries::kind_counts(&mut conn, &ids, true, CivilDate(today)).await?;
     let refusals = queries::refusals(&mut conn, &ids).await?;
@@ -105,6 +135,7 @@ pub(super) async fn supervision(
         center: q.center,
         today,
         watched,
+        tasks,
         by_department,
         by_matter,
         refusals,

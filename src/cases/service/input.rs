@@ -53,6 +53,11 @@ pub struct AcceptInput {
     pub commitment: bool,
     /// 特事特办: the reason for the fast track.
     pub fast_track: Option<String>,
+    /// The case's kind where the clerk judges it differs from the matter's: `promised`,
+    /// `joint` (联办件) or `reported` (上报件).
+    pub kind: Option<String>,
+    /// 联办件: the co-departments and their step limits.
+    pub joint: Vec<TaskInput>,
 }
 
 /// The back office's decision.
@@ -63,6 +68,9 @@ pub struct DecideInput {
     pub decision: String,
     /// The reasons (required for a rejection).
     pub note: String,
+    /// The fee in fen where the matter's 收费标准 names no amount (0: nothing to pay); by
+    /// default the amount the standard names.
+    pub fee_fen: Option<i64>,
 }
 
 /// 出件.

@@ -4,12 +4,16 @@
 //! `update … where state in (…)`, so a racing second request changes nothing and answers 409
 //! `invalid_state`.
 
+mod fees;
 mod input;
+mod joint;
 mod office;
 mod read;
 mod window;
 
+pub use fees::*;
 pub use input::*;
+pub use joint::*;
 pub use office::*;
 pub use read::*;
 pub use window::*;
@@ -83,7 +87,13 @@ pub(super) async fn load(conn: &mut Conn, id: CaseId) -> Outcome {
 pub async fn visible(conn: &mut Conn, user: &CurrentUser, number: &str) -> Outcome {
     let case = queries::by_number(conn, number.trim()).await?;
     match case {
-        Some(c) if policy::can_see_center(user, c.center_id.get()) => Ok(c),
+        Some(c)
+            if policy::can_see_center(user, c.center_id.get())
+                || c.reported_to
+                    .is_some_and(|r| policy::can_see_center(user, r.get())) =>
+        {
+            Ok(c)
+        }
         _ => Err(AppError::NotFound(format!("找不到办件“{}”", number.trim()))),
     }
 }

@@ -76,7 +76,7 @@ pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &Suspen
     let today = crate::timetable::today(app);
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.center_id.get()) {
+            if !policy::can_approve(user, case.deciding_center().get()) {
                 return Err(AppError::Forbidden("只有本中心的后台审批人员可以中止计时".into()));
             }
             let from = case.state;
@@ -105,7 +105,7 @@ pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
     let today = crate::timetable::today(app);
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.center_id.get()) {
+            if !policy::can_approve(user, case.deciding_center().get()) {
                 return Err(AppError::Forbidden(
                     "只有本中心的后台审批人员可以恢复计时".into(),
                 ));
@@ -146,7 +146,23 @@ pub(super) async fn recompute(app: &App, tx: &mut Tx, id: CaseId, now: i64) -> A
     };
     let settings = queries::settings(tx, case.center_id).await?;
     let due = due_of(app, tx, &case, accepted.date(), settings).await?;
-    set_due(tx, id, due.as_ref(), now).await
+    set_due(tx, id, due.as_ref(), now).await?;
+    recompute_tasks(app, tx, &case, now).await
+}
+
+/// The decision is final: a 上报件 is back at its own center, and the applicant is told the
+/// result and any fee.
+async fn finished(tx: &mut Tx, id: CaseId, now: i64) -> AppResult<()> {
+    sqlx::query(
+        "update cases set returned_at = $1 where id = $2 and reported_to is not null and returned_at is null",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let case = load(tx, id).await?;
+    let fee = fee(tx, id).await?;
+    crate::cases::messages::decided(tx, &case, fee.as_ref(), now).await
 }
 
 /// The approver asks for more time; the hall manager or chief representative decides.
@@ -173,7 +189,7 @@ pub async fn request_extension(
     let now = app.clock.now_micros();
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.center_id.get()) {
+            if !policy::can_approve(user, case.deciding_center().get()) {
                 return Err(AppError::Forbidden("只有本中心的后台审批人员可以申请延期".into()));
             }
             if !case.state.clock_runs() && case.state != CaseState::Suspended {
@@ -220,7 +236,7 @@ pub async fn decide_extension(
     let now = app.clock.now_micros();
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::can_grant_extension(user, case.center_id.get()) {
+            if !policy::can_grant_extension(user, case.deciding_center().get()) {
                 return Err(AppError::Forbidden(
                     "延期须由首席代表或大厅管理员批准".into(),
                 ));
@@ -273,10 +289,22 @@ pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideI
     let today = crate::timetable::today(app);
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::can_decide(user, case.center_id.get(), case.kind == CaseKind::Immediate) {
+            if !policy::can_decide(user, case.deciding_center().get(), case.kind == CaseKind::Immediate) {
                 return Err(AppError::Forbidden("只有本中心的后台审批人员可以作出决定（即办件由受理窗口办结）".into()));
             }
-            let settings = queries::settings(&mut tx, case.center_id).await?;
+            if case.kind == CaseKind::Reported && case.reported_to.is_none() && case.state.allows(CaseAction::Decide) {
+                return Err(AppError::InvalidState("上报件须先上报上级中心，由上级中心作出决定".into()));
+            }
+            let waiting = open_departments(&mut tx, case.id).await?;
+            if !waiting.is_empty() && case.state.allows(CaseAction::Decide) {
+                return Err(AppError::InvalidState(format!("协办部门尚未办结：{}", waiting.join("、"))));
+            }
+            let fee = if decision == Decision::Approved {
+                fee_of(&mut tx, &case, input.fee_fen).await?
+            } else {
+                None
+            };
+            let settings = queries::settings(&mut tx, case.deciding_center()).await?;
             let action = if settings.chief_signoff != 0 { CaseAction::Propose } else { CaseAction::Decide };
             let from = case.state;
             let set = if action == CaseAction::Decide {
@@ -294,8 +322,15 @@ pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideI
                 binds.push(Bind::Text(today.to_string()));
             }
             let to = transit(&mut tx, &case, action, set, binds, now).await?;
-            let text = format!("{}{}{}", decision.label(), if note.is_empty() { "" } else { "：" }, note);
+            charge(&mut tx, case.id, fee.as_ref(), now).await?;
+            let mut text = format!("{}{}{}", decision.label(), if note.is_empty() { "" } else { "：" }, note);
+            if let Some((fen, _)) = &fee {
+                text.push_str(&format!("；应收费用 {}", yuan(*fen)));
+            }
             step(&mut tx, case.id, &actor(user), action.as_str(), Some(from), to, &text, None, now).await?;
+            if action == CaseAction::Decide {
+                finished(&mut tx, case.id, now).await?;
+            }
             load(&mut tx, case.id).await
         })
     })
@@ -318,7 +353,7 @@ pub async fn sign(
     let today = crate::timetable::today(app);
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
-            if !policy::is_chief_representative(user, case.center_id.get()) {
+            if !policy::is_chief_representative(user, case.deciding_center().get()) {
                 return Err(AppError::Forbidden("只有本中心的首席代表可以签批".into()));
             }
             let from = case.state;
@@ -332,6 +367,7 @@ pub async fn sign(
                     now,
                 )
                 .await?;
+                finished(&mut tx, case.id, now).await?;
                 (CaseAction::Sign, to)
             } else {
                 let to = transit(
@@ -343,6 +379,7 @@ pub async fn sign(
                     now,
                 )
                 .await?;
+                charge(&mut tx, case.id, None, now).await?;
                 (CaseAction::SendBack, to)
             };
             step(
@@ -374,6 +411,15 @@ pub async fn issue(app: &App, user: &CurrentUser, number: &str, input: &IssueInp
                 return Err(AppError::Forbidden(
                     "只有本中心的窗口工作人员可以出件".into(),
                 ));
+            }
+            if let Some(f) = fee(&mut tx, case.id).await?
+                && !f.paid()
+                && case.state.allows(CaseAction::Issue)
+            {
+                return Err(AppError::InvalidState(format!(
+                    "尚未缴纳费用 {}，缴费后才能出件",
+                    f.amount_text()
+                )));
             }
             let (tracking, note) = match delivery {
                 Delivery::Onsite => {
@@ -432,7 +478,11 @@ pub async fn issue(app: &App, user: &CurrentUser, number: &str, input: &IssueInp
                 now,
             )
             .await?;
-            load(&mut tx, case.id).await
+            let case = load(&mut tx, case.id).await?;
+            if delivery == Delivery::Post {
+                crate::cases::messages::posted(&mut tx, &case, &case.tracking_no, now).await?;
+            }
+            Ok(case)
         })
     })
     .await

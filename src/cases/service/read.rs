@@ -18,6 +18,11 @@ pub struct Full {
     pub refusal: Option<queries::Refusal>,
     pub settings: Settings,
     pub today: Date,
+    /// 联办件: the co-departments' parts.
+    pub tasks: Vec<Task>,
+    pub fee: Option<Fee>,
+    /// 上报件: the upper level's center it went to.
+    pub reported_to_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,6 +60,17 @@ pub async fn full(app: &App, conn: &mut Conn, case: Case) -> AppResult<Full> {
         refusal: queries::refusal(conn, case.id).await?,
         settings: queries::settings(conn, case.center_id).await?,
         today: crate::timetable::today(app),
+        tasks: tasks(conn, case.id).await?,
+        fee: fee(conn, case.id).await?,
+        reported_to_name: match case.reported_to {
+            Some(id) => {
+                sqlx::query_scalar("select name from centers where id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+            }
+            None => None,
+        },
         case,
     })
 }

@@ -58,6 +58,30 @@ pub(super) fn default_kind(input: &crate::catalog::MatterInput) -> CaseKind {
     }
 }
 
+/// The kind the clerk chose, where the matter allows it: a 即办件 stays one, and the others may
+/// be 承诺件, 联办件 or 上报件.
+fn chosen_kind(matter: CaseKind, chosen: Option<&str>) -> AppResult<CaseKind> {
+    let Some(text) = chosen.map(str::trim).filter(|k| !k.is_empty()) else {
+        return Ok(matter);
+    };
+    match CaseKind::parse(text) {
+        Some(k) if k == matter => Ok(k),
+        Some(CaseKind::Immediate) => Err(AppError::invalid_field(
+            "kind",
+            "该事项不是即办件，不能当场办结",
+        )),
+        Some(_) if matter == CaseKind::Immediate => Err(AppError::invalid_field(
+            "kind",
+            "该事项为即办件，应即收即办",
+        )),
+        Some(k) => Ok(k),
+        None => Err(AppError::invalid_field(
+            "kind",
+            "办件类型应为即办件、承诺件、联办件或上报件",
+        )),
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct CenterRow {
     id: CenterId,
@@ -393,7 +417,7 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                     .await?;
             }
             let fast = input.fast_track.as_deref().unwrap_or("").trim().to_owned();
-            let kind = default_kind(&sit.input);
+            let kind = chosen_kind(default_kind(&sit.input), input.kind.as_deref())?;
             let limit = match kind {
                 CaseKind::Immediate => Some(0),
                 _ => clock::working_days(sit.input.promised_limit, &sit.input.limit_unit)
@@ -401,6 +425,14 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                     .map(i64::from),
             };
             let legal = clock::working_days(sit.input.legal_limit, &sit.input.limit_unit).map(i64::from);
+            let tasks = if kind == CaseKind::Joint {
+                check_tasks(&input.joint, &case.department, limit)?
+            } else {
+                if input.joint.iter().any(|t| !t.department.trim().is_empty()) {
+                    return Err(AppError::invalid_field("joint", "只有联办件可以列出协办部门"));
+                }
+                Vec::new()
+            };
             let from = case.state;
             let to = transit(
                 &mut tx,
@@ -424,6 +456,7 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
             let settings = queries::settings(&mut tx, case.center_id).await?;
             let due = due_of(app, &mut tx, &case, today, settings).await?;
             set_due(&mut tx, case.id, due.as_ref(), now).await?;
+            open_tasks(app, &mut tx, &case, today, &tasks, now).await?;
             let mut note = String::new();
             if !tolerated.is_empty() {
                 note.push_str("容缺受理；");
@@ -433,6 +466,10 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
             }
             if !fast.is_empty() {
                 note.push_str(&format!("特事特办：{fast}；"));
+            }
+            if !tasks.is_empty() {
+                let list: Vec<String> = tasks.iter().map(|(d, n)| format!("{d}（{n} 个工作日）")).collect();
+                note.push_str(&format!("联办，协办部门：{}；", list.join("、")));
             }
             step(&mut tx, case.id, &actor(user), CaseAction::Accept.as_str(), Some(from), to, note.trim_end_matches('；'), None, now).await?;
             load(&mut tx, case.id).await

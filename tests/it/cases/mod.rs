@@ -3,6 +3,7 @@
 
 mod browser;
 mod flow;
+mod kinds;
 mod notices;
 mod numbers;
 
