@@ -425,6 +425,19 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                     .map(i64::from),
             };
             let legal = clock::working_days(sit.input.legal_limit, &sit.input.limit_unit).map(i64::from);
+            if kind == CaseKind::Reported {
+                let parent: Option<Option<CenterId>> =
+                    sqlx::query_scalar("select parent_id from centers where id = $1")
+                        .bind(case.center_id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                if parent.flatten().is_none() {
+                    return Err(AppError::invalid_field(
+                        "kind",
+                        "本中心没有上级中心，不能按上报件受理",
+                    ));
+                }
+            }
             let tasks = if kind == CaseKind::Joint {
                 check_tasks(&input.joint, &case.department, limit)?
             } else {

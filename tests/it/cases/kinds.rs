@@ -23,6 +23,30 @@ async fn set_fees(app: &TestApp, code: &str, fees: &str) {
         .unwrap();
 }
 
+/// A situation of the county center, saved like [`make_situation`] but at `GX`.
+async fn other_county(app: &TestApp) -> String {
+    let manager = app.api_as("admin").await;
+    let r = manager
+        .put(
+            "/api/v1/matters/T-COUNTY",
+            json!({
+                "center": "GX", "node": "matter", "name": "测试县级事项", "type_code": "licence",
+                "department": "县市监局", "level": "county", "kind": "promised", "legal_limit": 20,
+                "promised_limit": 5, "limit_unit": "working_days",
+                "materials": [{"name": "申请书", "form": "original", "copies": 1, "required": true}],
+            }),
+        )
+        .await;
+    let status = r.status();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    "T-COUNTY".into()
+}
+
 /// The supervision counts kept by triggers equal a recount of every case.
 async fn assert_rollups_match(app: &TestApp) {
     let kept: Vec<(i64, String, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
@@ -325,6 +349,25 @@ on_both_at!(
             .map(|s| s["action"].as_str().unwrap())
             .collect();
         assert_eq!(actions, ["receive", "accept", "report", "decide", "issue"]);
+        // The county has no upper center: a case there cannot be taken as a 上报件.
+        let county = app.api_as("clerk1").await;
+        let body = json!({"center": "GX", "situation": other_county(&app).await,
+            "applicant": {"name": "王建明", "id_card": id_card(5)}});
+        let r = county.post("/api/v1/cases", body).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        let c = number(&v);
+        let r = app
+            .api_as("approver")
+            .await
+            .post(
+                &format!("/api/v1/cases/{c}/accept"),
+                json!({"kind": "reported"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["field"], "kind");
         // A promised case cannot be reported.
         let other = make_situation(&app, "T-NOUP", "promised").await;
         let m = number(&intake(&clerk, &other, 2).await);
