@@ -96,6 +96,17 @@ pub struct Output {
 
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The server's database, for a scenario that prepares its data or counts the outcome there.
+pub async fn open_db(url: &str) -> Result<crate::db::Db, BenchError> {
+    let db = crate::db::Db::connect(url, 4).await?;
+    if !db.ping().await {
+        return Err(
+            "无法连接服务器的数据库：请用 --database-url 指向服务器所用的同一数据库".into(),
+        );
+    }
+    Ok(db)
+}
+
 /// The load to offer: `--duration`, else `--requests`, else 10 seconds.
 pub fn load_config(args: &BenchArgs) -> load::LoadConfig {
     let duration = match (args.duration, args.requests) {

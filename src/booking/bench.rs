@@ -18,7 +18,9 @@ use std::sync::{
 use serde_json::{Value, json};
 
 use crate::{
-    bench::{BenchArgs, BenchError, Figure, Output, load, load_config, load_output, table},
+    bench::{
+        BenchArgs, BenchError, Figure, Output, load, load_config, load_output, open_db, table,
+    },
     clock::Clock,
     db::{Backend, Db},
 };
@@ -29,16 +31,6 @@ const WIDE_CAPACITY: i64 = 1000;
 const FLASH_PLACES: i64 = 50;
 /// Bookings kept in the database for `booking-month`.
 const MONTH_STORED: i64 = 3_000_000;
-
-async fn open_db(url: &str) -> Result<Db, BenchError> {
-    let db = Db::connect(url, 4).await?;
-    if !db.ping().await {
-        return Err(
-            "无法连接服务器的数据库：请用 --database-url 指向服务器所用的同一数据库".into(),
-        );
-    }
-    Ok(db)
-}
 
 /// What a scenario booked against.
 struct Prepared {

@@ -18,7 +18,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 use crate::audit::Actor;
-use crate::bench::{BenchArgs, BenchError, Figure, Output, load, load_config, load_output, table};
+use crate::bench::{
+    BenchArgs, BenchError, Figure, Output, load, load_config, load_output, open_db, table,
+};
 use crate::clock::Clock;
 use crate::db::{Backend, Db};
 
@@ -27,16 +29,6 @@ const STORED: i64 = 1_000_000;
 /// Departments and situations the stored cases spread over.
 const DEPARTMENTS: i64 = 12;
 const SITUATIONS: i64 = 60;
-
-async fn open_db(url: &str) -> Result<Db, BenchError> {
-    let db = Db::connect(url, 4).await?;
-    if !db.ping().await {
-        return Err(
-            "无法连接服务器的数据库：请用 --database-url 指向服务器所用的同一数据库".into(),
-        );
-    }
-    Ok(db)
-}
 
 /// What a scenario works with.
 struct Prepared {
@@ -162,6 +154,8 @@ pub async fn cases(args: &BenchArgs, db_url: &str) -> Result<Output, BenchError>
     .await?;
     let taken = Arc::new(std::mem::take(&mut *numbers.lock().expect("numbers")));
     let (list, token) = (taken.clone(), p.admin.clone());
+    // Each case once: the workers take the next number in turn.
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let accept = load::run(
         load::LoadConfig {
             base: args.url.clone(),
@@ -169,8 +163,8 @@ pub async fn cases(args: &BenchArgs, db_url: &str) -> Result<Output, BenchError>
             duration: None,
             requests: Some(taken.len()),
         },
-        move |w, n| {
-            let i = (n * concurrency + w) % list.len().max(1);
+        move |_, _| {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % list.len().max(1);
             load::post_json(
                 &format!("/api/v1/cases/{}/accept", list[i]),
                 "{}".into(),

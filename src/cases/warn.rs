@@ -93,40 +93,19 @@ pub async fn check_task(app: &App, id: CaseTaskId) -> AppResult<Option<Warning>>
                     return Ok(None);
                 }
                 let (due, warn) = (task.due_on.date(), task.warn_on.date());
-                let level = if today > due {
-                    Warning::Red
-                } else if today >= warn {
-                    Warning::Yellow
-                } else {
+                let Some(level) = level_on(today, warn, due) else {
                     schedule_task(&mut tx, id, warn, now).await?;
                     return Ok(None);
                 };
-                let changed = sqlx::query(
-                    "update case_tasks set warning = $1 where id = $2 and warning <> $1",
-                )
-                .bind(level.as_str())
-                .bind(id)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if changed > 0 {
-                    let dept = &task.department;
-                    let (action, note) = match level {
-                        Warning::Yellow => ("task_yellow", format!("协办部门{dept}的环节将于 {due} 到期")),
-                        Warning::Red => ("task_red", format!("协办部门{dept}的环节已超过期限 {due}")),
-                    };
-                    sqlx::query(
-                        "insert into case_steps (case_id, at, actor, action, from_state, to_state, note) \
-                         values ($1, $2, '电子监察', $3, $4, $4, $5)",
-                    )
-                    .bind(case.id)
-                    .bind(now)
-                    .bind(action)
-                    .bind(case.state)
-                    .bind(note)
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                let dept = &task.department;
+                let step = match level {
+                    Warning::Yellow => (
+                        "task_yellow",
+                        format!("协办部门{dept}的环节将于 {due} 到期"),
+                    ),
+                    Warning::Red => ("task_red", format!("协办部门{dept}的环节已超过期限 {due}")),
+                };
+                mark(&mut tx, "case_tasks", id.get(), &case, level, step, now).await?;
                 if level == Warning::Yellow {
                     schedule_task(&mut tx, id, due.tomorrow().unwrap_or(due), now).await?;
                 }
@@ -153,39 +132,15 @@ pub async fn check(app: &App, id: CaseId) -> AppResult<Option<Warning>> {
                 let (Some(due), Some(warn)) = (case.due_on, case.warn_on) else {
                     return Ok(None);
                 };
-                let level = if today > due.date() {
-                    Warning::Red
-                } else if today >= warn.date() {
-                    Warning::Yellow
-                } else {
+                let Some(level) = level_on(today, warn.date(), due.date()) else {
                     schedule(&mut tx, id, warn.date(), now).await?;
                     return Ok(None);
                 };
-                let changed = sqlx::query(
-                    "update cases set warning = $1 where id = $2 and warning <> $1",
-                )
-                .bind(level.as_str())
-                .bind(id)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if changed > 0 {
-                    let (action, note) = match level {
-                        Warning::Yellow => ("warn_yellow", format!("将于 {due} 到期")),
-                        Warning::Red => ("warn_red", format!("已超过办结期限 {due}")),
-                    };
-                    sqlx::query(
-                        "insert into case_steps (case_id, at, actor, action, from_state, to_state, note) \
-                         values ($1, $2, '电子监察', $3, $4, $4, $5)",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .bind(action)
-                    .bind(case.state)
-                    .bind(note)
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                let step = match level {
+                    Warning::Yellow => ("warn_yellow", format!("将于 {due} 到期")),
+                    Warning::Red => ("warn_red", format!("已超过办结期限 {due}")),
+                };
+                mark(&mut tx, "cases", id.get(), &case, level, step, now).await?;
                 if level == Warning::Yellow {
                     let next = due.date().tomorrow().unwrap_or(due.date());
                     schedule(&mut tx, id, next, now).await?;
@@ -194,4 +149,49 @@ pub async fn check(app: &App, id: CaseId) -> AppResult<Option<Warning>> {
             })
         })
         .await
+}
+
+/// The warning on `today` of a clock warned from `warn` and due on `due`, if any.
+fn level_on(today: Date, warn: Date, due: Date) -> Option<Warning> {
+    if today > due {
+        Some(Warning::Red)
+    } else if today >= warn {
+        Some(Warning::Yellow)
+    } else {
+        None
+    }
+}
+
+/// Sets `warning` on row `id` of `table` (`cases` or `case_tasks`) and, when that changed it,
+/// records the step `(action, note)` in the case's history as 电子监察's.
+async fn mark(
+    tx: &mut Tx,
+    table: &str,
+    id: i64,
+    case: &super::Case,
+    level: Warning,
+    (action, note): (&str, String),
+    now: i64,
+) -> AppResult<()> {
+    let sql = format!("update {table} set warning = $1 where id = $2 and warning <> $1");
+    let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(level.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if changed > 0 {
+        sqlx::query(
+            "insert into case_steps (case_id, at, actor, action, from_state, to_state, note) \
+             values ($1, $2, '电子监察', $3, $4, $4, $5)",
+        )
+        .bind(case.id)
+        .bind(now)
+        .bind(action)
+        .bind(case.state)
+        .bind(note)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

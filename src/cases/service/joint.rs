@@ -152,22 +152,36 @@ async fn task_due(
     .map_err(|e| AppError::Invalid(format!("无法计算环节期限：{e}")))
 }
 
-/// Opens the co-departments' parts of a case just accepted, and schedules their warnings.
-pub(super) async fn open_tasks(
+/// The co-departments' parts of a case about to be accepted on `accepted`, with their dates,
+/// computed before the write transaction.
+pub(super) async fn plan_tasks(
     app: &App,
-    tx: &mut Tx,
+    conn: &mut Conn,
     case: &Case,
     accepted: Date,
-    tasks: &[(String, i64)],
+    tasks: Vec<(String, i64)>,
+) -> AppResult<Vec<(String, i64, Due)>> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for (dept, days) in tasks {
+        let due = task_due(app, conn, case, accepted, days).await?;
+        out.push((dept, days, due));
+    }
+    Ok(out)
+}
+
+/// Opens the co-departments' parts of a case just accepted, and schedules their warnings.
+pub(super) async fn open_tasks(
+    tx: &mut Tx,
+    case: CaseId,
+    tasks: &[(String, i64, Due)],
     now: i64,
 ) -> AppResult<()> {
-    for (dept, days) in tasks {
-        let due = task_due(app, tx, case, accepted, *days).await?;
+    for (dept, days, due) in tasks {
         let id: CaseTaskId = sqlx::query_scalar(
             "insert into case_tasks (case_id, department, limit_days, due_on, warn_on, state, created_at) \
              values ($1, $2, $3, $4, $5, 'open', $6) returning id",
         )
-        .bind(case.id)
+        .bind(case)
         .bind(dept)
         .bind(days)
         .bind(CivilDate(due.due))

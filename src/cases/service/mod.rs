@@ -130,6 +130,7 @@ pub(super) async fn transit(
             Bind::Text(t) => q.bind(t),
             Bind::Int(i) => q.bind(i),
             Bind::OptInt(i) => q.bind(i),
+            Bind::OptText(t) => q.bind(t),
         };
     }
     let done = q.execute(&mut **tx).await?.rows_affected();
@@ -144,6 +145,7 @@ pub(super) enum Bind {
     Text(String),
     Int(i64),
     OptInt(Option<i64>),
+    OptText(Option<String>),
 }
 
 /// Runs `work` on the case `number` in one transaction, after checking that the caller may

@@ -233,53 +233,80 @@ pub(super) async fn next_number(
     Ok(format!("{year}-{code}-{n:06}"))
 }
 
-/// 收件: a new case at the window, state `received`, with its materials.
+/// 收件: a new case at the window, state `received`, with its materials. The situation, the
+/// center, the window's rights and the ticket are read and checked first; the write
+/// transaction takes the number and writes the case, its materials and its step.
 pub async fn intake(app: &App, user: &CurrentUser, input: &IntakeInput) -> Outcome {
     let applicant = check_applicant(&input.applicant)?;
     let (agent_name, agent_id) = check_agent(input.agent.as_ref())?;
     let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
-    app.db
+    let mut conn = app.db.pool().acquire().await?;
+    let sit = situation(&mut conn, &input.situation).await?;
+    let center = match input
+        .center
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => center_by_code(&mut conn, code).await?,
+        None => CenterRow {
+            id: sit.center_id,
+            code: center_code(&mut conn, sit.center_id).await?,
+        },
+    };
+    if !policy::can_take_in(user, center.id.get()) {
+        return Err(AppError::Forbidden(
+            "只有本中心的窗口工作人员可以受理办件".into(),
+        ));
+    }
+    if center.id != sit.center_id {
+        let holds = rights(&mut conn, sit.id)
+            .await?
+            .iter()
+            .any(|r| r.center_id == center.id);
+        if !holds {
+            return Err(AppError::invalid_field(
+                "center",
+                "该事项不属于本中心，本中心也没有它的受理权或收件权",
+            ));
+        }
+    }
+    let (window, collect_only) =
+        intake_window(&mut conn, user, center.id, &sit, input.window.as_deref()).await?;
+    let ticket = match input
+        .ticket
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(n) => Some(ticket_today(&mut conn, center.id, n, today).await?),
+        None => None,
+    };
+    let checked = ticked(&sit, input.checked.as_deref().unwrap_or(&[]))?;
+    let count = sit.input.materials.len() as i64;
+    if let Some(bad) = input
+        .received
+        .iter()
+        .flatten()
+        .find(|p| !(1..=count).contains(*p))
+    {
+        return Err(AppError::invalid_field(
+            "received",
+            format!("没有第 {bad} 项材料"),
+        ));
+    }
+    let kind = default_kind(&sit.input);
+    // Never hold a read connection while waiting for the writer: on PostgreSQL both come from
+    // one pool, and requests holding one each while waiting for another would starve it.
+    drop(conn);
+    let (sit, center, applicant, agent) = (&sit, &center, &applicant, (&agent_name, &agent_id));
+    let checked = &checked;
+    let id = app
+        .db
         .transaction(|mut tx| {
             Box::pin(async move {
-                let sit = situation(&mut tx, &input.situation).await?;
-                let center = match input.center.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                    Some(code) => center_by_code(&mut tx, code).await?,
-                    None => CenterRow {
-                        id: sit.center_id,
-                        code: center_code(&mut tx, sit.center_id).await?,
-                    },
-                };
-                if !policy::can_take_in(user, center.id.get()) {
-                    return Err(AppError::Forbidden("只有本中心的窗口工作人员可以受理办件".into()));
-                }
-                if center.id != sit.center_id {
-                    let holds = rights(&mut tx, sit.id).await?.iter().any(|r| r.center_id == center.id);
-                    if !holds {
-                        return Err(AppError::invalid_field(
-                            "center",
-                            "该事项不属于本中心，本中心也没有它的受理权或收件权",
-                        ));
-                    }
-                }
-                let (window, collect_only) =
-                    intake_window(&mut tx, user, center.id, &sit, input.window.as_deref()).await?;
-                let ticket = match input.ticket.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                    Some(n) => Some(ticket_today(&mut tx, center.id, n, today).await?),
-                    None => None,
-                };
-                let checked = ticked(&sit, input.checked.as_deref().unwrap_or(&[]))?;
-                let count = sit.input.materials.len() as i64;
-                if let Some(bad) = input
-                    .received
-                    .iter()
-                    .flatten()
-                    .find(|p| !(1..=count).contains(*p))
-                {
-                    return Err(AppError::invalid_field("received", format!("没有第 {bad} 项材料")));
-                }
                 let number = next_number(&mut tx, center.id, &center.code, today.year()).await?;
-                let kind = default_kind(&sit.input);
                 let id: CaseId = sqlx::query_scalar(
                     "insert into cases (number, center_id, matter_id, department, window_id, ticket_id, \
                      applicant_kind, applicant_name, applicant_no, applicant_phone, agent_name, agent_id_card, \
@@ -297,198 +324,280 @@ pub async fn intake(app: &App, user: &CurrentUser, input: &IntakeInput) -> Outco
                 .bind(&applicant.name)
                 .bind(&applicant.no)
                 .bind(&applicant.phone)
-                .bind(&agent_name)
-                .bind(&agent_id)
+                .bind(agent.0)
+                .bind(agent.1)
                 .bind(CaseState::Received)
                 .bind(kind)
                 .bind(i64::from(collect_only))
-                .bind(serde_json::to_string(&checked).unwrap_or_else(|_| "[]".into()))
+                .bind(serde_json::to_string(checked).unwrap_or_else(|_| "[]".into()))
                 .bind(user.id)
                 .bind(now)
                 .fetch_one(&mut **tx)
                 .await?;
-                for (i, m) in sit.input.materials.iter().enumerate() {
-                    let pos = i as i64 + 1;
-                    let got = input.received.as_ref().is_none_or(|r| r.contains(&pos));
-                    sqlx::query(
-                        "insert into case_materials (case_id, position, name, form, copies, required, tolerable, state) \
-                         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(id)
-                    .bind(pos)
-                    .bind(&m.name)
-                    .bind(&m.form)
-                    .bind(m.copies)
-                    .bind(i64::from(m.required))
-                    .bind(i64::from(m.tolerable))
-                    .bind(if got { MaterialState::Received } else { MaterialState::Missing })
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                insert_materials(&mut tx, id, sit, input.received.as_deref()).await?;
                 let note = if collect_only { "收件（本窗口仅有收件权，由部门决定是否受理）" } else { "" };
                 step(&mut tx, id, &actor(user), "receive", None, CaseState::Received, note, None, now).await?;
-                load(&mut tx, id).await
+                Ok::<_, AppError>(id)
             })
         })
-        .await
+        .await?;
+    load(&mut *app.db.pool().acquire().await?, id).await
 }
 
-/// 受理: the case enters the back office with its due date.
+/// The situation's materials copied to the case in one statement, each received unless
+/// `received` lists the positions that were.
+async fn insert_materials(
+    tx: &mut Tx,
+    case: CaseId,
+    sit: &Situation,
+    received: Option<&[i64]>,
+) -> AppResult<()> {
+    let materials = &sit.input.materials;
+    if materials.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..materials.len())
+        .map(|i| {
+            let b = i * 8;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            )
+        })
+        .collect();
+    let sql = format!(
+        "insert into case_materials (case_id, position, name, form, copies, required, tolerable, state) values {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (i, m) in materials.iter().enumerate() {
+        let pos = i as i64 + 1;
+        let got = received.is_none_or(|r| r.contains(&pos));
+        q = q
+            .bind(case)
+            .bind(pos)
+            .bind(&m.name)
+            .bind(&m.form)
+            .bind(m.copies)
+            .bind(i64::from(m.required))
+            .bind(i64::from(m.tolerable))
+            .bind(if got {
+                MaterialState::Received
+            } else {
+                MaterialState::Missing
+            });
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// 受理: the case enters the back office with its due date. Everything the decision needs is
+/// read and checked first; the write transaction is then one guarded update with the due
+/// dates, the warning job and the step, so acceptances keep SQLite's single writer busy for
+/// as short a time as possible. A racing step in between makes the guard refuse (409).
 pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptInput) -> Outcome {
     let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
     let table = crate::timetable::holiday_table(app).await?;
-    on_case(app, user, number, |mut tx, case| {
-        Box::pin(async move {
-            let center = case.center_id.get();
-            let allowed = if case.collect_only != 0 {
-                policy::can_accept_collected(user, center)
-            } else {
-                policy::can_take_in(user, center)
-            };
-            if !allowed {
-                return Err(AppError::Forbidden(if case.collect_only != 0 {
-                    "本件由仅有收件权的窗口收取，须由部门工作人员决定是否受理".into()
-                } else {
-                    "只有本中心的窗口工作人员可以受理办件".into()
-                }));
-            }
-            if !case.state.allows(CaseAction::Accept) {
-                return Err(invalid_state(&case, CaseAction::Accept));
-            }
-            let code = matter_code(&mut tx, case.matter_id).await?;
-            let sit = situation(&mut tx, &code).await?;
-            if input.commitment && !sit.input.notice_commitment {
-                return Err(AppError::invalid_field("commitment", "该事项不适用告知承诺制"));
-            }
-            let materials = queries::materials(&mut tx, case.id).await?;
-            let mut tolerated = Vec::new();
-            for &pos in &input.tolerated {
-                match materials.iter().find(|m| m.position == pos) {
-                    Some(m) if m.tolerable != 0 => tolerated.push(pos),
-                    Some(m) => {
-                        return Err(AppError::invalid_field(
-                            "tolerated",
-                            format!("“{}”不可容缺，须在受理前提交", m.name),
-                        ));
-                    }
-                    None => return Err(AppError::invalid_field("tolerated", format!("没有第 {pos} 项材料"))),
-                }
-            }
-            let lacking: Vec<&str> = materials
-                .iter()
-                .filter(|m| {
-                    m.required != 0
-                        && matches!(m.state, MaterialState::Missing)
-                        && !tolerated.contains(&m.position)
-                })
-                .map(|m| m.name.as_str())
-                .collect();
-            if !lacking.is_empty() && !input.commitment {
+    let mut conn = app.db.pool().acquire().await?;
+    let case = visible(&mut conn, user, number).await?;
+    let center = case.center_id.get();
+    let allowed = if case.collect_only != 0 {
+        policy::can_accept_collected(user, center)
+    } else {
+        policy::can_take_in(user, center)
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(if case.collect_only != 0 {
+            "本件由仅有收件权的窗口收取，须由部门工作人员决定是否受理".into()
+        } else {
+            "只有本中心的窗口工作人员可以受理办件".into()
+        }));
+    }
+    if !case.state.allows(CaseAction::Accept) {
+        return Err(invalid_state(&case, CaseAction::Accept));
+    }
+    let code = matter_code(&mut conn, case.matter_id).await?;
+    let sit = situation(&mut conn, &code).await?;
+    if input.commitment && !sit.input.notice_commitment {
+        return Err(AppError::invalid_field(
+            "commitment",
+            "该事项不适用告知承诺制",
+        ));
+    }
+    let materials = queries::materials(&mut conn, case.id).await?;
+    let mut tolerated = Vec::new();
+    for &pos in &input.tolerated {
+        match materials.iter().find(|m| m.position == pos) {
+            Some(m) if m.tolerable != 0 => tolerated.push(pos),
+            Some(m) => {
                 return Err(AppError::invalid_field(
-                    "materials",
-                    format!("材料不齐：{}。请一次性告知补正，或按容缺受理", lacking.join("、")),
+                    "tolerated",
+                    format!("“{}”不可容缺，须在受理前提交", m.name),
                 ));
             }
-            let supply_by = if tolerated.is_empty() {
-                None
-            } else {
-                Some(match input.supply_by.as_deref().filter(|s| !s.trim().is_empty()) {
-                    Some(s) => {
-                        let d = parse_day("supply_by", s)?;
-                        if d <= today {
-                            return Err(AppError::invalid_field("supply_by", "容缺材料的补交日期应晚于今天"));
-                        }
-                        d
-                    }
-                    None => table
-                        .deadline(today, 5, &[], None)
-                        .map(|d| d.due)
-                        .map_err(|e| AppError::Invalid(e.to_string()))?,
-                })
-            };
-            for &pos in &tolerated {
-                sqlx::query("update case_materials set state = $1, due_on = $2 where case_id = $3 and position = $4")
-                    .bind(MaterialState::Tolerated)
-                    .bind(supply_by.map(CivilDate))
-                    .bind(case.id)
-                    .bind(pos)
-                    .execute(&mut **tx)
-                    .await?;
+            None => {
+                return Err(AppError::invalid_field(
+                    "tolerated",
+                    format!("没有第 {pos} 项材料"),
+                ));
             }
-            let fast = input.fast_track.as_deref().unwrap_or("").trim().to_owned();
-            let kind = chosen_kind(default_kind(&sit.input), input.kind.as_deref())?;
-            let limit = match kind {
-                CaseKind::Immediate => Some(0),
-                _ => clock::working_days(sit.input.promised_limit, &sit.input.limit_unit)
-                    .or(clock::working_days(sit.input.legal_limit, &sit.input.limit_unit))
-                    .map(i64::from),
-            };
-            let legal = clock::working_days(sit.input.legal_limit, &sit.input.limit_unit).map(i64::from);
-            if kind == CaseKind::Reported {
-                let parent: Option<Option<CenterId>> =
-                    sqlx::query_scalar("select parent_id from centers where id = $1")
-                        .bind(case.center_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                if parent.flatten().is_none() {
-                    return Err(AppError::invalid_field(
-                        "kind",
-                        "本中心没有上级中心，不能按上报件受理",
-                    ));
-                }
-            }
-            let tasks = if kind == CaseKind::Joint {
-                check_tasks(&input.joint, &case.department, limit)?
-            } else {
-                if input.joint.iter().any(|t| !t.department.trim().is_empty()) {
-                    return Err(AppError::invalid_field("joint", "只有联办件可以列出协办部门"));
-                }
-                Vec::new()
-            };
-            let from = case.state;
-            let to = transit(
-                &mut tx,
-                &case,
-                CaseAction::Accept,
-                ", accepted_on = $3, kind = $4, limit_days = $5, legal_days = $6, tolerated = $7, \
-                 commitment = $8, fast_track = $9",
-                vec![
-                    Bind::Text(today.to_string()),
-                    Bind::Text(kind.as_str().into()),
-                    Bind::OptInt(limit),
-                    Bind::OptInt(legal),
-                    Bind::Int(i64::from(!tolerated.is_empty())),
-                    Bind::Int(i64::from(input.commitment)),
-                    Bind::Text(fast.clone()),
-                ],
-                now,
-            )
-            .await?;
-            let case = load(&mut tx, case.id).await?;
-            let settings = queries::settings(&mut tx, case.center_id).await?;
-            let due = due_of(app, &mut tx, &case, today, settings).await?;
-            set_due(&mut tx, case.id, due.as_ref(), now).await?;
-            open_tasks(app, &mut tx, &case, today, &tasks, now).await?;
-            let mut note = String::new();
-            if !tolerated.is_empty() {
-                note.push_str("容缺受理；");
-            }
-            if input.commitment {
-                note.push_str("告知承诺；");
-            }
-            if !fast.is_empty() {
-                note.push_str(&format!("特事特办：{fast}；"));
-            }
-            if !tasks.is_empty() {
-                let list: Vec<String> = tasks.iter().map(|(d, n)| format!("{d}（{n} 个工作日）")).collect();
-                note.push_str(&format!("联办，协办部门：{}；", list.join("、")));
-            }
-            step(&mut tx, case.id, &actor(user), CaseAction::Accept.as_str(), Some(from), to, note.trim_end_matches('；'), None, now).await?;
-            load(&mut tx, case.id).await
+        }
+    }
+    let lacking: Vec<&str> = materials
+        .iter()
+        .filter(|m| {
+            m.required != 0
+                && matches!(m.state, MaterialState::Missing)
+                && !tolerated.contains(&m.position)
         })
-    })
-    .await
+        .map(|m| m.name.as_str())
+        .collect();
+    if !lacking.is_empty() && !input.commitment {
+        return Err(AppError::invalid_field(
+            "materials",
+            format!(
+                "材料不齐：{}。请一次性告知补正，或按容缺受理",
+                lacking.join("、")
+            ),
+        ));
+    }
+    let supply_by = if tolerated.is_empty() {
+        None
+    } else {
+        Some(
+            match input.supply_by.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(s) => {
+                    let d = parse_day("supply_by", s)?;
+                    if d <= today {
+                        return Err(AppError::invalid_field(
+                            "supply_by",
+                            "容缺材料的补交日期应晚于今天",
+                        ));
+                    }
+                    d
+                }
+                None => table
+                    .deadline(today, 5, &[], None)
+                    .map(|d| d.due)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?,
+            },
+        )
+    };
+    let fast = input.fast_track.as_deref().unwrap_or("").trim().to_owned();
+    let kind = chosen_kind(default_kind(&sit.input), input.kind.as_deref())?;
+    let limit = match kind {
+        CaseKind::Immediate => Some(0),
+        _ => clock::working_days(sit.input.promised_limit, &sit.input.limit_unit)
+            .or(clock::working_days(
+                sit.input.legal_limit,
+                &sit.input.limit_unit,
+            ))
+            .map(i64::from),
+    };
+    let legal = clock::working_days(sit.input.legal_limit, &sit.input.limit_unit).map(i64::from);
+    if kind == CaseKind::Reported {
+        let parent: Option<Option<CenterId>> =
+            sqlx::query_scalar("select parent_id from centers where id = $1")
+                .bind(case.center_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if parent.flatten().is_none() {
+            return Err(AppError::invalid_field(
+                "kind",
+                "本中心没有上级中心，不能按上报件受理",
+            ));
+        }
+    }
+    let tasks = if kind == CaseKind::Joint {
+        check_tasks(&input.joint, &case.department, limit)?
+    } else {
+        if input.joint.iter().any(|t| !t.department.trim().is_empty()) {
+            return Err(AppError::invalid_field(
+                "joint",
+                "只有联办件可以列出协办部门",
+            ));
+        }
+        Vec::new()
+    };
+    // The case as it will be, for its dates.
+    let mut planned = case.clone();
+    planned.kind = kind;
+    planned.limit_days = limit;
+    planned.legal_days = legal;
+    let settings = queries::settings(&mut conn, case.center_id).await?;
+    let due = due_of(app, &mut conn, &planned, today, settings).await?;
+    let tasks = plan_tasks(app, &mut conn, &planned, today, tasks).await?;
+    let mut note = String::new();
+    if !tolerated.is_empty() {
+        note.push_str("容缺受理；");
+    }
+    if input.commitment {
+        note.push_str("告知承诺；");
+    }
+    if !fast.is_empty() {
+        note.push_str(&format!("特事特办：{fast}；"));
+    }
+    if !tasks.is_empty() {
+        let list: Vec<String> = tasks
+            .iter()
+            .map(|(d, n, _)| format!("{d}（{n} 个工作日）"))
+            .collect();
+        note.push_str(&format!("联办，协办部门：{}；", list.join("、")));
+    }
+    let note = note.trim_end_matches('；').to_owned();
+    drop(conn);
+    let (case, tolerated, tasks, due, note) = (&case, &tolerated, &tasks, &due, &note);
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                let from = case.state;
+                let to = transit(
+                    &mut tx,
+                    case,
+                    CaseAction::Accept,
+                    ", accepted_on = $3, kind = $4, limit_days = $5, legal_days = $6, tolerated = $7, \
+                     commitment = $8, fast_track = $9, due_on = $10, warn_on = $11, warning = ''",
+                    vec![
+                        Bind::Text(today.to_string()),
+                        Bind::Text(kind.as_str().into()),
+                        Bind::OptInt(limit),
+                        Bind::OptInt(legal),
+                        Bind::Int(i64::from(!tolerated.is_empty())),
+                        Bind::Int(i64::from(input.commitment)),
+                        Bind::Text(fast.clone()),
+                        Bind::OptText(due.as_ref().map(|d| d.due.to_string())),
+                        Bind::OptText(due.as_ref().map(|d| d.warn.to_string())),
+                    ],
+                    now,
+                )
+                .await?;
+                for &pos in tolerated {
+                    sqlx::query("update case_materials set state = $1, due_on = $2 where case_id = $3 and position = $4")
+                        .bind(MaterialState::Tolerated)
+                        .bind(supply_by.map(CivilDate))
+                        .bind(case.id)
+                        .bind(pos)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                if let Some(d) = due {
+                    crate::cases::warn::schedule(&mut tx, case.id, d.warn, now).await?;
+                }
+                open_tasks(&mut tx, case.id, tasks, now).await?;
+                step(&mut tx, case.id, &actor(user), CaseAction::Accept.as_str(), Some(from), to, note, None, now).await?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    load(&mut *app.db.pool().acquire().await?, case.id).await
 }
 
 pub(super) async fn matter_code(conn: &mut Conn, id: MatterId) -> AppResult<String> {
