@@ -70,10 +70,11 @@ pub fn fee_rule(text: &str) -> FeeRule {
             while j < chars.len() && chars[j] == ' ' {
                 j += 1;
             }
-            if j < chars.len() && chars[j] == '元' {
-                if let Some(fen) = parse_fen(&number) {
-                    return FeeRule::Fixed(fen);
-                }
+            if j < chars.len()
+                && chars[j] == '元'
+                && let Some(fen) = parse_fen(&number)
+            {
+                return FeeRule::Fixed(fen);
             }
         } else {
             i += 1;

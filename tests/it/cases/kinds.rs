@@ -47,16 +47,19 @@ async fn other_county(app: &TestApp) -> String {
     "T-COUNTY".into()
 }
 
+/// A row of counts: center, department, matter, then the kinds, finished and on time.
+type Counts = (i64, String, i64, i64, i64, i64, i64, i64, i64);
+
 /// The supervision counts kept by triggers equal a recount of every case.
 async fn assert_rollups_match(app: &TestApp) {
-    let kept: Vec<(i64, String, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let kept: Vec<Counts> = sqlx::query_as(
         "select center_id, department, matter_id, immediate, promised, joint, reported, finished, on_time \
          from case_rollups where immediate + promised + joint + reported > 0 order by 1, 2, 3",
     )
     .fetch_all(app.app.db.pool())
     .await
     .unwrap();
-    let counted: Vec<(i64, String, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let counted: Vec<Counts> = sqlx::query_as(
         "select center_id, department, matter_id, \
          sum(case when kind = 'immediate' then 1 else 0 end), sum(case when kind = 'promised' then 1 else 0 end), \
          sum(case when kind = 'joint' then 1 else 0 end), sum(case when kind = 'reported' then 1 else 0 end), \
