@@ -15,6 +15,7 @@ pub fn action_label(action: &str) -> &str {
         "passwd" => "重设密码",
         "request" => "申请",
         "import" => "导入",
+        "adopt" => "采用模板目录",
         "replace" => "替换",
         "book" => "预约",
         "confirm" => "同意",
@@ -40,6 +41,7 @@ pub fn action_label(action: &str) -> &str {
         "issue" => "出件",
         "supply" => "补齐材料",
         "opinion" => "领导意见",
+        "lock" => "锁定登录",
         other => other,
     }
 }
@@ -55,6 +57,8 @@ pub fn entity_label(entity: &str) -> &str {
         "api_token" => "API 令牌",
         "matter" => "事项",
         "matter_type" => "事项类型",
+        "search_synonyms" => "搜索同义词",
+        "catalog" => "事项目录",
         "holiday_year" => "节假日安排",
         "center_hours" => "办公时间",
         "queue_settings" => "叫号规则",
@@ -64,12 +68,13 @@ pub fn entity_label(entity: &str) -> &str {
         "appointment" => "预约",
         "home_visit" => "上门服务",
         "case" => "办件",
+        "sign_in" => "登录",
         other => other,
     }
 }
 
 /// The Chinese name of a field; the stored key where none is known.
-fn field_label(key: &str) -> &str {
+pub fn field_label(key: &str) -> &str {
     match key {
         "name" => "名称",
         "code" => "编码",
@@ -122,6 +127,19 @@ fn field_label(key: &str) -> &str {
         "promised_limit" => "承诺时限",
         "fees" => "收费",
         "process" => "办理流程",
+        "template" => "模板中心",
+        "created" => "复制",
+        "kept" => "已有",
+        "password" => "密码",
+        "season" => "作息季节",
+        "summer" => "夏季作息",
+        "winter" => "冬季作息",
+        "client" => "来源地址",
+        "scope" => "范围",
+        "failures" => "连续失败次数",
+        "locked_until" => "锁定至",
+        "page" => "页码",
+        "per_page" => "每页条数",
         other => other,
     }
 }

@@ -1,7 +1,8 @@
 //! The demo hall loaded into an empty database: 赣县区政务服务中心 with the zones and window
 //! names seed 002 §三(三) prescribes, and 梅林镇综合便民服务中心 with its 公安集成 /
-//! 公共服务 / 通用综合 windows. People and their names are fictional. Passwords are random,
-//! returned once so the console can print them; none is written in the binary.
+//! 公共服务 / 通用综合 windows, each with its catalogue (`catalog::demo`). People and their
+//! names are fictional. Passwords are random, returned once so the console can print them;
+//! none is written in the binary.
 
 use crate::{
     audit::Actor,
@@ -393,6 +394,8 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
         }
     }
     crate::catalog::demo::load(&mut tx, &actor, TOWNSHIP, now).await?;
+    // The county hall's own catalogue (the township's above is seed 004 附件2).
+    crate::catalog::demo::county::load(&mut tx, &actor, COUNTY, now).await?;
     tx.commit().await?;
     Ok(accounts)
 }

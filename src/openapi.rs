@@ -22,6 +22,7 @@ use crate::{app::App, auth, hall};
         crate::catalog::api::delete_matter, crate::catalog::api::lists, crate::catalog::api::export,
         crate::catalog::api::import, crate::catalog::api::matter_types, crate::catalog::files::api_attach,
         crate::catalog::types::api_put, crate::catalog::types::api_delete,
+        crate::catalog::synonyms::api_get, crate::catalog::synonyms::api_put, crate::catalog::api::adopt,
         crate::catalog::screen::sections, crate::catalog::screen::section_page,
         crate::queue::api::issue_ticket, crate::queue::api::call_next, crate::queue::api::window_action,
         crate::queue::api::ticket_status, crate::queue::api::leave, crate::queue::api::display,

@@ -1,5 +1,6 @@
 //! Admin pages of the catalogue: the tree of a center's matters, the edit form, import and
-//! export. Writes go through `service`.
+//! export, and a township's taking of a template catalogue. Writes go through `service` and
+//! `template`.
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use super::{
     form::{from_form, to_form},
     queries,
     service::{self, SaveIntent},
+    template,
     xlsx::{CellError, ImportError},
 };
 use crate::{
@@ -57,6 +59,31 @@ struct AdminPage {
     ok: Option<String>,
     errors: Vec<CellError>,
     error: Option<String>,
+    /// For a township: the centers whose catalogue it may take as a template, the one
+    /// above it first.
+    templates: Vec<Center>,
+}
+
+impl AdminPage {
+    fn is_township(&self) -> bool {
+        self.center.level == "township"
+    }
+}
+
+/// The centers with a catalogue that `center` (a township) may take as its template: the
+/// center above it first.
+async fn templates_for(app: &App, center: &Center) -> AppResult<Vec<Center>> {
+    if center.level != "township" {
+        return Ok(Vec::new());
+    }
+    let counts = queries::matter_counts(app.db.pool()).await?;
+    let mut out: Vec<Center> = centers::list(app.db.pool())
+        .await?
+        .into_iter()
+        .filter(|c| c.id != center.id && counts.get(&CenterId(c.id)).is_some_and(|n| *n > 0))
+        .collect();
+    out.sort_by_key(|c| Some(c.id) != center.parent_id);
+    Ok(out)
 }
 
 async fn managed_center(app: &App, user: &CurrentUser, code: Option<&str>) -> AppResult<Center> {
@@ -125,6 +152,7 @@ async fn admin_index(
         total,
         chrome: Chrome::new(Some(user), csrf),
         centers: centers::list(app.db.pool()).await?,
+        templates: templates_for(&app, &center).await?,
         center,
         rows,
         ok: p.ok,
@@ -200,6 +228,7 @@ async fn admin_import(
         &AdminPage {
             chrome: Chrome::new(Some(user), csrf),
             centers: centers::list(app.db.pool()).await?,
+            templates: templates_for(&app, &center).await?,
             center,
             rows,
             total,
@@ -209,6 +238,59 @@ async fn admin_import(
             errors,
         },
     )
+}
+
+/// The page's 采用模板目录 form: copies the chosen template into this township.
+async fn admin_adopt(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    Query(p): Query<AdminParams>,
+    form: Fields,
+) -> PageResult {
+    let center = managed_center(&app, &user, p.center.as_deref()).await?;
+    match template::adopt(&app, &user, &center.code, form.get("template")).await {
+        Ok(r) => {
+            let mut msg = format!(
+                "已从模板中心“{}”复制 {} 项，已有的 {} 项保持不变",
+                r.template, r.created, r.kept
+            );
+            if r.without_window > 0 {
+                msg.push_str(&format!(
+                    "；其中 {} 项本中心没有对应窗口，请在编辑页指定办理窗口",
+                    r.without_window
+                ));
+            }
+            let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+            Ok(
+                Redirect::to(&format!("/admin/matters?center={}&ok={msg}", center.code))
+                    .into_response(),
+            )
+        }
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::InvalidField { .. }
+            | AppError::Conflict(_)
+            | AppError::NotFound(_)),
+        ) => {
+            let (rows, total) = cap(admin_rows(&app, center.id).await?);
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &AdminPage {
+                    chrome: Chrome::new(Some(user), csrf),
+                    centers: centers::list(app.db.pool()).await?,
+                    templates: templates_for(&app, &center).await?,
+                    center,
+                    rows,
+                    total,
+                    ok: None,
+                    errors: Vec::new(),
+                    error: Some(e.public_message()),
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -379,6 +461,7 @@ pub fn router() -> Router<Arc<App>> {
         .route("/admin/matters/save", post(admin_save))
         .route("/admin/matters/export", get(admin_export))
         .route("/admin/matters/import", post(admin_import))
+        .route("/admin/matters/adopt", post(admin_adopt))
         .route("/admin/matters/{code}/edit", get(admin_edit))
         .route("/admin/matters/{code}/delete", post(admin_delete))
 }

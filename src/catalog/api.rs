@@ -1,4 +1,5 @@
-//! JSON API of the catalogue: public search and guides; managers save, delete, import, export.
+//! JSON API of the catalogue: public search and guides; managers save, delete, import, export,
+//! and let a township take a template catalogue.
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use super::{
     queries::{self, ListRow},
     search::Found,
     service::{self, SaveIntent},
+    template::{self, AdoptReport},
     xlsx::{ImportError, ImportReport},
 };
 use crate::{
@@ -227,6 +229,32 @@ pub async fn matter_types(State(app): State<Arc<App>>) -> AppResult<Json<serde_j
     ))
 }
 
+/// A township taking a template's catalogue.
+#[derive(Deserialize, ToSchema)]
+pub struct AdoptInput {
+    /// The township's 中心编码.
+    pub center: String,
+    /// The template center's code (usually the county center above it).
+    pub template: String,
+}
+
+/// Copies a template center's catalogue into a township's (一乡镇一目录): what the township
+/// holds already is kept, so taking it again copies nothing twice; a refusal copies nothing.
+#[utoipa::path(post, path = "/api/v1/catalog/adopt", summary = "乡镇采用模板目录（一乡镇一目录）", tag = "catalog",
+    request_body = AdoptInput,
+    responses((status = 200, body = AdoptReport), (status = 403, description = "无权管理该中心"),
+        (status = 409, description = "事项编号已被其他中心使用，未复制任何事项"),
+        (status = 422, description = "不是乡镇中心，或模板无效")))]
+pub async fn adopt(
+    State(app): State<Arc<App>>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<AdoptInput>,
+) -> AppResult<Json<AdoptReport>> {
+    Ok(Json(
+        template::adopt(&app, &user, &input.center, &input.template).await?,
+    ))
+}
+
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/api/v1/matters", get(search_matters))
@@ -238,4 +266,5 @@ pub fn router() -> Router<Arc<App>> {
         .route("/api/v1/catalog/lists", get(lists))
         .route("/api/v1/catalog/export", get(export))
         .route("/api/v1/catalog/import", post(import))
+        .route("/api/v1/catalog/adopt", post(adopt))
 }

@@ -18,6 +18,8 @@ pub mod screen;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod synonyms;
+pub mod template;
 pub mod types;
 pub mod validate;
 pub mod xlsx;
@@ -172,5 +174,6 @@ pub fn router() -> Router<Arc<App>> {
         .merge(pages::router())
         .merge(files::router())
         .merge(types::router())
+        .merge(synonyms::router())
         .merge(screen::router())
 }

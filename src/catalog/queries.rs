@@ -581,11 +581,12 @@ pub async fn center_id(tx: &mut Tx, code: &str) -> AppResult<Option<i64>> {
         .await?)
 }
 
-/// The first center that has a catalogue (the default of the public pages).
+/// The center with the largest catalogue, the first made among equals (the default of the
+/// public pages).
 pub async fn first_center_with_matters(pool: &sqlx::AnyPool) -> AppResult<Option<String>> {
     Ok(sqlx::query_scalar(
-        "select c.code from centers c where exists (select 1 from matters m where m.center_id = c.id) \
-         order by c.id limit 1",
+        "select c.code from centers c join matters m on m.center_id = c.id \
+         group by c.id, c.code order by count(*) desc, c.id limit 1",
     )
     .fetch_optional(pool)
     .await?)

@@ -129,6 +129,9 @@ pub fn normalise(m: &MatterInput) -> AppResult<MatterInput> {
     {
         return Err(bad_field("promised_limit", "承诺时限不能超过法定时限"));
     }
+    if is_matter {
+        check_kind_and_limit(&kind, m.promised_limit, &limit_unit)?;
+    }
     let outside_reason =
         line(&m.outside_reason, "负面清单原因", 200).map_err(on("outside_reason"))?;
     if m.outside && outside_reason.is_empty() {
@@ -252,4 +255,74 @@ pub fn normalise(m: &MatterInput) -> AppResult<MatterInput> {
         review_content: points(&m.review_content, "内容审查要点", "review_content")?,
         windows,
     })
+}
+
+/// The longest promise a 即办件 may carry when counted in hours: one working day.
+const IMMEDIATE_MAX_HOURS: i64 = 8;
+
+/// 办件类型 and 承诺时限 agree (seed 003 §(四)1(3)): a 即办件 is done on the spot or the
+/// same day, so it promises no days; a 承诺件 promises a time, so not 0 (that is a 即办件).
+pub fn check_kind_and_limit(kind: &str, promised: Option<i64>, unit: &str) -> AppResult<()> {
+    match (kind, promised) {
+        ("immediate", Some(p)) if p > 0 && !(unit == "hours" && p <= IMMEDIATE_MAX_HOURS) => {
+            Err(bad_field(
+                "kind",
+                format!(
+                    "即办件须当场或当日办结，不能承诺 {p} 个{}；需要办理时限的事项请选“承诺件”",
+                    super::label(LIMIT_UNITS, unit)
+                ),
+            ))
+        }
+        ("promised", Some(0)) => Err(bad_field(
+            "kind",
+            "承诺时限为 0 即当场办结，应选“即办件”；承诺件请填写承诺办结时限",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matter(kind: &str, promised: Option<i64>, unit: &str) -> MatterInput {
+        MatterInput {
+            code: "T-1".into(),
+            center: "GX".into(),
+            name: "测试事项".into(),
+            kind: kind.into(),
+            legal_limit: Some(60),
+            promised_limit: promised,
+            limit_unit: unit.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_immediate_matter_promises_no_days() {
+        let e = normalise(&matter("immediate", Some(20), "days")).unwrap_err();
+        assert_eq!(e.field(), Some("kind"));
+        assert!(
+            e.public_message()
+                .contains("即办件须当场或当日办结，不能承诺 20 个自然日")
+        );
+        assert!(normalise(&matter("immediate", Some(0), "working_days")).is_ok());
+        assert!(normalise(&matter("immediate", None, "")).is_ok());
+        assert!(normalise(&matter("immediate", Some(2), "hours")).is_ok());
+        assert!(normalise(&matter("immediate", Some(24), "hours")).is_err());
+        // A law may allow 60 days for what the hall does on the spot.
+        assert!(normalise(&matter("immediate", None, "days")).is_ok());
+    }
+
+    #[test]
+    fn a_promised_matter_promises_a_time() {
+        let e = normalise(&matter("promised", Some(0), "working_days")).unwrap_err();
+        assert!(e.public_message().contains("应选“即办件”"));
+        assert!(normalise(&matter("promised", Some(20), "days")).is_ok());
+        assert!(normalise(&matter("promised", None, "")).is_ok());
+        // Categories carry no kind.
+        let mut c = matter("", Some(0), "");
+        c.node = "category".into();
+        assert!(normalise(&c).is_ok());
+    }
 }

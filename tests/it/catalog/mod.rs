@@ -7,6 +7,8 @@ mod guides;
 mod pages;
 mod search;
 mod spreadsheets;
+mod synonyms;
+mod template;
 
 use reqwest::StatusCode;
 use serde_json::Value;

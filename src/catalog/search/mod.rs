@@ -1,8 +1,11 @@
 //! Matter search: names and paths cut into words by jieba (search mode, so 户口 is found in
 //! 居民户口簿补领), plus the pinyin and pinyin initials of the name and of each word (bdcdj →
 //! 不动产登记). Tokens go to FTS5 on SQLite and a `simple` tsvector with a GIN index on
-//! PostgreSQL; a query is the AND of its words as prefixes. When nothing matches, a plain
-//! substring match on the name is tried.
+//! PostgreSQL. A query ([`Query`]) is the AND of its words as prefixes, a word the managers
+//! listed as a synonym standing also for its alternatives (社保卡 → 社会保障卡); answers come
+//! names first. When nothing matches, a plain substring match on the name is tried.
+
+mod query;
 
 use std::{
     collections::HashMap,
@@ -17,13 +20,16 @@ use pinyin::ToPinyin;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use query::{Query, escape_like};
+
 use super::{
     MatterInput, MatterSummary,
     queries::{MatterRow, path_of, select_sql},
+    synonyms::{self, Synonyms},
 };
 use crate::{
     cache,
-    db::{Backend, Db, Tx},
+    db::{Backend, Db, Tx, dialect},
     error::{AppError, AppResult},
 };
 
@@ -235,8 +241,16 @@ pub struct Found {
 }
 
 /// Searches the matters (not categories) of one center, or of all; `page` counts from 1.
-/// An empty query lists every matter in catalogue order.
-pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppResult<Found> {
+/// An empty query lists every matter in catalogue order; otherwise the query is expanded
+/// with `synonyms` ([`Query`]) and the answers come names first (see [`Query::rank`]), each
+/// page cut from the full ranked list, so `total` counts every match.
+pub async fn search(
+    db: &Db,
+    synonyms: &Synonyms,
+    q: &str,
+    center: Option<&str>,
+    page: i64,
+) -> AppResult<Found> {
     let q = q.trim();
     if q.chars().count() > 100 {
         return Err(AppError::invalid_field("q", "搜索内容不能超过 100 个字"));
@@ -253,23 +267,35 @@ pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppRes
         ),
     };
     let offset = (page - 1) * PER_PAGE;
-    let words = words(q);
-    let found = if words.is_empty() {
+    let query = Query::new(q, synonyms);
+    let found = if query.is_empty() {
         run(db, "1 = 1", Vec::new(), center_id, offset).await?
     } else {
-        // The center is a token too, so one index lookup answers count and page.
+        // The center is a token too, so one index lookup answers the count.
         let center = center_id.map(center_token);
         match db.backend() {
             Backend::Sqlite => {
-                let mut terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-                terms.extend(center.map(|c| format!("\"{c}\"")));
-                run_fts(db, &terms.join(" AND "), offset).await?
+                ranked(
+                    db,
+                    "select count(*) from matter_fts where matter_fts match $1",
+                    "m.id in (select rowid from matter_fts where matter_fts match $1)",
+                    vec![query.fts5(center.as_deref())],
+                    &query,
+                    offset,
+                )
+                .await?
             }
             Backend::Postgres => {
-                let mut terms: Vec<String> = words.iter().map(|w| format!("'{w}':*")).collect();
-                terms.extend(center.map(|c| format!("'{c}'")));
                 let filter = "m.search_tsv @@ to_tsquery('simple', $1)";
-                run(db, filter, vec![terms.join(" & ")], None, offset).await?
+                ranked(
+                    db,
+                    &format!("select count(*) from matters m where {filter}"),
+                    filter,
+                    vec![query.tsquery(center.as_deref())],
+                    &query,
+                    offset,
+                )
+                .await?
             }
         }
     };
@@ -290,14 +316,7 @@ pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppRes
     }
     let mut chars = chars;
     chars.extend(center_id.map(center_token));
-    let escaped: String = q
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    let like = format!("%{escaped}%");
+    let like = format!("%{}%", escape_like(q));
     let (filter, arg) = match db.backend() {
         Backend::Sqlite => (
             "m.id in (select rowid from matter_fts where matter_fts match $1) and m.name like $2 escape '\\'",
@@ -316,33 +335,65 @@ pub async fn search(db: &Db, q: &str, center: Option<&str>, page: i64) -> AppRes
                 .join(" & "),
         ),
     };
-    run(db, filter, vec![arg, like], None, offset).await
+    ranked(
+        db,
+        &format!("select count(*) from matters m where {filter}"),
+        filter,
+        vec![arg, like],
+        &query,
+        offset,
+    )
+    .await
 }
 
-/// SQLite: count and page straight from FTS5, whose rowids come in ascending order.
-async fn run_fts(db: &Db, query: &str, offset: i64) -> AppResult<Found> {
-    let total: i64 =
-        sqlx::query_scalar("select count(*) from matter_fts where matter_fts match $1")
-            .bind(query)
-            .fetch_one(db.pool())
-            .await?;
+/// Counts every match (`count_sql`, over the same arguments as `filter`) and answers the
+/// page in the query's rank order: first the ids of the page (the ranking reads only the
+/// names), then those rows.
+async fn ranked(
+    db: &Db,
+    count_sql: &str,
+    filter: &str,
+    args: Vec<String>,
+    query: &Query,
+    offset: i64,
+) -> AppResult<Found> {
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.to_owned()));
+    for a in &args {
+        count = count.bind(a.clone());
+    }
+    let total = count.fetch_one(db.pool()).await?;
     if total <= offset {
         return Ok(Found {
             items: Vec::new(),
             total,
         });
     }
-    let rows: Vec<MatterRow> = sqlx::query_as(select_sql(
-        "where m.id in (select rowid from matter_fts where matter_fts match $1 \
-         order by rowid limit $2 offset $3) order by m.id",
-    ))
-    .bind(query)
-    .bind(PER_PAGE)
-    .bind(offset)
+    let (rank, rank_args) = query.rank(args.len() + 1);
+    let n = args.len() + rank_args.len();
+    let mut ids = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "select m.id from matters m where {filter} order by {rank}, m.id limit ${} offset ${}",
+        n + 1,
+        n + 2
+    )));
+    for a in args.iter().chain(&rank_args) {
+        ids = ids.bind(a.clone());
+    }
+    let ids: Vec<i64> = ids.bind(PER_PAGE).bind(offset).fetch_all(db.pool()).await?;
+    let json = serde_json::to_string(&ids).map_err(|e| AppError::internal(e.to_string()))?;
+    let rows: Vec<MatterRow> = sqlx::query_as(select_sql(&format!(
+        "where m.id in {}",
+        dialect::id_set(db.backend(), 1)
+    )))
+    .bind(json)
     .fetch_all(db.pool())
     .await?;
+    let mut by_id: HashMap<i64, MatterRow> = rows.into_iter().map(|r| (r.id.get(), r)).collect();
     Ok(Found {
-        items: rows.iter().map(MatterRow::summary).collect(),
+        items: ids
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .map(|r| r.summary())
+            .collect(),
         total,
     })
 }
@@ -415,6 +466,9 @@ pub struct Cache {
     /// Answers, stamped by the version they were searched under. The version is in the key
     /// too, so a search under way for an older version is not shared with a newer asker.
     answers: cache::Cache<(i64, Key), Answer, i64>,
+    /// The synonym list by the version it was read under (in the key, like the answers'):
+    /// an edit bumps the version, so the next answer reads the list again.
+    synonyms: cache::Cache<i64, Arc<Synonyms>, i64>,
 }
 
 impl Default for Cache {
@@ -422,6 +476,7 @@ impl Default for Cache {
         Self {
             version: cache::Cache::new(Some(VERSION_TTL)),
             answers: cache::Cache::with_capacity(None, CACHE_ENTRIES),
+            synonyms: cache::Cache::with_capacity(None, 4),
         }
     }
 }
@@ -473,7 +528,13 @@ impl Cache {
         );
         self.answers
             .get_or_load((version, key.clone()), version, || async {
-                let found = search(db, &key.0, key.1.as_deref(), key.2).await?;
+                let synonyms = self
+                    .synonyms
+                    .get_or_load(version, version, || async {
+                        AppResult::Ok(Arc::new(synonyms::load(db.pool()).await?))
+                    })
+                    .await?;
+                let found = search(db, &synonyms, &key.0, key.1.as_deref(), key.2).await?;
                 let json = serde_json::to_vec(&found)
                     .map(Bytes::from)
                     .map_err(|e| AppError::internal(e.to_string()))?;

@@ -1,20 +1,23 @@
 //! Demo catalogue: the 102 items of seed 004 附件2 (赣县区乡（镇）事项通用目录清单) under the
 //! township center, grouped by 行业指导部门 as level-1 categories, with complete guides and
-//! 受理审查要点 for a few common 办事情形 (`data/catalog/guides.toml`).
+//! 受理审查要点 for a few common 办事情形 (`data/catalog/guides.toml`). The county center's own
+//! catalogue is in [`county`].
+
+pub mod county;
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{MatterInput, queries, store};
+use crate::catalog::{MatterInput, queries, store};
 use crate::{
     audit::Actor,
     db::Tx,
     error::{AppError, AppResult},
 };
 
-const ITEMS: &str = include_str!("../../data/catalog/township.tsv");
-const GUIDES: &str = include_str!("../../data/catalog/guides.toml");
+const ITEMS: &str = include_str!("../../../data/catalog/township.tsv");
+const GUIDES: &str = include_str!("../../../data/catalog/guides.toml");
 
 /// One row of 附件2.
 #[derive(Clone, Debug)]
@@ -186,7 +189,7 @@ pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResu
             place: "梅林镇综合便民服务中心一楼".into(),
             windows: window_rights(&item.department)
                 .into_iter()
-                .map(|(w, r)| super::WindowRight {
+                .map(|(w, r)| crate::catalog::WindowRight {
                     window: w.into(),
                     rights: r.into(),
                     window_name: String::new(),
@@ -254,6 +257,20 @@ mod tests {
         );
         assert_eq!(items[94].name, "首次申领居民身份证");
         assert_eq!(items[78].note, "进驻专业大厅");
+    }
+
+    #[test]
+    fn no_shipped_guide_contradicts_its_kind() {
+        for g in guides().unwrap() {
+            let f = &g.fields;
+            if let Err(e) = crate::catalog::validate::check_kind_and_limit(
+                &f.kind,
+                f.promised_limit,
+                &f.limit_unit,
+            ) {
+                panic!("guide of item {}: {}", g.item, e.public_message());
+            }
+        }
     }
 
     #[test]
