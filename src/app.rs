@@ -34,6 +34,8 @@ pub struct App {
     pub hash_cost: auth::password::HashCost,
     /// A hash verified against when a login does not exist, so timing does not reveal it.
     pub decoy_hash: String,
+    /// The password checks running at once, bounded ([`auth::password::Hashers`]).
+    pub hashers: auth::password::Hashers,
     /// The holiday table, rebuilt when a year is imported.
     pub calendar: crate::timetable::TableCache,
     /// Queue events for lobby displays, window screens and phones (SSE).
@@ -97,12 +99,17 @@ impl Server {
         let events = crate::queue::EventHub::new();
         let queue_writer =
             crate::queue::writer::QueueWriter::start(db.clone(), clock.clone(), events.clone());
+        let hashers = auth::password::Hashers::new(
+            config.hash_concurrency,
+            Duration::from_millis(config.hash_wait_ms),
+        );
         let app = Arc::new(App {
             config,
             db,
             clock,
             hash_cost,
             decoy_hash,
+            hashers,
             calendar: crate::cache::Cache::new(None),
             events,
             queue_writer,
@@ -233,6 +240,9 @@ pub fn router(app: Arc<App>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Every error in its shape (JSON under /api/, the HTML page elsewhere), a timeout's and
+        // the rate limit's included; inside the request id, so a 500 has its 错误编号.
+        .layer(middleware::from_fn(crate::web::error_shapes::uniform_errors))
         .layer(middleware::from_fn(crate::error::with_request_id))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         // The span carries the request id at INFO, so every line logged while serving a request
@@ -248,5 +258,6 @@ pub fn router(app: Arc<App>) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(crate::web::headers::security_headers))
         .with_state(app)
 }

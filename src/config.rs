@@ -18,10 +18,21 @@ pub struct Config {
     pub rate_limit_per_second: u64,
     /// Requests a client may burst above the steady rate.
     pub rate_limit_burst: u32,
-    /// Failed sign-ins in a row that lock an account.
+    /// Failed sign-ins in a row, for one login from one client address, that lock that login
+    /// for that address (other addresses still sign in).
     pub lockout_after: i64,
-    /// How long a locked account stays locked, in minutes.
+    /// How long such a lock lasts, in minutes; also how long a quiet spell must be for the
+    /// account-wide count to start again.
     pub lockout_minutes: i64,
+    /// Failed sign-ins for one login from every address (none further apart than
+    /// `lockout_minutes`) after which the account backs off: each further failure makes every
+    /// address wait, 1 minute doubling, at most half of `lockout_minutes`. Keep it above
+    /// `lockout_after`, so that one address alone never reaches it.
+    pub lockout_account_after: i64,
+    /// Password checks (argon2) that may run at once; 0: one per core.
+    pub hash_concurrency: usize,
+    /// How long a sign-in waits for a free password check before answering 503, in ms.
+    pub hash_wait_ms: u64,
     /// Session lifetime in hours.
     pub session_hours: i64,
     /// Largest request body accepted, in bytes.
@@ -51,6 +62,9 @@ impl Default for Config {
             rate_limit_burst: 200,
             lockout_after: 5,
             lockout_minutes: 15,
+            lockout_account_after: 20,
+            hash_concurrency: 0,
+            hash_wait_ms: 1000,
             session_hours: 12,
             max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,

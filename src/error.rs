@@ -9,6 +9,8 @@
 //!   eight characters of the request id) that an operator finds in the log — never the
 //!   internal text.
 //! * Pages wrap it in [`crate::web::PageError`], which renders the same message as HTML.
+//! * A message quotes input at most as a short prefix ([`quote`]), and no message a person
+//!   reads is longer than [`MAX_MESSAGE_CHARS`]: a 1 MB name is not sent back as a 1 MB error.
 
 use axum::{
     Json,
@@ -23,6 +25,10 @@ pub enum AppError {
     /// Input that cannot be understood (malformed JSON, wrong types).
     #[error("{0}")]
     BadRequest(String),
+    /// One input that cannot be understood (a member of the wrong type, a query parameter that
+    /// is not a number): 400 like [`AppError::BadRequest`], with `field` naming it.
+    #[error("{message}")]
+    Malformed { field: String, message: String },
     /// Input understood but breaking a rule (empty name, bad code).
     #[error("{0}")]
     Invalid(String),
@@ -52,6 +58,18 @@ pub enum AppError {
     /// Too many attempts; try later.
     #[error("{0}")]
     TooMany(String),
+    /// Too many attempts of this client (a locked sign-in): 429 with `Retry-After`.
+    #[error("{message}")]
+    Locked {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The server is saturated (every password hasher busy): 503 with `Retry-After`.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A part the server needs is missing or down (no CJK font for notices): 503.
     #[error("{0}")]
     Unavailable(String),
@@ -113,7 +131,7 @@ impl AppError {
     /// Machine-readable code for the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => "bad_request",
+            Self::BadRequest(_) | Self::Malformed { .. } => "bad_request",
             Self::Invalid(_) | Self::InvalidField { .. } => "invalid",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -121,22 +139,22 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::InvalidState(_) => "invalid_state",
             Self::Full(_) => "slot_full",
-            Self::TooMany(_) => "too_many_requests",
-            Self::Unavailable(_) => "unavailable",
+            Self::TooMany(_) | Self::Locked { .. } => "too_many_requests",
+            Self::Unavailable(_) | Self::Busy { .. } => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Malformed { .. } => StatusCode::BAD_REQUEST,
             Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::InvalidState(_) | Self::Full(_) => StatusCode::CONFLICT,
-            Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooMany(_) | Self::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -151,7 +169,20 @@ impl AppError {
                     None => base.into(),
                 }
             }
-            other => other.to_string(),
+            other => bounded(&other.to_string()),
+        }
+    }
+
+    /// Seconds a client should wait before trying again (`Retry-After`), when known.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Locked {
+                retry_after_secs, ..
+            }
+            | Self::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 
@@ -182,10 +213,18 @@ impl AppError {
         }
     }
 
+    /// One input that cannot be understood, named `field` (400).
+    pub fn malformed(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Malformed {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     /// The input a refusal names, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::InvalidField { field, .. } => Some(field),
+            Self::InvalidField { field, .. } | Self::Malformed { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -240,10 +279,39 @@ impl IntoResponse for AppError {
         self.log();
         let mut error = json!({"code": self.code(), "message": self.public_message()});
         if let Some(field) = self.field() {
-            error["field"] = field.into();
+            error["field"] = quote(field).into();
         }
         let body = json!({ "error": error });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
+    }
+}
+
+/// Characters of input an error quotes ([`quote`]).
+pub const QUOTE_CHARS: usize = 40;
+
+/// The longest message a person is shown; longer ones (input echoed by a parser) are cut.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Input as an error quotes it: at most [`QUOTE_CHARS`] characters, then "…".
+pub fn quote(text: &str) -> String {
+    cut(text, QUOTE_CHARS)
+}
+
+/// A message cut to [`MAX_MESSAGE_CHARS`], the last line of defence against echoed input.
+fn bounded(message: &str) -> String {
+    cut(message, MAX_MESSAGE_CHARS)
+}
+
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}…", &text[..end]),
     }
 }
 
@@ -282,6 +350,16 @@ mod tests {
             })
             .await;
         assert!(msg.ends_with("（错误编号 1a2b3c4d）"), "{msg}");
+    }
+
+    #[test]
+    fn quoted_input_and_messages_are_short() {
+        assert_eq!(quote("短"), "短");
+        let q = quote(&"长".repeat(1000));
+        assert_eq!(q.chars().count(), QUOTE_CHARS + 1);
+        assert!(q.ends_with('…'));
+        let e = AppError::Invalid(format!("名称“{}”不合规", "x".repeat(1_000_000)));
+        assert!(e.public_message().chars().count() <= MAX_MESSAGE_CHARS + 1);
     }
 
     #[test]

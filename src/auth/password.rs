@@ -2,6 +2,8 @@
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
+use crate::error::{AppError, AppResult};
+
 /// argon2id cost. The default follows OWASP's 19 MiB, 2 passes; tests may lower it.
 #[derive(Clone, Copy, Debug)]
 pub struct HashCost {
@@ -39,6 +41,62 @@ pub fn verify(password: &str, phc: &str) -> bool {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
+    }
+}
+
+/// Bounds the password checks that run at once: each holds `memory_kib` of memory and a core
+/// for its whole run, so a burst of sign-ins (known logins or not) waits for a permit, and
+/// beyond a short wait is answered 503 with `Retry-After` instead of growing memory.
+#[derive(Debug)]
+pub struct Hashers {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+/// The right to run one password check ([`Hashers::acquire`]).
+pub struct HashPermit(tokio::sync::OwnedSemaphorePermit);
+
+impl Hashers {
+    /// `permits` checks at once (0: one per core); a sign-in waits at most `wait` for one.
+    pub fn new(permits: usize, wait: std::time::Duration) -> Self {
+        let permits = if permits == 0 {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        } else {
+            permits
+        };
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)),
+            wait,
+        }
+    }
+
+    /// Waits (at most the configured time) for the right to check a password.
+    pub async fn acquire(&self) -> AppResult<HashPermit> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashPermit(permit)),
+            Ok(Err(_)) => Err(AppError::internal("password hashers closed")),
+            Err(_) => Err(AppError::Busy {
+                message: "当前登录的人较多，请稍候几秒再试".into(),
+                retry_after_secs: 1,
+            }),
+        }
+    }
+
+    /// Permits free now (tests).
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+}
+
+impl HashPermit {
+    /// Checks `password` against `phc` on the blocking pool. The permit goes with the work:
+    /// a client that gives up does not free it before the hash is done.
+    pub async fn verify(self, password: String, phc: String) -> AppResult<bool> {
+        Ok(tokio::task::spawn_blocking(move || {
+            let _permit = self.0;
+            verify(&password, &phc)
+        })
+        .await?)
     }
 }
 
@@ -117,6 +175,18 @@ mod tests {
         assert_eq!(a.len(), 14);
         assert_ne!(a, b);
         assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
+    }
+
+    #[tokio::test]
+    async fn a_check_beyond_the_permits_is_answered_busy_with_a_retry() {
+        let hashers = Hashers::new(1, std::time::Duration::from_millis(10));
+        let held = hashers.acquire().await.unwrap();
+        let e = hashers.acquire().await.err().expect("no permit left");
+        assert_eq!(e.status().as_u16(), 503);
+        assert_eq!(e.retry_after(), Some(1));
+        let phc = hash("Qingshan-2026", CHEAP);
+        assert!(held.verify("Qingshan-2026".into(), phc).await.unwrap());
+        assert_eq!(hashers.available(), 1);
     }
 
     #[test]

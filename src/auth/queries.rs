@@ -1,4 +1,4 @@
-//! The statements of sign-in, lockout and sessions, by intent. [`super::service`] decides;
+//! The statements of sign-in, lockout (`sign_in_attempts`) and sessions, by intent. [`super::service`] decides;
 //! these only read and write.
 
 use crate::{app::App, db::Tx, error::AppResult};
@@ -10,49 +10,100 @@ pub struct Account {
     pub password_hash: String,
     /// 0/1 (flags are integers on both engines).
     pub active: i64,
-    /// µs; the account refuses sign-ins until then.
-    pub locked_until: Option<i64>,
 }
 
 /// The account signing in as `login`, if there is one.
 pub async fn account(app: &App, login: &str) -> AppResult<Option<Account>> {
     Ok(
-        sqlx::query_as(
-            "select id, password_hash, active, locked_until from users where login = $1",
-        )
-        .bind(login)
-        .fetch_optional(app.db.pool())
-        .await?,
+        sqlx::query_as("select id, password_hash, active from users where login = $1")
+            .bind(login)
+            .fetch_optional(app.db.pool())
+            .await?,
     )
 }
 
-/// Counts one more failed sign-in; returns the count in a row.
-pub async fn count_failure(tx: &mut Tx, user_id: i64) -> AppResult<i64> {
+/// Counts a sign-in attempt of `login` from `client` as failed, before its password is checked:
+/// one guarded statement, so of many parallel attempts only as many pass as the limit allows.
+/// A count whose last failure is at or before `forget_before`, or (with `restart_after_lock`)
+/// whose lock has ended, starts again at 1. Returns the count, or `None` while it is locked.
+pub async fn count_attempt(
+    tx: &mut Tx,
+    login: &str,
+    client: &str,
+    now: i64,
+    forget_before: i64,
+    restart_after_lock: bool,
+) -> AppResult<Option<i64>> {
+    sqlx::query(
+        "insert into sign_in_attempts (login, client, failures, last_failed_at) values ($1, $2, 0, $3) \
+         on conflict (login, client) do nothing",
+    )
+    .bind(login)
+    .bind(client)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let failures: Option<i64> = sqlx::query_scalar(
+        "update sign_in_attempts set \
+         failures = case when (locked_until <= $3 and $5 = 1) or last_failed_at <= $4 then 1 \
+         else failures + 1 end, \
+         last_failed_at = $3, locked_until = null \
+         where login = $1 and client = $2 and (locked_until is null or locked_until <= $3) \
+         returning failures",
+    )
+    .bind(login)
+    .bind(client)
+    .bind(now)
+    .bind(forget_before)
+    .bind(i64::from(restart_after_lock))
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(failures)
+}
+
+/// Until when `login` is locked for `client` (µs), if it is.
+pub async fn locked_until(tx: &mut Tx, login: &str, client: &str) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "select locked_until from sign_in_attempts where login = $1 and client = $2",
+    )
+    .bind(login)
+    .bind(client)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
+}
+
+/// Locks `login` for `client` until `until` (in the transaction that counted the attempt).
+pub async fn lock_attempts(tx: &mut Tx, login: &str, client: &str, until: i64) -> AppResult<()> {
+    sqlx::query("update sign_in_attempts set locked_until = $3 where login = $1 and client = $2")
+        .bind(login)
+        .bind(client)
+        .bind(until)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the failed attempts of `login` from these clients after a good sign-in.
+pub async fn forget_attempts(tx: &mut Tx, login: &str, clients: &[&str]) -> AppResult<()> {
+    for client in clients {
+        sqlx::query("delete from sign_in_attempts where login = $1 and client = $2")
+            .bind(login)
+            .bind(client)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The centers of an account, for the audit entry of its lockout.
+pub async fn user_center_ids(tx: &mut Tx, user_id: i64) -> AppResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
-        "update users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins",
+        "select center_id from user_centers where user_id = $1 order by center_id",
     )
     .bind(user_id)
-    .fetch_one(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?)
-}
-
-/// Locks the account until `until` and starts counting failures again.
-pub async fn lock(tx: &mut Tx, user_id: i64, until: i64) -> AppResult<()> {
-    sqlx::query("update users set locked_until = $1, failed_logins = 0 where id = $2")
-        .bind(until)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Forgets failed sign-ins and any lock after a good one.
-pub async fn clear_failures(tx: &mut Tx, user_id: i64) -> AppResult<()> {
-    sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// Deletes the sessions that ended before `now`.

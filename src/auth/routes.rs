@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::{
     Json, Router,
-    extract::{Query, State},
+    extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -17,7 +17,7 @@ use super::{CsrfToken, CurrentUser, MaybeUser, Role, SESSION_COOKIE, queries, se
 use crate::{
     app::App,
     error::{AppError, AppResult},
-    extract::{ApiJson, Fields},
+    extract::{ApiJson, ClientAddr, Fields, Query},
     web::{Chrome, PageResult, render, render_status},
 };
 
@@ -69,10 +69,15 @@ async fn login_page(
     })
 }
 
-async fn login_submit(State(app): State<Arc<App>>, csrf: CsrfToken, form: Fields) -> PageResult {
+async fn login_submit(
+    State(app): State<Arc<App>>,
+    ClientAddr(client): ClientAddr,
+    csrf: CsrfToken,
+    form: Fields,
+) -> PageResult {
     let login = form.get("login").to_owned();
     let next = safe_next(form.get("next"));
-    match service::sign_in(&app, &login, form.get("password")).await {
+    match service::sign_in(&app, &login, form.get("password"), client).await {
         Ok(secret) => {
             let mut r = Redirect::to(&next).into_response();
             r.headers_mut().append(
@@ -81,15 +86,26 @@ async fn login_submit(State(app): State<Arc<App>>, csrf: CsrfToken, form: Fields
             );
             Ok(r)
         }
-        Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => render_status(
-            e.status(),
-            &LoginPage {
-                chrome: Chrome::new(None, csrf),
-                next,
-                login,
-                error: Some(e.public_message()),
-            },
-        ),
+        Err(
+            e @ (AppError::Invalid(_)
+            | AppError::TooMany(_)
+            | AppError::Locked { .. }
+            | AppError::Busy { .. }),
+        ) => {
+            let mut page = render_status(
+                e.status(),
+                &LoginPage {
+                    chrome: Chrome::new(None, csrf),
+                    next,
+                    login: crate::error::quote(&login),
+                    error: Some(e.public_message()),
+                },
+            )?;
+            if let Some(secs) = e.retry_after() {
+                page.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            Ok(page)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -133,12 +149,14 @@ async fn me_of(app: &App, u: &CurrentUser) -> AppResult<Me> {
 
 /// Signs in and sets the session cookie (for browsers and scripts that use cookies).
 #[utoipa::path(post, path = "/api/v1/login", summary = "登录（设置会话 Cookie）", tag = "auth", request_body = LoginInput,
-    responses((status = 200, body = Me), (status = 422, description = "用户名或密码错误"), (status = 429, description = "账号已锁定")))]
+    responses((status = 200, body = Me), (status = 422, description = "用户名或密码错误"), (status = 429, description = "该登录名在此地址已锁定，或账号暂停登录（Retry-After）"),
+        (status = 503, description = "同时登录的人过多，稍后再试（Retry-After）")))]
 pub async fn api_login(
     State(app): State<Arc<App>>,
+    ClientAddr(client): ClientAddr,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> AppResult<Response> {
-    let secret = service::sign_in(&app, &input.login, &input.password).await?;
+    let secret = service::sign_in(&app, &input.login, &input.password, client).await?;
     let user_id = queries::session_user(&app, &secret).await?;
     let user = super::extract::load_user(&app, user_id, super::extract::AuthVia::Session)
         .await?

@@ -42,8 +42,9 @@ pub async fn create(
             .bind(login)
             .fetch_optional(&mut **tx)
             .await?;
-    let user_id =
-        user_id.ok_or_else(|| AppError::NotFound(format!("找不到启用的用户“{login}”")))?;
+    let user_id = user_id.ok_or_else(|| {
+        AppError::NotFound(format!("找不到启用的用户“{}”", crate::error::quote(login)))
+    })?;
     let secret = format!("{TOKEN_PREFIX}{}", random_hex(24));
     let id: i64 = sqlx::query_scalar(
         "insert into api_tokens (user_id, name, token_hash, created_at) values ($1, $2, $3, $4) returning id",

@@ -96,7 +96,18 @@ impl HolidayYear {
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| {
-                data_error(None, format!("无法读取（需为 TOML 格式，字段见示例）：{e}"))
+                // The parser's first line only (where it failed), cut short: the lines after
+                // it quote the input, which may be a megabyte on one line.
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                let mut said: String = first.chars().take(80).collect();
+                if first.chars().count() > 80 {
+                    said.push('…');
+                }
+                data_error(
+                    None,
+                    format!("无法读取（需为 TOML 格式，字段见示例）：{said}"),
+                )
             })?;
         Checker { text }.check(raw)
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::IntoResponse,
     routing::{get, patch, put},
@@ -21,7 +21,12 @@ use super::{
     windows::{self, WindowInput},
     zones::{self, ZoneInput},
 };
-use crate::{app::App, auth::CurrentUser, error::AppResult, extract::ApiJson};
+use crate::{
+    app::App,
+    auth::CurrentUser,
+    error::AppResult,
+    extract::{ApiJson, Path},
+};
 
 /// A center as the public sees it.
 #[derive(Serialize, ToSchema)]

@@ -59,7 +59,9 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .bind(code)
         .fetch_optional(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{code}”的中心")))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("找不到编码为“{}”的中心", crate::error::quote(code)))
+        })
 }
 
 /// What a new center or an edit carries, as submitted.
@@ -106,9 +108,9 @@ async fn parse(tx: &mut Tx, input: &CenterInput, own_code: Option<&str>) -> AppR
             return Err(AppError::Invalid("上级中心不能是自己".into()));
         }
         Some(p) => {
-            let parent = by_code(&mut **tx, p)
-                .await
-                .map_err(|_| AppError::Invalid(format!("上级中心“{p}”不存在")))?;
+            let parent = by_code(&mut **tx, p).await.map_err(|_| {
+                AppError::Invalid(format!("上级中心“{}”不存在", crate::error::quote(p)))
+            })?;
             let plevel = Level::parse(&parent.level).unwrap_or(Level::City);
             if plevel.depth() >= level.depth() {
                 return Err(AppError::Invalid(format!(

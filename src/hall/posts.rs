@@ -131,8 +131,12 @@ async fn ids(tx: &mut Tx, center_id: i64, window: &str, login: &str) -> AppResul
             .bind(window)
             .fetch_optional(&mut **tx)
             .await?;
-    let window_id =
-        window_id.ok_or_else(|| AppError::NotFound(format!("找不到编码为“{window}”的窗口")))?;
+    let window_id = window_id.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "找不到编码为“{}”的窗口",
+            crate::error::quote(window)
+        ))
+    })?;
     let user_id: Option<i64> = sqlx::query_scalar(
         "select u.id from users u join user_centers uc on uc.user_id = u.id \
          where u.login = $1 and uc.center_id = $2 and u.active = 1",
@@ -141,8 +145,12 @@ async fn ids(tx: &mut Tx, center_id: i64, window: &str, login: &str) -> AppResul
     .bind(center_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let user_id =
-        user_id.ok_or_else(|| AppError::Invalid(format!("“{login}”不是本中心的在岗人员")))?;
+    let user_id = user_id.ok_or_else(|| {
+        AppError::Invalid(format!(
+            "“{}”不是本中心的在岗人员",
+            crate::error::quote(login)
+        ))
+    })?;
     Ok((window_id, user_id))
 }
 
@@ -220,7 +228,10 @@ pub async fn remove(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(before) = before else {
-        return Err(AppError::NotFound(format!("“{login}”在该窗口没有岗位")));
+        return Err(AppError::NotFound(format!(
+            "“{}”在该窗口没有岗位",
+            crate::error::quote(login)
+        )));
     };
     audit::record(
         tx,

@@ -29,7 +29,10 @@ pub async fn managed_center(app: &App, user: &CurrentUser, code: &str) -> AppRes
 pub async fn visible_center(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
     let c = centers::by_code(app.db.pool(), code).await?;
     if !user.can_see_center(c.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+        return Err(AppError::NotFound(format!(
+            "找不到编码为“{}”的中心",
+            crate::error::quote(code)
+        )));
     }
     Ok(c)
 }
@@ -280,7 +283,10 @@ pub async fn visible_person(
         .iter()
         .any(|c| visible.iter().any(|v| &v.code == c));
     if !user.is_admin() && !shares_a_center {
-        return Err(AppError::NotFound(format!("找不到登录名为“{login}”的人员")));
+        return Err(AppError::NotFound(format!(
+            "找不到登录名为“{}”的人员",
+            crate::error::quote(login)
+        )));
     }
     Ok(person)
 }

@@ -82,7 +82,10 @@ struct CenterRow {
     code: String,
 }
 
-const USER_COLUMNS: &str = "id, login, display_name, employment, active, locked_until";
+/// `locked_until`: the latest lock of the login's sign-ins from any address
+/// (`sign_in_attempts`, issue 14), so the list shows a lock however it came about.
+const USER_COLUMNS: &str = "id, login, display_name, employment, active, \
+     (select max(a.locked_until) from sign_in_attempts a where a.login = users.login) as locked_until";
 
 /// A person from their row, with their roles and centers (in the order given).
 fn assemble(u: UserRow, roles: &[RoleRow], centers: &[CenterRow], now: i64) -> Staff {
@@ -111,8 +114,8 @@ pub async fn list(db: &sqlx::AnyPool, center_id: Option<i64>, now: i64) -> AppRe
     let users: Vec<UserRow> = match center_id {
         Some(c) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "select {USER_COLUMNS} from users u \
-                 where exists (select 1 from user_centers uc where uc.user_id = u.id and uc.center_id = $1) \
+                "select {USER_COLUMNS} from users \
+                 where exists (select 1 from user_centers uc where uc.user_id = users.id and uc.center_id = $1) \
                  order by login"
             )))
             .bind(c)
@@ -147,7 +150,12 @@ pub async fn by_login(tx: &mut Tx, login: &str, now: i64) -> AppResult<Staff> {
         .bind(login)
         .fetch_optional(&mut **tx)
         .await?;
-    let id = id.ok_or_else(|| AppError::NotFound(format!("找不到登录名为“{login}”的人员")))?;
+    let id = id.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "找不到登录名为“{}”的人员",
+            crate::error::quote(login)
+        ))
+    })?;
     load_one(tx, id, now).await
 }
 
@@ -227,7 +235,7 @@ async fn parse(tx: &mut Tx, by: Option<&CurrentUser>, s: &StaffInput) -> AppResu
     for code in &s.centers {
         let c = super::centers::by_code(&mut **tx, code.trim())
             .await
-            .map_err(|_| AppError::Invalid(format!("中心“{code}”不存在")))?;
+            .map_err(|_| AppError::Invalid(format!("中心“{}”不存在", crate::error::quote(code))))?;
         if by.is_some_and(|u| !u.can_manage_center(c.id)) {
             return Err(AppError::Forbidden(format!(
                 "您不能管理中心“{}”的人员",
@@ -323,7 +331,10 @@ pub async fn create(
     .bind(now)
     .fetch_one(&mut **tx)
     .await
-    .map_err(conflict_on_duplicate(format!("登录名“{login}”已被使用")))?;
+    .map_err(conflict_on_duplicate(format!(
+        "登录名“{}”已被使用",
+        crate::error::quote(&login)
+    )))?;
     write_links(tx, id, &s.roles, &p.center_ids).await?;
     let staff = load_one(tx, id, now).await?;
     let center = p.center_ids.first().map(|(id, _)| *id);
@@ -358,7 +369,10 @@ pub async fn update(
         return Err(if before_centers.iter().any(|c| by.can_see_center(*c)) {
             AppError::forbidden()
         } else {
-            AppError::NotFound(format!("找不到登录名为“{login}”的人员"))
+            AppError::NotFound(format!(
+                "找不到登录名为“{}”的人员",
+                crate::error::quote(login)
+            ))
         });
     }
     if by.id.get() == before.id
@@ -425,6 +439,13 @@ pub async fn set_password_hash(tx: &mut Tx, user_id: i64, hash: &str) -> AppResu
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
+    // Every lock of the login, from every address, ends with the new password.
+    sqlx::query(
+        "delete from sign_in_attempts where login = (select login from users where id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

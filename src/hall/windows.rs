@@ -193,8 +193,9 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
             .bind(code)
             .fetch_optional(db)
             .await?;
-    row.map(from_row)
-        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{code}”的窗口")))
+    row.map(from_row).ok_or_else(|| {
+        AppError::NotFound(format!("找不到编码为“{}”的窗口", crate::error::quote(code)))
+    })
 }
 
 /// A window as submitted.
@@ -240,8 +241,9 @@ async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed
     })?;
     let mut specials = Vec::new();
     for s in &w.specials {
-        let sp = Special::parse(s.trim())
-            .ok_or_else(|| AppError::Invalid(format!("未知的特色窗口类型“{s}”")))?;
+        let sp = Special::parse(s.trim()).ok_or_else(|| {
+            AppError::Invalid(format!("未知的特色窗口类型“{}”", crate::error::quote(s)))
+        })?;
         if !specials.contains(&sp) {
             specials.push(sp);
         }
@@ -257,7 +259,12 @@ async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed
         Some(z) => Some(
             zones::by_code(&mut **tx, center_id, z)
                 .await
-                .map_err(|_| AppError::Invalid(format!("本中心没有编码为“{z}”的专区")))?
+                .map_err(|_| {
+                    AppError::Invalid(format!(
+                        "本中心没有编码为“{}”的专区",
+                        crate::error::quote(z)
+                    ))
+                })?
                 .id
                 .get(),
         ),

@@ -53,7 +53,7 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .bind(code)
         .fetch_optional(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{code}”的专区")))
+        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{}”的专区", crate::error::quote(code))))
 }
 
 /// A zone as submitted.
@@ -61,6 +61,7 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 pub struct ZoneInput {
     pub code: Option<String>,
     pub name: String,
+    /// Display order; an `integer` column, so within ±2147483647.
     #[serde(default)]
     pub sort_order: i64,
     /// One capital letter for ticket numbers; unique within the center.
@@ -106,6 +107,7 @@ pub async fn create(
 ) -> AppResult<Zone> {
     let code = input::code(z.code.as_deref().unwrap_or(""), "专区编码")?;
     let name = input::name(&z.name, "专区名称")?;
+    let sort_order = crate::extract::int4(z.sort_order, "sort_order", "排序")?;
     let prefix = prefix(tx, center_id, None, z.ticket_prefix.as_deref()).await?;
     sqlx::query(
         "insert into zones (center_id, code, name, sort_order, created_at, ticket_prefix) values ($1, $2, $3, $4, $5, $6)",
@@ -113,7 +115,7 @@ pub async fn create(
     .bind(center_id)
     .bind(&code)
     .bind(&name)
-    .bind(z.sort_order)
+    .bind(sort_order)
     .bind(now)
     .bind(&prefix)
         .execute(&mut **tx)
@@ -146,12 +148,13 @@ pub async fn update(
 ) -> AppResult<Zone> {
     let before = by_code(&mut **tx, center_id, code).await?;
     let name = input::name(&z.name, "专区名称")?;
+    let sort_order = crate::extract::int4(z.sort_order, "sort_order", "排序")?;
     // Absent from the input: keep the zone's prefix.
     let wanted = z.ticket_prefix.as_deref().unwrap_or(&before.ticket_prefix);
     let prefix = prefix(tx, center_id, Some(before.id), Some(wanted)).await?;
     sqlx::query("update zones set name = $1, sort_order = $2, ticket_prefix = $3 where id = $4")
         .bind(&name)
-        .bind(z.sort_order)
+        .bind(sort_order)
         .bind(&prefix)
         .bind(before.id)
         .execute(&mut **tx)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect},
     routing::get,
@@ -20,7 +20,7 @@ use crate::{
     auth::{CsrfToken, CurrentUser, MaybeUser, PageUser},
     calendar::{self, DaySchedule, HolidayTable, Hours, MonthDay, Period, Season},
     error::{AppError, AppResult},
-    extract::{ApiJson, Fields},
+    extract::{ApiJson, Fields, Path, Query},
     hall::{Center, centers},
     web::{Chrome, PageResult, render, render_status},
 };
@@ -193,7 +193,12 @@ fn periods_text(p: &[Period]) -> String {
 }
 
 fn parse_time(s: &str) -> Result<Time, AppError> {
-    let bad = || AppError::Invalid(format!("时间“{s}”无效，请写成 08:30 这样的格式"));
+    let bad = || {
+        AppError::Invalid(format!(
+            "时间“{}”无效，请写成 08:30 这样的格式",
+            crate::error::quote(s)
+        ))
+    };
     let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
     let h: i8 = h.trim().parse().map_err(|_| bad())?;
     let m: i8 = m.trim().parse().map_err(|_| bad())?;
@@ -532,14 +537,8 @@ pub async fn api_set_hours(
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> AppResult<Json<Hours>> {
     let c = managed(&app, &user, &code).await?;
-    let hours: Hours = serde_json::from_value(value).map_err(|e| {
-        let msg = e.to_string();
-        AppError::Invalid(if msg.is_ascii() {
-            format!("作息时间格式有误：{msg}")
-        } else {
-            msg
-        })
-    })?;
+    // A value the hours cannot hold is 422 naming the field, in Chinese whatever the input.
+    let hours: Hours = crate::extract::from_json_value(value)?;
     service::set_hours(&app, &user, c.id, &hours).await?;
     Ok(Json(hours))
 }

@@ -1,7 +1,10 @@
-//! Pages: the shared chrome (header, CSRF token), HTML errors, static assets and the home page.
+//! Pages: the shared chrome (header, CSRF token), HTML errors, static assets and the home page;
+//! the edge's middleware: control characters refused, every error in its shape, security headers.
 
 mod assets;
 pub mod control_chars;
+pub mod error_shapes;
+pub mod headers;
 
 use std::sync::Arc;
 
@@ -90,10 +93,16 @@ impl IntoResponse for PageError {
                     status: e.status().as_u16(),
                     message: e.public_message(),
                 };
-                match page.render() {
+                let mut response = match page.render() {
                     Ok(html) => (e.status(), Html(html)).into_response(),
                     Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误").into_response(),
+                };
+                if let Some(secs) = e.retry_after() {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, secs.into());
                 }
+                response
             }
         }
     }

@@ -15,6 +15,7 @@ mod edge;
 mod events;
 mod first_hour;
 mod hall;
+mod hardening;
 mod jobs;
 mod ops;
 mod queue;

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::extract::Query;
 
 use super::Flash;
 use crate::{

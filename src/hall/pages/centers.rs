@@ -4,13 +4,15 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Path, Query};
 
 use super::{Flash, Shown, Viewer, done, refusal};
 use crate::{
     app::App,
     auth::{CsrfToken, CurrentUser, PageUser},
-    error::{AppError, AppResult},
+    error::AppResult,
     extract::Fields,
     hall::{
         Center, Level, Special, Window, WindowKind, Zone, centers,
@@ -194,17 +196,11 @@ pub(super) async fn center_update(
 }
 
 pub(super) fn zone_input(f: &Fields, with_code: bool) -> AppResult<ZoneInput> {
-    let sort = f.get("sort_order");
     Ok(ZoneInput {
         code: with_code.then(|| f.get("code").to_owned()),
         name: f.get("name").to_owned(),
         ticket_prefix: Some(f.get("ticket_prefix").to_owned()),
-        sort_order: if sort.is_empty() {
-            0
-        } else {
-            sort.parse()
-                .map_err(|_| AppError::Invalid("排序须为整数".into()))?
-        },
+        sort_order: f.int("sort_order", "排序")?.unwrap_or(0),
     })
 }
 
@@ -232,7 +228,6 @@ pub(super) async fn zone_create(
 }
 
 pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput> {
-    let limit = f.get("acceptance_limit_minutes");
     Ok(WindowInput {
         code: with_code.then(|| f.get("code").to_owned()),
         name: f.get("name").to_owned(),
@@ -241,13 +236,9 @@ pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput
         specials: f.all("specials"),
         tidal: f.checked("tidal"),
         active: if with_code { true } else { f.checked("active") },
-        acceptance_limit_minutes: if limit.is_empty() {
-            15
-        } else {
-            limit
-                .parse()
-                .map_err(|_| AppError::Invalid("受理时限须为整数分钟".into()))?
-        },
+        acceptance_limit_minutes: f
+            .int("acceptance_limit_minutes", "受理时限（分钟）")?
+            .unwrap_or(15),
     })
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::{
     Router,
-    extract::{Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect},
     routing::{get, post},
@@ -27,6 +27,7 @@ use crate::{
     app::App,
     auth::{CsrfToken, CurrentUser, PageUser},
     error::AppError,
+    extract::Query,
     web::{Chrome, PageResult, render},
 };
 
@@ -71,6 +72,13 @@ enum Shown {
 fn refusal(e: AppError, shown: Shown) -> Result<(StatusCode, String), AppError> {
     use AppError::{Conflict, Forbidden, Invalid, NotFound};
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    // A rule broken by one named field is shown like any other broken rule.
+    let e = match e {
+        AppError::InvalidField { message, .. } | AppError::Malformed { message, .. } => {
+            Invalid(message)
+        }
+        other => other,
+    };
     let status = match (&e, shown) {
         (Invalid(_) | Conflict(_), Shown::Rules | Shown::RulesAndMissing) => e.status(),
         (Invalid(_) | Conflict(_) | Forbidden(_), Shown::RulesAndForbidden) => e.status(),

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Path, Query};
 
 use super::{Flash, Shown, Viewer, done, refusal};
 use crate::{

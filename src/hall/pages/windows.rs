@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use crate::extract::{Path, Query};
 
 use super::{Flash, Shown, Viewer, centers::window_input, done, refusal};
 use crate::{

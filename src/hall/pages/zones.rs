@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::Path;
 
 use super::{Shown, Viewer, centers::zone_input, done, refusal};
 use crate::{
