@@ -3,6 +3,7 @@
 //! the upper level's center, with its materials, until the decision comes back.
 
 use super::*;
+use crate::calendar::HolidayTable;
 use crate::ids::CaseTaskId;
 
 /// One co-department of a 联办件 and its step limit.
@@ -132,15 +133,14 @@ pub(super) fn check_tasks(
 async fn task_due(
     app: &App,
     conn: &mut Conn,
-    case: &Case,
+    (case, table): (&Case, &HolidayTable),
     accepted: Date,
     days: i64,
 ) -> AppResult<Due> {
     let settings = queries::settings(conn, case.center_id).await?;
     let stops = queries::stops(conn, case.id).await?;
-    let table = crate::timetable::holiday_table(app).await?;
     clock::due(
-        &table,
+        table,
         accepted,
         u32::try_from(days).unwrap_or(1),
         "working_days",
@@ -158,12 +158,13 @@ pub(super) async fn plan_tasks(
     app: &App,
     conn: &mut Conn,
     case: &Case,
+    table: &HolidayTable,
     accepted: Date,
     tasks: Vec<(String, i64)>,
 ) -> AppResult<Vec<(String, i64, Due)>> {
     let mut out = Vec::with_capacity(tasks.len());
     for (dept, days) in tasks {
-        let due = task_due(app, conn, case, accepted, days).await?;
+        let due = task_due(app, conn, (case, table), accepted, days).await?;
         out.push((dept, days, due));
     }
     Ok(out)
@@ -199,13 +200,14 @@ pub(super) async fn recompute_tasks(
     app: &App,
     tx: &mut Tx,
     case: &Case,
+    table: &HolidayTable,
     now: i64,
 ) -> AppResult<()> {
     let Some(accepted) = case.accepted_on else {
         return Ok(());
     };
     for t in tasks(tx, case.id).await?.into_iter().filter(|t| !t.done()) {
-        let due = task_due(app, tx, case, accepted.date(), t.limit_days).await?;
+        let due = task_due(app, tx, (case, table), accepted.date(), t.limit_days).await?;
         sqlx::query("update case_tasks set due_on = $1, warn_on = $2, warning = '' where id = $3")
             .bind(CivilDate(due.due))
             .bind(CivilDate(due.warn))

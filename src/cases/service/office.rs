@@ -3,6 +3,7 @@
 //! step that moves them.
 
 use super::*;
+use crate::calendar::HolidayTable;
 
 /// The due and warning days of a case accepted on `accepted`, as things stand.
 pub(super) async fn due_of(
@@ -10,7 +11,7 @@ pub(super) async fn due_of(
     conn: &mut Conn,
     case: &Case,
     accepted: Date,
-    settings: Settings,
+    (settings, table): (Settings, &HolidayTable),
 ) -> AppResult<Option<Due>> {
     let Some(days) = case.limit_days else {
         return Ok(None);
@@ -19,10 +20,9 @@ pub(super) async fn due_of(
     let stops = queries::stops(conn, case.id).await?;
     let granted = queries::granted_days(&queries::extensions(conn, case.id).await?);
     let unit = limit_unit(conn, case.matter_id).await?;
-    let table = crate::timetable::holiday_table(app).await?;
     let today = crate::timetable::today(app);
     clock::due(
-        &table,
+        table,
         accepted,
         days,
         &unit,
@@ -101,6 +101,8 @@ pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &Suspen
 
 /// Restarts the clock; the due date moves by the working days it stood still.
 pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
+    let table = crate::timetable::holiday_table(app).await?;
+    let table = &*table;
     let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
     on_case(app, user, number, |mut tx, case| {
@@ -120,7 +122,7 @@ pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
             .bind(case.id)
             .execute(&mut **tx)
             .await?;
-            recompute(app, &mut tx, case.id, now).await?;
+            recompute(app, &mut tx, (case.id, table), now).await?;
             step(
                 &mut tx,
                 case.id,
@@ -139,15 +141,22 @@ pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
     .await
 }
 
-pub(super) async fn recompute(app: &App, tx: &mut Tx, id: CaseId, now: i64) -> AppResult<()> {
+/// Recomputes a case's dates (and its co-departments') in its transaction. The holiday table
+/// is read before the transaction, so no second connection is taken while one is held.
+pub(super) async fn recompute(
+    app: &App,
+    tx: &mut Tx,
+    (id, table): (CaseId, &HolidayTable),
+    now: i64,
+) -> AppResult<()> {
     let case = load(tx, id).await?;
     let Some(accepted) = case.accepted_on else {
         return Ok(());
     };
     let settings = queries::settings(tx, case.center_id).await?;
-    let due = due_of(app, tx, &case, accepted.date(), settings).await?;
+    let due = due_of(app, tx, &case, accepted.date(), (settings, table)).await?;
     set_due(tx, id, due.as_ref(), now).await?;
-    recompute_tasks(app, tx, &case, now).await
+    recompute_tasks(app, tx, &case, table, now).await
 }
 
 /// The decision is final: a 上报件 is back at its own center, and the applicant is told the
@@ -233,6 +242,8 @@ pub async fn decide_extension(
     number: &str,
     approve: bool,
 ) -> Outcome {
+    let table = crate::timetable::holiday_table(app).await?;
+    let table = &*table;
     let now = app.clock.now_micros();
     on_case(app, user, number, |mut tx, case| {
         Box::pin(async move {
@@ -256,7 +267,7 @@ pub async fn decide_extension(
                 return Err(AppError::InvalidState("没有待批准的延期申请".into()));
             };
             if approve {
-                recompute(app, &mut tx, case.id, now).await?;
+                recompute(app, &mut tx, (case.id, table), now).await?;
             }
             let action = if approve {
                 "extend_approve"

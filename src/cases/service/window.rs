@@ -533,8 +533,8 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     planned.limit_days = limit;
     planned.legal_days = legal;
     let settings = queries::settings(&mut conn, case.center_id).await?;
-    let due = due_of(app, &mut conn, &planned, today, settings).await?;
-    let tasks = plan_tasks(app, &mut conn, &planned, today, tasks).await?;
+    let due = due_of(app, &mut conn, &planned, today, (settings, &table)).await?;
+    let tasks = plan_tasks(app, &mut conn, &planned, &table, today, tasks).await?;
     let mut note = String::new();
     if !tolerated.is_empty() {
         note.push_str("容缺受理；");
