@@ -539,6 +539,17 @@ async fn seed(db: &Db, p: &Prepared) -> Result<i64, BenchError> {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    // Open cases fall due over six weeks, from ten days ago on (about a quarter late), each
+    // warned the day before.
+    let open_days = |shift: i64| {
+        format!(
+            "case i % 42 {} end",
+            (0..42)
+                .map(|k| format!("when {k} then '{}'", day(k - 10 + shift)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
     let batch = 50_000i64;
     let mut start = have;
     while start < STORED {
@@ -561,8 +572,8 @@ async fn seed(db: &Db, p: &Prepared) -> Result<i64, BenchError> {
              case when i % 100 < 95 then 'issued' when i % 100 < 98 then 'accepted' else 'refused' end, 'promised', \
              '{d_old}', case when i % 100 < 95 then '{d_old}' else null end, 5, 20, \
              case when i % 100 < 95 then (case when i % 10 = 0 then '{d_old_early}' else '{d_old_late}' end) \
-                  when i % 100 < 98 then (case when i % 3 = 0 then '{d_past}' else '{d_future}' end) else null end, \
-             case when i % 100 < 98 then '{d_warn}' else null end, \
+                  when i % 100 < 98 then {d_open} else null end, \
+             case when i % 100 < 95 then '{d_warn}' when i % 100 < 98 then {w_open} else null end, \
              case when i % 100 < 95 then 'approved' else '' end, {now} - i, {now} - i, \
              case when i % 100 < 95 then {now} - i else null end, case when i % 100 < 95 then {now} - i else null end \
              from ({series}) s",
@@ -577,9 +588,9 @@ async fn seed(db: &Db, p: &Prepared) -> Result<i64, BenchError> {
             d_old = day(-60),
             d_old_early = day(-70),
             d_old_late = day(-50),
-            d_past = day(-2),
-            d_future = day(3),
-            d_warn = day(-1),
+            d_open = open_days(0),
+            w_open = open_days(-1),
+            d_warn = day(-61),
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(db.pool())

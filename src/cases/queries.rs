@@ -379,15 +379,11 @@ pub async fn kind_counts(
     let mut counts: Vec<KindCounts> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut *conn)
         .await?;
-    let (oname, ojoin, ogroup) = if by_matter {
-        ("m.name", "join matters m on m.id = c.matter_id", "m.name")
-    } else {
-        ("c.department", "", "c.department")
-    };
-    // Days are YYYY-MM-DD text, so they compare as text on both engines.
+    // Days are YYYY-MM-DD text, so they compare as text on both engines; the partial index
+    // `cases_open_due` holds just these rows.
     let sql = format!(
         "select {oname} as name, count(*) as n from cases c {ojoin} \
-         where c.center_id in ({list}) and {} and c.due_on < $1 and c.decided_at is null group by {ogroup}",
+         where {} and c.due_on < $1 and c.center_id in ({list}) and c.decided_at is null group by {ogroup}",
         crate::state::in_list(
             "c.state",
             &[
@@ -395,7 +391,14 @@ pub async fn kind_counts(
                 CaseState::Suspended,
                 CaseState::Signing
             ]
-        )
+        ),
+        oname = if by_matter { "m.name" } else { "c.department" },
+        ojoin = if by_matter {
+            "join matters m on m.id = c.matter_id"
+        } else {
+            ""
+        },
+        ogroup = if by_matter { "m.name" } else { "c.department" },
     );
     let overdue: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(today)

@@ -103,12 +103,24 @@ pub(super) async fn supervision(
     };
     let sql = format!(
         "select c.number, m.name as matter, c.department, ce.name as center, c.state, c.due_on, \
-         u.display_name as person, c.warning from cases c \
+         u.display_name as person, c.warning from cases c {} \
          join matters m on m.id = c.matter_id join centers ce on ce.id = c.center_id \
          left join users u on u.id = coalesce(c.decided_by, c.received_by) \
-         where c.center_id in ({list}) and {} and c.warn_on <= $1 \
+         where {} and c.state <> 'suspended' and c.center_id in ({list}) and c.warn_on <= $1 \
          order by c.due_on, c.number limit 500",
-        crate::state::in_list("c.state", &[CaseState::Accepted, CaseState::Signing])
+        // SQLite, without statistics, would fetch every open case of the center and sort
+        // them; the partial index walks them in due order and stops at the limit.
+        crate::db::dialect::indexed_by(app.db.backend(), "cases_open_due"),
+        // The open states as the partial index `cases_open_due` names them, so both engines
+        // walk only open cases in due order; a suspended clock does not run.
+        crate::state::in_list(
+            "c.state",
+            &[
+                CaseState::Accepted,
+                CaseState::Suspended,
+                CaseState::Signing
+            ]
+        )
     );
     let watched: Vec<Watched> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(CivilDate(today))
