@@ -296,6 +296,22 @@ pub fn cjk_fonts(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out.sort();
+    // The notices use Noto Serif CJK regular and Noto Sans CJK bold: where both are there,
+    // the other faces (some 45 MB more) are not loaded.
+    let has = |prefix: &str| {
+        out.iter().any(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+    };
+    if has("NotoSerifCJK-Regular") && has("NotoSansCJK-Bold") {
+        out.retain(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("NotoSerifCJK-Regular") || n.starts_with("NotoSansCJK-Bold")
+            })
+        });
+    }
     out
 }
 
