@@ -85,7 +85,7 @@ impl Server {
         clock: Clock,
         hash_cost: auth::password::HashCost,
     ) -> Result<Self, StartError> {
-        let db = Db::connect(&config.database_url, config.max_connections).await?;
+        let db = Db::connect_with(&config.database_url, config.pool_settings()).await?;
         db.migrate().await?;
         let demo_accounts = if config.demo {
             demo::load_if_empty(&db, &clock, hash_cost).await?

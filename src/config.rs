@@ -41,6 +41,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Database pool size.
     pub max_connections: u32,
+    /// PostgreSQL: how long a request waits for a pooled connection, in ms, before it answers
+    /// 503 (数据库暂时不可用). During an outage every request waits this long.
+    pub db_acquire_timeout_ms: u64,
+    /// PostgreSQL: a pooled connection idle longer than this, in ms, is pinged before use, so
+    /// the first requests after a restart of the database do not fail on dead connections.
+    pub db_check_idle_ms: u64,
     /// Where the CJK fonts of the written notices are (searched below it).
     pub font_dir: String,
     /// The hall's public address (`https://zwfw.example.gov.cn`) for QR codes and printed
@@ -69,6 +75,8 @@ impl Default for Config {
             max_body_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
             max_connections: 16,
+            db_acquire_timeout_ms: 2000,
+            db_check_idle_ms: 1000,
             font_dir: "/usr/share/fonts".into(),
             public_url: String::new(),
             kiosk_hours: true,
@@ -77,6 +85,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The database pool's settings.
+    pub fn pool_settings(&self) -> crate::db::PoolSettings {
+        crate::db::PoolSettings {
+            max_connections: self.max_connections,
+            acquire_timeout: std::time::Duration::from_millis(self.db_acquire_timeout_ms),
+            check_idle_after: std::time::Duration::from_millis(self.db_check_idle_ms),
+        }
+    }
+
     /// Reads `path` (if given, or `yichuang.toml` if present) and `YICHUANG_*` variables over the defaults.
     pub fn load(path: Option<&str>) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder();

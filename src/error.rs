@@ -8,6 +8,14 @@
 //!   request id, and are shown as an opaque 500 whose message gives a short 错误编号 (the first
 //!   eight characters of the request id) that an operator finds in the log — never the
 //!   internal text.
+//! * A database error is still [`AppError::Internal`] (a failed statement aborts a PostgreSQL
+//!   transaction, and the queue's batches stop at an internal error), but it answers as what it
+//!   is ([`Failure`], decided once in `From<sqlx::Error>`): a unique-index violation that no
+//!   use case mapped to its own message (two servers acting on one window at once) is a 409
+//!   with code `conflict`; a database that cannot be reached (refused, pool timed out,
+//!   connection closed, PostgreSQL shutting down or starting: SQLSTATE 57P01–57P03, 08xxx,
+//!   53300) is a 503 with code `unavailable`, 数据库暂时不可用，请稍后再试 and `Retry-After`.
+//!   Use cases keep their own messages for the duplicates they expect ([`conflict_on_duplicate`]).
 //! * Pages wrap it in [`crate::web::PageError`], which renders the same message as HTML.
 //! * A message quotes input at most as a short prefix ([`quote`]), and no message a person
 //!   reads is longer than [`MAX_MESSAGE_CHARS`]: a 1 MB name is not sent back as a 1 MB error.
@@ -84,7 +92,53 @@ pub struct Internal {
     /// What we were doing ("database", "xlsx", "queue writer stopped").
     pub what: String,
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// How the client is answered, from the source ([`Failure::of`]).
+    pub failure: Failure,
 }
+
+/// How a failure on our side is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A fault: 500 with the 错误编号, logged as an error.
+    Fault,
+    /// A unique index refused the write because another request made the same change at
+    /// the same moment: 409 `conflict`.
+    Conflict,
+    /// The database cannot be reached just now: 503 `unavailable` with `Retry-After`.
+    Unavailable,
+}
+
+impl Failure {
+    /// How a failure caused by `source` is answered: by the first database error in its
+    /// chain of sources, by its kind; anything else is a fault.
+    pub fn of(source: &(dyn std::error::Error + 'static)) -> Self {
+        let mut next = Some(source);
+        while let Some(e) = next {
+            if let Some(e) = e.downcast_ref::<sqlx::Error>() {
+                return if crate::db::is_unique_violation(e) {
+                    Self::Conflict
+                } else if crate::db::is_unavailable(e) {
+                    Self::Unavailable
+                } else {
+                    Self::Fault
+                };
+            }
+            next = e.source();
+        }
+        Self::Fault
+    }
+}
+
+/// What a client is told when the database cannot be reached.
+pub const UNAVAILABLE_MESSAGE: &str = "数据库暂时不可用，请稍后再试";
+
+/// What a client is told when a unique index refused a change made at the same moment by
+/// another request.
+pub const CONFLICT_MESSAGE: &str = "该操作与同时进行的另一操作冲突，未能完成，请刷新后再试";
+
+/// Seconds a client waits before trying again while the database is unavailable: a
+/// PostgreSQL restart takes a second or two.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
 impl std::fmt::Display for Internal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,7 +195,11 @@ impl AppError {
             Self::Full(_) => "slot_full",
             Self::TooMany(_) | Self::Locked { .. } => "too_many_requests",
             Self::Unavailable(_) | Self::Busy { .. } => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::Internal(e) => match e.failure {
+                Failure::Fault => "internal",
+                Failure::Conflict => "conflict",
+                Failure::Unavailable => "unavailable",
+            },
         }
     }
 
@@ -155,13 +213,19 @@ impl AppError {
             Self::Conflict(_) | Self::InvalidState(_) | Self::Full(_) => StatusCode::CONFLICT,
             Self::TooMany(_) | Self::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(e) => match e.failure {
+                Failure::Fault => StatusCode::INTERNAL_SERVER_ERROR,
+                Failure::Conflict => StatusCode::CONFLICT,
+                Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            },
         }
     }
 
     /// The message a person may read: for internal errors, an opaque one with the 错误编号.
     pub fn public_message(&self) -> String {
         match self {
+            Self::Internal(e) if e.failure == Failure::Conflict => CONFLICT_MESSAGE.into(),
+            Self::Internal(e) if e.failure == Failure::Unavailable => UNAVAILABLE_MESSAGE.into(),
             Self::Internal(_) => {
                 let base = "服务器内部错误，请稍后再试；如持续出现请联系系统管理员";
                 match request_id() {
@@ -182,6 +246,17 @@ impl AppError {
             | Self::Busy {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
+            Self::Internal(e) if e.failure == Failure::Unavailable => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        }
+    }
+
+    /// How a failure on our side is answered, or `None` for a client error: lets a caller
+    /// that holds its own connection (the queue writer) tell an unreachable database
+    /// ([`Failure::Unavailable`]) from a fault.
+    pub fn failure(&self) -> Option<Failure> {
+        match self {
+            Self::Internal(e) => Some(e.failure),
             _ => None,
         }
     }
@@ -191,6 +266,7 @@ impl AppError {
         Self::Internal(Box::new(Internal {
             what: what.into(),
             source: None,
+            failure: Failure::Fault,
         }))
     }
 
@@ -199,9 +275,11 @@ impl AppError {
         what: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
+        let source = source.into();
         Self::Internal(Box::new(Internal {
             what: what.into(),
-            source: Some(source.into()),
+            failure: Failure::of(&*source),
+            source: Some(source),
         }))
     }
 
@@ -235,7 +313,8 @@ impl AppError {
     }
 
     /// Logs internal errors once, at the boundary, with the request id and the chain of
-    /// sources.
+    /// sources: a fault as an error, a conflict or an unavailable database (which the client
+    /// is told plainly) as a warning.
     pub fn log(&self) {
         if let Self::Internal(e) = self {
             let mut chain = e.to_string();
@@ -246,6 +325,15 @@ impl AppError {
                 next = cause.source();
             }
             let request_id = request_id().unwrap_or_default();
+            if e.failure != Failure::Fault {
+                tracing::warn!(
+                    request_id = %request_id,
+                    failure = ?e.failure,
+                    cause = %chain,
+                    "database refused or unavailable"
+                );
+                return;
+            }
             tracing::error!(
                 request_id = %request_id,
                 error_number = %error_number(&request_id),
@@ -360,6 +448,104 @@ mod tests {
         assert!(q.ends_with('…'));
         let e = AppError::Invalid(format!("名称“{}”不合规", "x".repeat(1_000_000)));
         assert!(e.public_message().chars().count() <= MAX_MESSAGE_CHARS + 1);
+    }
+
+    /// A database error with an SQLSTATE, as PostgreSQL reports one.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "sqlstate {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "terminating connection due to administrator command"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            match self.0 {
+                "23505" => sqlx::error::ErrorKind::UniqueViolation,
+                _ => sqlx::error::ErrorKind::Other,
+            }
+        }
+    }
+
+    fn database(code: &'static str) -> sqlx::Error {
+        sqlx::Error::Database(Box::new(Sqlstate(code)))
+    }
+
+    #[test]
+    fn an_unreachable_database_answers_503_with_retry_after() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(refused),
+            database("57P01"),
+            database("57P02"),
+            database("57P03"),
+            database("08006"),
+            database("53300"),
+        ] {
+            let shown = format!("{e}");
+            let e = AppError::from(e);
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE, "{shown}");
+            assert_eq!(e.code(), "unavailable");
+            assert_eq!(e.public_message(), "数据库暂时不可用，请稍后再试");
+            assert_eq!(e.retry_after(), Some(UNAVAILABLE_RETRY_SECS));
+            // Still a failure on our side, so a queue batch stops at it.
+            assert!(matches!(e, AppError::Internal(_)));
+            let response = e.into_response();
+            assert_eq!(response.headers()["retry-after"], "2");
+        }
+    }
+
+    #[test]
+    fn a_unique_violation_answers_409_and_other_database_errors_500() {
+        let e = AppError::from(database("23505"));
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        assert_eq!(e.code(), "conflict");
+        assert_eq!(e.public_message(), CONFLICT_MESSAGE);
+        assert_eq!(e.retry_after(), None);
+        assert!(matches!(e, AppError::Internal(_)));
+        let mapped = conflict_on_duplicate("编码已存在")(database("23505"));
+        assert!(matches!(&mapped, AppError::Conflict(m) if m == "编码已存在"));
+        for e in [
+            database("42P01"),
+            sqlx::Error::RowNotFound,
+            sqlx::Error::WorkerCrashed,
+        ] {
+            let e = AppError::from(e);
+            assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(e.code(), "internal");
+        }
+    }
+
+    #[test]
+    fn a_database_error_inside_another_is_answered_by_its_kind() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("loading the table")]
+        struct Loading(#[source] sqlx::Error);
+        let e = AppError::internal_from("calendar", Loading(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let e = AppError::internal_from("xlsx", std::io::Error::other("disk gone"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

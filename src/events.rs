@@ -7,6 +7,13 @@
 //! An event is sent only if its change commits: NOTIFY is delivered at commit and dropped at
 //! rollback, and the SQLite path publishes only after a successful commit.
 //!
+//! Notifications sent while a listener's connection is down (a PostgreSQL restart, a network
+//! cut) are lost to that server. So whenever the listener (re)connects and listens again, it
+//! publishes the hub's [`Event::resync`] events to its subscribers, which re-read the state
+//! (a lobby display reloads its current calls): whatever committed while it was away is
+//! shown. It notices a lost connection at once (`try_recv`, not `recv`, which reconnects
+//! silently).
+//!
 //! ```ignore
 //! // in the use case's transaction
 //! events::notify_in::<QueueEvent>(&mut tx, backend, &e).await?;
@@ -14,7 +21,7 @@
 //! app.events.after_commit(backend, vec![e]);
 //! ```
 
-use std::{fmt, marker::PhantomData};
+use std::{fmt, future::Future, marker::PhantomData, time::Duration};
 
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::broadcast;
@@ -25,7 +32,20 @@ use crate::db::{Backend, Conn, Db};
 pub trait Event: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The NOTIFY channel, one per event type (`yichuang_queue`). A plain lowercase word.
     const CHANNEL: &'static str;
+
+    /// What this server's subscribers get after its listener was away: events that make them
+    /// re-read the state, since notifications sent meanwhile are lost. None by default.
+    fn resync(db: &Db) -> impl Future<Output = Result<Vec<Self>, sqlx::Error>> + Send {
+        let _ = db;
+        std::future::ready(Ok(Vec::new()))
+    }
 }
+
+/// How long the listener waits before connecting again after a failure.
+const RECONNECT_AFTER: Duration = Duration::from_millis(250);
+
+/// How long one attempt of the listener to connect may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Fan-out of one event type inside one server.
 pub struct Hub<E: Event> {
@@ -87,40 +107,85 @@ impl<E: Event> Hub<E> {
     }
 
     /// On PostgreSQL, listens on the hub's channel for other servers' (and our own) events and
-    /// re-broadcasts them. Reconnects by itself; notifications sent while disconnected are
-    /// lost, which subscribers cover by re-reading the state when their stream reconnects.
-    /// Nothing on SQLite.
+    /// re-broadcasts them. Reconnects by itself; after every (re)connection it publishes
+    /// [`Event::resync`] (when anyone is subscribed), so that what was committed while it was
+    /// away is re-read. Nothing on SQLite.
     pub fn spawn_listener(&self, db: &Db, url: String) {
         if db.backend() != Backend::Postgres {
             return;
         }
         let hub = self.clone();
+        let db = db.clone();
         tokio::spawn(async move {
-            loop {
-                match sqlx::postgres::PgListener::connect(&url).await {
-                    Ok(mut listener) => {
-                        if listener.listen(E::CHANNEL).await.is_ok() {
-                            while let Ok(n) = listener.recv().await {
-                                match serde_json::from_str::<E>(n.payload()) {
-                                    Ok(e) => hub.publish_local(e),
-                                    Err(e) => {
-                                        tracing::warn!(channel = E::CHANNEL, error = %e, "unreadable event")
-                                    }
-                                }
-                            }
-                        }
-                        tracing::warn!(
-                            channel = E::CHANNEL,
-                            "event listener lost its connection; reconnecting"
-                        );
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = E::CHANNEL, error = %e, "event listener cannot connect")
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            // Until the server closes its pool (it stops).
+            while !db.pool().is_closed() {
+                hub.listen_until_lost(&db, &url).await;
+                tokio::time::sleep(RECONNECT_AFTER).await;
             }
         });
+    }
+
+    /// One connection of the listener: connect, listen, resync, re-broadcast until the
+    /// connection is lost.
+    async fn listen_until_lost(&self, db: &Db, url: &str) {
+        // A pool of one that gives up soon (`PgListener::connect` keeps trying for 30 s, and
+        // its back-off can sleep seconds past the database's return).
+        let listener = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect(url)
+            .await;
+        let listener = match listener {
+            Ok(pool) => sqlx::postgres::PgListener::connect_with(&pool).await,
+            Err(e) => Err(e),
+        };
+        let mut listener = match listener {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(channel = E::CHANNEL, error = %e, "event listener cannot connect");
+                return;
+            }
+        };
+        if let Err(e) = listener.listen(E::CHANNEL).await {
+            tracing::warn!(channel = E::CHANNEL, error = %e, "event listener cannot listen");
+            return;
+        }
+        // Listening from here on: a re-read now misses nothing committed before.
+        if self.tx.receiver_count() > 0 {
+            match E::resync(db).await {
+                Ok(events) => {
+                    for e in events {
+                        self.publish_local(e);
+                    }
+                }
+                Err(e) => {
+                    // Try the whole connection again rather than leave displays stale.
+                    tracing::warn!(channel = E::CHANNEL, error = %e, "event resync failed");
+                    return;
+                }
+            }
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => match serde_json::from_str::<E>(n.payload()) {
+                    Ok(e) => self.publish_local(e),
+                    Err(e) => {
+                        tracing::warn!(channel = E::CHANNEL, error = %e, "unreadable event")
+                    }
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(channel = E::CHANNEL, error = %e, "event listener failed");
+                    break;
+                }
+            }
+        }
+        tracing::warn!(
+            channel = E::CHANNEL,
+            "event listener lost its connection; reconnecting"
+        );
     }
 }
 

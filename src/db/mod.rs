@@ -4,6 +4,14 @@
 //! `ON CONFLICT`) and run through sqlx's `Any` driver. Where the engines differ (locking,
 //! search, DDL) code matches on [`Backend`]. Instants are `i64` microseconds (UTC) and flags
 //! are `0/1` integers, the types both engines decode alike through `Any`.
+//!
+//! After a PostgreSQL restart the pool's idle connections are dead. They are not pinged on
+//! every acquire (a round trip per transaction on the hot paths); a connection is pinged
+//! before use only when it has been idle longer than [`PoolSettings::check_idle_after`], or
+//! when it has been idle since the last connection fault this pool saw (a broken connection,
+//! a failed ping), so one fault makes every older idle connection prove itself once.
+//! [`Db::begin`] tries once more on a fresh connection when `BEGIN` itself failed on a broken
+//! one: nothing was written.
 
 pub mod dialect;
 mod migrate;
@@ -15,11 +23,11 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use sqlx::{
-    AnyPool, Executor,
+    AnyPool, Connection, Executor,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
@@ -69,6 +77,71 @@ pub struct Db {
     /// then checkpoints the little left itself between two transactions, which lets the next
     /// one start the WAL over ([`Db::checkpoint_in_background`]).
     wal_restart_due: Arc<AtomicBool>,
+    /// When this pool last saw a connection fault (PostgreSQL).
+    health: Arc<Health>,
+}
+
+/// How a pool hands out connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections at most.
+    pub max_connections: u32,
+    /// PostgreSQL: how long a request waits for a connection before it fails (and answers
+    /// 503). While the database is down the pool keeps trying to connect until then, so this
+    /// is how long a request hangs during an outage. SQLite waits 10 s: its writers queue for
+    /// the one write connection.
+    pub acquire_timeout: Duration,
+    /// PostgreSQL: a pooled connection idle for longer is pinged before it is used.
+    pub check_idle_after: Duration,
+}
+
+impl PoolSettings {
+    /// `max_connections` with the default timeouts (2 s to acquire, ping after 1 s idle).
+    pub fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            acquire_timeout: Duration::from_secs(2),
+            check_idle_after: Duration::from_secs(1),
+        }
+    }
+}
+
+/// When a pool last saw a connection fault, so that connections idle since then are pinged
+/// before use.
+#[derive(Debug)]
+struct Health {
+    origin: Instant,
+    /// Microseconds from `origin` to the last fault, plus one; 0: none yet.
+    fault_at: std::sync::atomic::AtomicU64,
+}
+
+impl Health {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            fault_at: Default::default(),
+        }
+    }
+
+    fn note_fault(&self) {
+        let at = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX - 1) + 1;
+        self.fault_at.store(at, Ordering::Release);
+    }
+
+    /// Whether a connection idle for `idle_for` must be pinged before use: idle longer than
+    /// `check_idle_after`, or idle since before the last fault.
+    fn must_check(&self, idle_for: Duration, check_idle_after: Duration) -> bool {
+        if idle_for >= check_idle_after {
+            return true;
+        }
+        match self.fault_at.load(Ordering::Acquire) {
+            0 => false,
+            at => {
+                let fault = self.origin + Duration::from_micros(at - 1);
+                idle_for >= fault.elapsed()
+            }
+        }
+    }
 }
 
 /// Why the database could not be opened.
@@ -81,9 +154,15 @@ pub enum OpenError {
 }
 
 impl Db {
-    /// Opens a pool; an SQLite file is created if missing and set to WAL with full sync,
-    /// so an acknowledged write survives a killed process and a power cut.
+    /// Opens a pool of `max_connections` with the default [`PoolSettings`]; an SQLite file is
+    /// created if missing and set to WAL with full sync, so an acknowledged write survives a
+    /// killed process and a power cut.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, OpenError> {
+        Self::connect_with(url, PoolSettings::new(max_connections)).await
+    }
+
+    /// [`Db::connect`] with the pool's settings.
+    pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| OpenError::Scheme(url.to_owned()))?;
         let url = match backend {
@@ -94,11 +173,27 @@ impl Db {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = Self::pool_options(backend, max_connections.max(1))
+        let health = Arc::new(Health::new());
+        let settings = PoolSettings {
+            max_connections: settings.max_connections.max(1),
+            ..settings
+        };
+        let pool = Self::pool_options(backend, settings, &health)
             .connect_with(options.clone())
             .await?;
         let writer = match backend {
-            Backend::Sqlite => Self::pool_options(backend, 1).connect_with(options).await?,
+            Backend::Sqlite => {
+                Self::pool_options(
+                    backend,
+                    PoolSettings {
+                        max_connections: 1,
+                        ..settings
+                    },
+                    &health,
+                )
+                .connect_with(options)
+                .await?
+            }
             Backend::Postgres => pool.clone(),
         };
         Ok(Self {
@@ -106,15 +201,24 @@ impl Db {
             writer,
             backend,
             wal_restart_due: Arc::default(),
+            health,
         })
     }
 
-    fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
-        AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+    fn pool_options(
+        backend: Backend,
+        settings: PoolSettings,
+        health: &Arc<Health>,
+    ) -> AnyPoolOptions {
+        let acquire_timeout = match backend {
+            Backend::Sqlite => Duration::from_secs(10),
+            Backend::Postgres => settings.acquire_timeout,
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(acquire_timeout)
             // A ping on every acquire is a round trip per transaction on the hot paths; a
-            // broken connection fails its statement instead, and the pool replaces it.
+            // connection is pinged only when it may have died meanwhile (`Health`).
             .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -127,7 +231,27 @@ impl Db {
                     }
                     Ok(())
                 })
+            });
+        if backend == Backend::Sqlite {
+            // A file does not go away under an open connection.
+            return options;
+        }
+        let health = health.clone();
+        let check_idle_after = settings.check_idle_after;
+        options.before_acquire(move |conn, meta| {
+            let health = health.clone();
+            Box::pin(async move {
+                if health.must_check(meta.idle_for, check_idle_after)
+                    && let Err(e) = conn.ping().await
+                {
+                    // Every connection idle since before now may be as dead as this one.
+                    health.note_fault();
+                    tracing::info!(error = %e, "a pooled connection was broken; taking another");
+                    return Err(e);
+                }
+                Ok(true)
             })
+        })
     }
 
     /// The engine behind this pool.
@@ -142,10 +266,31 @@ impl Db {
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred one that later upgrades fails with SQLITE_BUSY.
+    ///
+    /// On PostgreSQL, when `BEGIN` failed on a broken connection (one that died in a restart
+    /// since it was last used), it is tried once more on another: nothing was written.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
+            Backend::Postgres => match self.writer.begin().await {
+                Err(e) if is_broken_connection(&e) => {
+                    self.note_fault(&e);
+                    tracing::info!(error = %e, "BEGIN failed on a broken connection; trying another");
+                    self.writer
+                        .begin()
+                        .await
+                        .inspect_err(|e| self.note_fault(e))
+                }
+                other => other.inspect_err(|e| self.note_fault(e)),
+            },
+        }
+    }
+
+    /// Tells the pool that `e` happened on one of its connections: when it is a connection
+    /// fault, every connection idle since is pinged before its next use.
+    pub fn note_fault(&self, e: &sqlx::Error) {
+        if is_broken_connection(e) {
+            self.health.note_fault();
         }
     }
 
@@ -170,7 +315,7 @@ impl Db {
             _scope: std::marker::PhantomData,
         })
         .await?;
-        tx.commit().await?;
+        tx.commit().await.inspect_err(|e| self.note_fault(e))?;
         self.restart_wal_if_due().await;
         Ok(out)
     }
@@ -259,7 +404,11 @@ impl Db {
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("select 1").execute(&self.pool).await.is_ok()
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .inspect_err(|e| self.note_fault(e))
+            .is_ok()
     }
 
     /// Closes the pools, waiting for connections to return.
@@ -305,6 +454,36 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// True when `e` says the connection it ran on is gone: an I/O error, the server closing it
+/// (PostgreSQL shutting down or restarting: SQLSTATE 57P01, 57P02), or a connection exception
+/// (class 08). A statement that failed so may be tried again on another connection when
+/// nothing of it was written.
+pub fn is_broken_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| matches!(&*c, "57P01" | "57P02") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
+/// True when `e` means the database cannot be reached just now (a request answers 503): a
+/// broken connection ([`is_broken_connection`]), no connection within the acquire timeout
+/// (refused while the server is down), a closed pool (the server stopping), PostgreSQL still
+/// starting (57P03) or out of connections (53300).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| matches!(&*c, "57P03" | "53300")) =>
+        {
+            true
+        }
+        e => is_broken_connection(e),
+    }
+}
+
 /// True when `e` is a foreign-key violation (a row still referenced, or a missing parent).
 pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
     match e {
@@ -337,5 +516,33 @@ impl std::ops::Deref for Work<'_, '_> {
 impl std::ops::DerefMut for Work<'_, '_> {
     fn deref_mut(&mut self) -> &mut Tx {
         self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_pinged_when_idle_long_or_idle_since_a_fault() {
+        let health = Health::new();
+        let after = Duration::from_secs(1);
+        assert!(!health.must_check(Duration::from_millis(10), after));
+        assert!(health.must_check(Duration::from_secs(2), after));
+        health.note_fault();
+        std::thread::sleep(Duration::from_millis(5));
+        // Idle since before the fault: pinged; used since: not.
+        assert!(health.must_check(Duration::from_millis(900), after));
+        assert!(!health.must_check(Duration::ZERO, after));
+    }
+
+    #[test]
+    fn connection_faults_are_told_from_other_errors() {
+        let refused = sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into());
+        assert!(is_broken_connection(&refused));
+        assert!(is_unavailable(&refused));
+        assert!(!is_broken_connection(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
     }
 }

@@ -2,7 +2,9 @@
 //! `broadcast` channel per server; on PostgreSQL every event also goes out with NOTIFY in the
 //! changing transaction and each server re-broadcasts what it hears, so displays connected to
 //! any server see calls made on any other.
-//! Events carry what a display needs; after a gap a client re-reads the state.
+//! Events carry what a display needs; after a gap a client re-reads the state. When a
+//! server's listener was away (PostgreSQL restarted), it sends every center a `resync`
+//! ([`QueueEvent::resync_center`]) once it listens again, so the calls made meanwhile are shown.
 
 use crate::db::{Backend, Conn, Db};
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,41 @@ pub struct QueueEvent {
 
 impl crate::events::Event for QueueEvent {
     const CHANNEL: &'static str = CHANNEL;
+
+    /// A `resync` for every center: its displays, screens and phones re-read the state
+    /// (the SSE stream sends it as `event: resync`, as when a stream fell behind).
+    fn resync(db: &Db) -> impl std::future::Future<Output = Result<Vec<Self>, sqlx::Error>> + Send {
+        let pool = db.pool().clone();
+        async move {
+            let codes: Vec<String> = sqlx::query_scalar("select code from centers order by id")
+                .fetch_all(&pool)
+                .await?;
+            let at = jiff::Timestamp::now().as_microsecond();
+            Ok(codes
+                .into_iter()
+                .map(|center| QueueEvent::resync_center(center, at))
+                .collect())
+        }
+    }
+}
+
+impl QueueEvent {
+    /// Kind of the event that tells a center's subscribers to re-read the state.
+    pub const RESYNC: &'static str = "resync";
+
+    /// Tells `center`'s subscribers to re-read the state: events may have been missed.
+    pub fn resync_center(center: String, at: i64) -> Self {
+        Self {
+            center,
+            kind: Self::RESYNC.into(),
+            ticket: String::new(),
+            zone: None,
+            window: None,
+            window_name: None,
+            say: None,
+            at,
+        }
+    }
 }
 
 /// Fan-out of queue events: the platform's [`crate::events::Hub`] on [`CHANNEL`].

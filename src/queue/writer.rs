@@ -221,6 +221,20 @@ async fn write_and_answer(
         Err(e) => {
             tracing::warn!(error = %e, issues = issues.len(), actions = acts.len(),
                 "a batch of the queue writer failed; retrying each job alone");
+            // PostgreSQL went away under the writer's own connection (a restart): retry on a
+            // fresh one rather than on the dead one, so the first calls after it come back
+            // are written, not refused.
+            let mut fresh: Option<Conn> = None;
+            let conn: &mut Conn = if backend == Backend::Postgres
+                && e.failure() == Some(crate::error::Failure::Unavailable)
+            {
+                match sqlx::ConnectOptions::connect(&*db.pool().connect_options()).await {
+                    Ok(c) => fresh.insert(c),
+                    Err(_) => conn,
+                }
+            } else {
+                conn
+            };
             for (r, reply) in issues {
                 let one = write_batch(conn, backend, clock, &[&r], &[], open, false).await;
                 let answer = one.and_then(|mut w| {
@@ -244,9 +258,11 @@ async fn write_and_answer(
     }
 }
 
-/// Tells a job that the writer could not start its transaction.
-fn refuse(job: Job, why: String) {
-    let error = AppError::internal(why);
+/// Tells a job that the writer could not start its transaction: 503 when the database is
+/// away, from the error itself.
+fn refuse(job: Job, why: &str, e: sqlx::Error) {
+    tracing::warn!(error = %e, "queue writer: {why}");
+    let error = AppError::from(e);
     match job {
         Job::Issue(_, reply) => {
             let _ = reply.send(Err(error));
@@ -277,7 +293,7 @@ impl QueueWriter {
                             c
                         }
                         Err(e) => {
-                            refuse(first, format!("queue writer connection: {e}"));
+                            refuse(first, "its connection failed", e);
                             continue;
                         }
                     }
@@ -289,7 +305,7 @@ impl QueueWriter {
                             match sqlx::ConnectOptions::connect(&*options).await {
                                 Ok(c) => own.insert(c),
                                 Err(e) => {
-                                    refuse(first, format!("queue writer connection: {e}"));
+                                    refuse(first, "its connection failed", e);
                                     continue;
                                 }
                             }
@@ -298,7 +314,7 @@ impl QueueWriter {
                 };
                 let mut healthy = true;
                 if open && let Err(e) = db::begin_on(conn, backend).await {
-                    refuse(first, format!("queue writer begin: {e}"));
+                    refuse(first, "its transaction did not begin", e);
                     continue;
                 }
                 let held = Instant::now();

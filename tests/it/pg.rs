@@ -308,3 +308,143 @@ pub fn drop_database(base: &str, name: &str) {
         Err(_) => eprintln!("could not drop test database {name}: the thread panicked"),
     }
 }
+
+/// A throwaway PostgreSQL cluster of one test's own, to stop and start at will (the fault tests restart
+/// it; never the shared one). Its directory is `target/tmp/test-pg/throwaway/<pid>-<tag>` (or under the
+/// system's temporary directory when the `postgres` user cannot reach that), its port a free one on
+/// 127.0.0.1. Dropping it stops the server and removes the directory; so does a watchdog when the test
+/// process is gone.
+pub struct Cluster {
+    pg_ctl: PathBuf,
+    root: bool,
+    home: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// Creates and starts a cluster tagged `tag` (unique within the test binary).
+    pub fn start(tag: &str) -> Result<Self, String> {
+        let (initdb, pg_ctl) = server_binaries().ok_or_else(|| INSTALL_HINT.to_owned())?;
+        let root = running_as_root();
+        let mut dir = clusters_dir();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        if root && !reachable_by_server_user(&dir) {
+            dir = std::env::temp_dir().join("yichuang-test-pg");
+        }
+        let dir = dir.join("throwaway");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let home = dir.join(format!("{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)
+            .map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+        if root {
+            let mut chown = Command::new("chown");
+            chown.arg("postgres:").arg(&home);
+            run("chown postgres (is the postgres user there?)", chown)?;
+        }
+        let data = home.join("data");
+        let mut made = Err(String::new());
+        for locale in ["C.UTF-8", "C"] {
+            let _ = std::fs::remove_dir_all(&data);
+            let mut cmd = as_server_user(&initdb, root);
+            cmd.arg("-D")
+                .arg(&data)
+                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+                .arg(format!("--locale={locale}"));
+            made = run("initdb", cmd);
+            if made.is_ok() {
+                break;
+            }
+        }
+        made?;
+        let pg_ctl_cmd = if root {
+            format!("runuser -u postgres -- '{}'", pg_ctl.display())
+        } else {
+            format!("'{}'", pg_ctl.display())
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {pg_ctl_cmd} -D '{data}' stop -m immediate -s; rm -rf '{home}'",
+            pid = std::process::id(),
+            data = data.display(),
+            home = home.display(),
+        );
+        spawn_watchdog(&script, &[]).ok_or("cannot start the cluster's watchdog (sh)")?;
+        let mut cluster = Self {
+            pg_ctl,
+            root,
+            home,
+            data,
+            port: 0,
+        };
+        let mut last = String::new();
+        for _ in 0..5 {
+            cluster.port = free_port().map_err(|e| format!("no free port on 127.0.0.1: {e}"))?;
+            match cluster.start_again() {
+                Ok(()) => return Ok(cluster),
+                Err(e) => {
+                    last = e;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+        Err(format!(
+            "the throwaway PostgreSQL cluster did not start: {last}"
+        ))
+    }
+
+    /// The URL of database `db` on this cluster.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// Starts the stopped server again, on the same port, and waits until it accepts connections.
+    pub fn start_again(&self) -> Result<(), String> {
+        let mut cmd = as_server_user(&self.pg_ctl, self.root);
+        cmd.arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.join("server.log"))
+            .arg("-o")
+            .arg(format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k '{}' -c fsync=off \
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
+                self.port,
+                self.data.display()
+            ))
+            .args(["start", "-w", "-t", "60", "-s"]);
+        run("pg_ctl start", cmd)
+    }
+
+    /// Stops the server as an operator would (`-m fast`: sessions are ended, 57P01), and waits until it has.
+    pub fn stop(&self) -> Result<(), String> {
+        let mut cmd = as_server_user(&self.pg_ctl, self.root);
+        cmd.arg("-D")
+            .arg(&self.data)
+            .args(["stop", "-m", "fast", "-w", "-t", "60", "-s"]);
+        run("pg_ctl stop", cmd)
+    }
+
+    /// Stops and starts the server.
+    pub fn restart(&self) -> Result<(), String> {
+        self.stop()?;
+        self.start_again()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = as_server_user(&self.pg_ctl, self.root)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["stop", "-m", "immediate", "-s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
