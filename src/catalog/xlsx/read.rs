@@ -17,6 +17,11 @@ use crate::{
     error::AppError,
 };
 
+/// A control character other than tab, line feed and carriage return.
+fn is_control(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
 fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
@@ -80,7 +85,27 @@ impl Sheet {
             if cells.values().all(String::is_empty) {
                 continue;
             }
-            sheet.rows.push((first + i + 1, cells));
+            // A control character (NUL …) is refused in the cell it stands in, as on every
+            // other input: PostgreSQL cannot store it, and SQLite would.
+            let row = first + i + 1;
+            let mut bad: Vec<&String> = cells
+                .iter()
+                .filter(|(_, v)| v.chars().any(is_control))
+                .map(|(h, _)| h)
+                .collect();
+            if !bad.is_empty() {
+                bad.sort();
+                for h in bad {
+                    errors.push(CellError::new(
+                        name,
+                        row,
+                        h,
+                        "含有不可见的控制字符（如 NUL），请删除后重新导入",
+                    ));
+                }
+                continue;
+            }
+            sheet.rows.push((row, cells));
         }
         sheet
     }
