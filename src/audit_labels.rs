@@ -109,6 +109,7 @@ pub fn field_label(key: &str) -> &str {
         "booking_capacity" => "每小时预约容量",
         "ticket_prefix" => "号码前缀",
         "acceptance_limit_minutes" => "受理时限（分钟）",
+        "joint_property_tax" => "不动产和税务联办窗口",
         "reason" => "理由",
         "department" => "部门",
         "type_code" => "事项类型",

@@ -44,27 +44,27 @@ const COUNTY_ZONES: &[(&str, &str)] = &[
     ("GAZQ", "关爱专区"),
 ];
 
-/// (code, name, zone, kind, specials, acceptance limit in minutes).
+/// (code, name, zone, kind, specials, 不动产和税务联办窗口 — 40 minutes to accept, seed 001 (五)).
 type WindowSpec = (
     &'static str,
     &'static str,
     &'static str,
     &'static str,
     &'static [&'static str],
-    i64,
+    bool,
 );
 
 const COUNTY_WINDOWS: &[WindowSpec] = &[
-    ("TY01", "通用综合受理1", "TYZH", "general", &[], 15),
-    ("TY02", "通用综合受理2", "TYZH", "general", &[], 15),
-    ("TY03", "通用综合受理3", "TYZH", "general", &[], 15),
+    ("TY01", "通用综合受理1", "TYZH", "general", &[], false),
+    ("TY02", "通用综合受理2", "TYZH", "general", &[], false),
+    ("TY03", "通用综合受理3", "TYZH", "general", &[], false),
     (
         "TY04",
         "通用综合受理4",
         "TYZH",
         "general",
         &["one_thing"],
-        15,
+        false,
     ),
     (
         "TY05",
@@ -72,7 +72,7 @@ const COUNTY_WINDOWS: &[WindowSpec] = &[
         "TYZH",
         "general",
         &["cross_region"],
-        15,
+        false,
     ),
     (
         "TY06",
@@ -80,28 +80,35 @@ const COUNTY_WINDOWS: &[WindowSpec] = &[
         "TYZH",
         "general",
         &["enterprise_policy"],
-        15,
+        false,
     ),
-    ("CJ01", "出件", "TYZH", "issuance", &["post"], 15),
-    // 不动产+税务 joint window: 40 minutes to accept (seed 001 (五)).
-    ("BDC01", "综合受理1", "BDC", "zone", &[], 40),
-    ("BDC02", "综合受理2", "BDC", "zone", &[], 40),
-    ("SC01", "综合受理3", "SCZR", "zone", &[], 15),
-    ("GC01", "综合受理4", "GCJS", "zone", &[], 15),
-    ("RS01", "综合受理5", "RSYB", "zone", &[], 15),
-    ("RS02", "综合受理6", "RSYB", "zone", &[], 15),
-    ("GA01", "综合受理7", "GAJC", "zone", &[], 15),
-    ("SW01", "综合受理8", "SWJC", "zone", &[], 15),
-    ("GJ01", "综合受理9", "GJJ", "zone", &[], 15),
-    ("BBCS", "办不成事反映", "", "special", &["unresolved"], 15),
-    ("BBDB", "帮办代办", "GAZQ", "special", &["assisted"], 15),
+    ("CJ01", "出件", "TYZH", "issuance", &["post"], false),
+    // 不动产+税务 joint windows: 40 minutes to accept (seed 001 (五)).
+    ("BDC01", "综合受理1", "BDC", "zone", &[], true),
+    ("BDC02", "综合受理2", "BDC", "zone", &[], true),
+    ("SC01", "综合受理3", "SCZR", "zone", &[], false),
+    ("GC01", "综合受理4", "GCJS", "zone", &[], false),
+    ("RS01", "综合受理5", "RSYB", "zone", &[], false),
+    ("RS02", "综合受理6", "RSYB", "zone", &[], false),
+    ("GA01", "综合受理7", "GAJC", "zone", &[], false),
+    ("SW01", "综合受理8", "SWJC", "zone", &[], false),
+    ("GJ01", "综合受理9", "GJJ", "zone", &[], false),
+    (
+        "BBCS",
+        "办不成事反映",
+        "",
+        "special",
+        &["unresolved"],
+        false,
+    ),
+    ("BBDB", "帮办代办", "GAZQ", "special", &["assisted"], false),
     (
         "YSCS",
         "延时错时预约窗口",
         "",
         "special",
         &["extended_hours"],
-        15,
+        false,
     ),
 ];
 
@@ -113,14 +120,14 @@ const TOWNSHIP_ZONES: &[(&str, &str)] = &[
 
 const TOWNSHIP_WINDOWS: &[WindowSpec] = &[
     // One window each: no number shown (seed 002 §三(三)4).
-    ("GA01", "公安集成综合受理", "GAJC", "police", &[], 15),
+    ("GA01", "公安集成综合受理", "GAJC", "police", &[], false),
     (
         "GG01",
         "公共服务综合受理",
         "GGFW",
         "public_service",
         &[],
-        15,
+        false,
     ),
     (
         "TY01",
@@ -128,7 +135,7 @@ const TOWNSHIP_WINDOWS: &[WindowSpec] = &[
         "TYZH",
         "general",
         &["unresolved"],
-        15,
+        false,
     ),
     (
         "TY02",
@@ -136,9 +143,9 @@ const TOWNSHIP_WINDOWS: &[WindowSpec] = &[
         "TYZH",
         "general",
         &["assisted"],
-        15,
+        false,
     ),
-    ("CJ01", "出件", "TYZH", "issuance", &[], 15),
+    ("CJ01", "出件", "TYZH", "issuance", &[], false),
 ];
 
 /// (login, name, role, centers, posts as (center, window, A/B)).
@@ -341,7 +348,7 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
             };
             zones::create(&mut tx, &actor, center, &z, now).await?;
         }
-        for (code, name, zone, kind, specials, limit) in window_list {
+        for (code, name, zone, kind, specials, joint) in window_list {
             let w = WindowInput {
                 code: Some((*code).into()),
                 name: (*name).into(),
@@ -350,7 +357,8 @@ pub async fn load(db: &Db, clock: &Clock, cost: password::HashCost) -> AppResult
                 specials: specials.iter().map(|s| (*s).into()).collect(),
                 tidal: false,
                 active: true,
-                acceptance_limit_minutes: *limit,
+                acceptance_limit_minutes: 15,
+                joint_property_tax: *joint,
             };
             windows::create(&mut tx, &actor, center, &w, now).await?;
         }

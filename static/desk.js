@@ -9,6 +9,13 @@
 
   function showError(msg) { errorBox.textContent = msg; errorBox.hidden = false; }
 
+  var noteBox = document.getElementById('desk-note');
+  try {
+    var note = sessionStorage.getItem('yichuang.desk.note');
+    if (note && noteBox) { noteBox.textContent = note; noteBox.hidden = false; }
+    sessionStorage.removeItem('yichuang.desk.note');
+  } catch (e) { /* private mode */ }
+
   function act(name, body) {
     var path = base + '/' + name;
     return fetch(path, {
@@ -18,6 +25,19 @@
       body: JSON.stringify(body || {})
     }).then(function (r) {
       if (r.status === 204) { showError('当前没有人等候'); return; }
+      if (r.ok && name === 'finish') {
+        // An acceptance past the window's limit is recorded; say so after the reload.
+        return r.json().then(function (a) {
+          var t = a && a.ticket;
+          if (t && t.overrun_minutes > 0) {
+            try {
+              sessionStorage.setItem('yichuang.desk.note', t.number + ' 号已办结，超过受理时限 ' +
+                t.overrun_minutes + ' 分钟，已记入超时受理');
+            } catch (e) { /* private mode */ }
+          }
+          location.reload();
+        }, function () { location.reload(); });
+      }
       if (r.ok) { location.reload(); return; }
       return r.json().then(function (e) { showError((e.error && e.error.message) || '操作失败'); },
                            function () { showError('操作失败（' + r.status + '）'); });

@@ -47,12 +47,16 @@ struct NextQuery {
     next: Option<String>,
 }
 
+/// Where sign-in leads when no page asked for it: `/start`, which sends each role to the page
+/// that fits it (a clerk to their desk, a manager to the hall …).
+const LANDING: &str = "/start";
+
 /// Only same-site paths are followed after sign-in.
 fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_owned()
     } else {
-        "/admin".to_owned()
+        LANDING.to_owned()
     }
 }
 
@@ -63,7 +67,7 @@ async fn login_page(
 ) -> PageResult {
     render(&LoginPage {
         chrome: Chrome::new(user, csrf),
-        next: safe_next(q.next.as_deref().unwrap_or("/admin")),
+        next: safe_next(q.next.as_deref().unwrap_or(LANDING)),
         login: String::new(),
         error: None,
     })

@@ -89,12 +89,23 @@ pub struct WindowItem {
     pub specials: Vec<super::Special>,
     pub tidal: bool,
     pub active: bool,
+    /// The window's own acceptance limit (15 unless set otherwise).
     pub acceptance_limit_minutes: i64,
+    /// 不动产和税务联办窗口: its limit is 40 minutes (seed 001 (五)).
+    pub joint_property_tax: bool,
+    /// The limit that applies: 40 at a joint window, else `acceptance_limit_minutes`.
+    pub limit_minutes: i64,
+    /// The special functions 加挂 on this window, as its screen names them (办不成事反映窗口).
+    pub added_name: Option<String>,
 }
 
 impl From<Window> for WindowItem {
     fn from(w: Window) -> Self {
+        let (limit_minutes, added_name) = (w.limit_minutes(), w.added_name());
         Self {
+            limit_minutes,
+            added_name,
+            joint_property_tax: w.joint_property_tax,
             code: w.code,
             name: w.name,
             zone: w.zone_code,

@@ -95,9 +95,22 @@ pub struct Window {
     /// 潮汐窗口.
     pub tidal: bool,
     pub active: bool,
-    /// Acceptance limit at the counter (R4.4): 15 min, 40 at the 不动产+税务 window.
+    /// The window's own acceptance limit (R4.4), 15 minutes unless set otherwise; a joint
+    /// window's limit is [`JOINT_LIMIT_MINUTES`] whatever this says ([`Window::limit_minutes`]).
     pub acceptance_limit_minutes: i64,
+    /// 不动产和税务联办窗口 (seed 001 (五)): its acceptances may take 40 minutes.
+    pub joint_property_tax: bool,
 }
+
+/// The acceptance limit of a 不动产和税务联办窗口, seed 001 (五).
+pub const JOINT_LIMIT_MINUTES: i64 = 40;
+
+/// [`Window::limit_minutes`] in SQL, over a window aliased `w` (finishing a ticket stores it).
+pub const LIMIT_SQL: &str =
+    "case when w.joint_property_tax = 1 then 40 else w.acceptance_limit_minutes end";
+
+/// The label of the joint window property.
+pub const JOINT_LABEL: &str = "不动产和税务联办窗口";
 
 impl Window {
     pub fn kind_label(&self) -> &'static str {
@@ -115,11 +128,59 @@ impl Window {
             .join("、")
     }
 
+    /// The acceptance limit that applies: 40 minutes at a joint 不动产+税务 window, else the
+    /// window's own.
+    pub fn limit_minutes(&self) -> i64 {
+        if self.joint_property_tax {
+            JOINT_LIMIT_MINUTES
+        } else {
+            self.acceptance_limit_minutes
+        }
+    }
+
+    /// The special functions 加挂 on a comprehensive (or issuance) window, as the screen and
+    /// the announcement name them: 办不成事反映窗口. None for a special window itself, whose
+    /// name already says it, and for a window without any.
+    pub fn added_name(&self) -> Option<String> {
+        added_name(&self.kind, &self.specials)
+    }
+
     fn snapshot(&self) -> serde_json::Value {
         json!({"code": self.code, "name": self.name, "zone": self.zone_code, "kind": self.kind,
                "specials": self.specials, "tidal": self.tidal, "active": self.active,
-               "acceptance_limit_minutes": self.acceptance_limit_minutes})
+               "acceptance_limit_minutes": self.acceptance_limit_minutes,
+               "joint_property_tax": self.joint_property_tax})
     }
+}
+
+/// [`Window::added_name`] from a window's kind and specials.
+pub fn added_name(kind: &str, specials: &[Special]) -> Option<String> {
+    if specials.is_empty() || WindowKind::parse(kind) == Some(WindowKind::Special) {
+        return None;
+    }
+    let names: Vec<String> = specials
+        .iter()
+        .map(|s| {
+            let l = s.label();
+            if l.ends_with("窗口") {
+                l.to_owned()
+            } else {
+                format!("{l}窗口")
+            }
+        })
+        .collect();
+    Some(names.join("、"))
+}
+
+/// Specials as stored (`a,b`), in their declared order.
+pub fn parse_specials(list: Option<&str>) -> Vec<Special> {
+    let mut specials: Vec<Special> = list
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(Special::parse)
+        .collect();
+    specials.sort_by_key(|s| Special::ALL.iter().position(|x| x == s));
+    specials
 }
 
 #[derive(sqlx::FromRow)]
@@ -134,11 +195,12 @@ struct WindowRow {
     tidal: i64,
     active: i64,
     acceptance_limit_minutes: i64,
+    joint_property_tax: i64,
     specials: Option<String>,
 }
 
 const SELECT: &str = "select w.id, w.center_id, w.code, w.name, z.code as zone_code, z.name as zone_name, \
-    w.kind, w.tidal, w.active, w.acceptance_limit_minutes, \
+    w.kind, w.tidal, w.active, w.acceptance_limit_minutes, w.joint_property_tax, \
     (select string_agg(s.special, ',') from window_specials s where s.window_id = w.id) as specials \
     from windows w left join zones z on z.id = w.zone_id";
 
@@ -147,13 +209,7 @@ fn select_sql(tail: &str) -> sqlx::AssertSqlSafe<String> {
 }
 
 fn from_row(r: WindowRow) -> Window {
-    let mut specials: Vec<Special> = r
-        .specials
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(Special::parse)
-        .collect();
-    specials.sort_by_key(|s| Special::ALL.iter().position(|x| x == s));
+    let specials = parse_specials(r.specials.as_deref());
     Window {
         id: r.id,
         center_id: r.center_id,
@@ -166,6 +222,7 @@ fn from_row(r: WindowRow) -> Window {
         tidal: r.tidal != 0,
         active: r.active != 0,
         acceptance_limit_minutes: r.acceptance_limit_minutes,
+        joint_property_tax: r.joint_property_tax != 0,
     }
 }
 
@@ -213,8 +270,12 @@ pub struct WindowInput {
     pub tidal: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// The window's own limit; a joint window's is 40 whatever this says.
     #[serde(default = "fifteen")]
     pub acceptance_limit_minutes: i64,
+    /// 不动产和税务联办窗口: acceptances here may take 40 minutes (seed 001 (五)).
+    #[serde(default)]
+    pub joint_property_tax: bool,
 }
 
 fn yes() -> bool {
@@ -303,8 +364,8 @@ pub async fn create(
     let code = input::code(w.code.as_deref().unwrap_or(""), "窗口编码")?;
     let p = parse(tx, center_id, w).await?;
     let id: i64 = sqlx::query_scalar(
-        "insert into windows (center_id, zone_id, code, name, kind, tidal, active, acceptance_limit_minutes, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        "insert into windows (center_id, zone_id, code, name, kind, tidal, active, acceptance_limit_minutes, \
+         joint_property_tax, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
     )
     .bind(center_id)
     .bind(p.zone_id)
@@ -314,6 +375,7 @@ pub async fn create(
     .bind(i64::from(w.tidal))
     .bind(i64::from(w.active))
     .bind(w.acceptance_limit_minutes)
+    .bind(i64::from(w.joint_property_tax))
     .bind(now)
     .fetch_one(&mut **tx)
     .await
@@ -335,7 +397,7 @@ pub async fn create(
     Ok(window)
 }
 
-/// Edits a window (name, zone, kind, specials, tidal, active, limit); the code stays.
+/// Edits a window (name, zone, kind, specials, tidal, active, limit, joint); the code stays.
 pub async fn update(
     tx: &mut Tx,
     actor: &Actor,
@@ -348,7 +410,7 @@ pub async fn update(
     let p = parse(tx, center_id, w).await?;
     sqlx::query(
         "update windows set zone_id = $1, name = $2, kind = $3, tidal = $4, active = $5, \
-         acceptance_limit_minutes = $6 where id = $7",
+         acceptance_limit_minutes = $6, joint_property_tax = $7 where id = $8",
     )
     .bind(p.zone_id)
     .bind(&p.name)
@@ -356,6 +418,7 @@ pub async fn update(
     .bind(i64::from(w.tidal))
     .bind(i64::from(w.active))
     .bind(w.acceptance_limit_minutes)
+    .bind(i64::from(w.joint_property_tax))
     .bind(before.id)
     .execute(&mut **tx)
     .await

@@ -46,11 +46,18 @@ pub struct Desk {
     pub zones: Vec<i64>,
     /// The center's zones, to name a ticket's zone without reading it again.
     pub zone_names: Arc<Vec<ZoneName>>,
+    /// The special functions 加挂 on this window (办不成事反映窗口), said in its calls.
+    pub added_name: Option<String>,
 }
 
 impl Desk {
-    pub(super) fn at(&self) -> Option<(i64, &str, &str)> {
-        Some((self.window_id, &self.code, &self.name))
+    pub(super) fn at(&self) -> Option<(i64, &str, &str, Option<&str>)> {
+        Some((
+            self.window_id,
+            &self.code,
+            &self.name,
+            self.added_name.as_deref(),
+        ))
     }
 }
 
@@ -80,7 +87,7 @@ pub enum TransferTo {
 /// A ticket's own columns, as `update … returning` gives them back ([`ticket_at`]).
 pub(super) const ROW: &str = "id, number, state, priority, hold_kind, recalls, issued_at, called_at, started_at, \
     finished_at, paused_micros, public_token, center_id, zone_id, window_id, target_window_id, \
-    service_date, queue_key, appointment_at";
+    service_date, queue_key, appointment_at, limit_minutes, overrun_minutes";
 
 /// The ticket an update at `desk` returned ([`ROW`]), named from the desk: its zone from the
 /// center's zones, its window from the desk (the only window an action sets). Anything else
@@ -123,6 +130,8 @@ pub(super) async fn ticket_at(
         service_date: r.try_get("service_date")?,
         queue_key: r.try_get("queue_key")?,
         appointment_at: r.try_get("appointment_at")?,
+        limit_minutes: r.try_get("limit_minutes")?,
+        overrun_minutes: r.try_get("overrun_minutes")?,
     })
 }
 

@@ -139,15 +139,25 @@ async fn run_one(conn: &mut Conn, backend: Backend, a: &Action<'_>, now: i64) ->
     })
 }
 
-/// Finishes the ticket each window holds, one statement for all windows.
+/// Finishes the ticket each window holds, one statement for all windows. The acceptance's
+/// limit (its window's, 40 minutes at a joint 不动产+税务 window) and the whole minutes it ran
+/// past it are stored with the ticket in the same statement (seed 001 (五)).
 async fn finish_all(
     conn: &mut Conn,
     backend: Backend,
     finishes: &[&Action<'_>],
     now: i64,
 ) -> AppResult<Vec<Outcome>> {
+    let limit = crate::hall::windows::LIMIT_SQL;
+    let window = "from windows w where w.id = tickets.window_id";
+    let served = "($1 - coalesce(tickets.started_at, tickets.called_at) - tickets.paused_micros)";
+    // In µs as bigint: 40 minutes of int4 minutes times 60,000,000 would overflow int4.
+    let limit_us = format!("({limit}) * cast(60000000 as bigint)");
     let sql = format!(
-        "update tickets set state = 'done', finished_at = $1, started_at = coalesce(started_at, called_at) \
+        "update tickets set state = 'done', finished_at = $1, started_at = coalesce(started_at, called_at), \
+         limit_minutes = (select {limit} {window}), \
+         overrun_minutes = (select case when {served} > {limit_us} \
+           then ({served} - {limit_us} + 59999999) / 60000000 else 0 end {window}) \
          where {} and window_id in {} returning {}",
         guard(TicketAction::Finish),
         dialect::id_set(backend, 2),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{
     api::{self, Settings},
-    stats::{self, StatLine},
+    stats::{self, Overrun, StatLine},
     ticket::{Priority, Rule, Ticket},
 };
 use crate::{
@@ -255,6 +255,8 @@ struct DeskPage {
     now: i64,
     windows: Vec<Window>,
     zones: Vec<Zone>,
+    /// The clerk's posts at other windows (AB岗), to switch desks.
+    other_posts: Vec<super::queries::PostAt>,
 }
 
 async fn desk(
@@ -275,7 +277,13 @@ async fn desk(
         waiting,
         line,
     } = super::queries::desk_view(&app, center.id, &date, &desk).await?;
+    let other_posts = super::queries::posts_of(&app, user.id.get())
+        .await?
+        .into_iter()
+        .filter(|p| !(p.center_code == center.code && p.window_code == w.code))
+        .collect();
     render(&DeskPage {
+        other_posts,
         chrome: Chrome::new(Some(user), csrf),
         windows: windows::list(app.db.pool(), center.id)
             .await?
@@ -341,6 +349,8 @@ struct StatsPage {
     by_window: Vec<StatLine>,
     by_zone: Vec<StatLine>,
     by_clerk: Vec<StatLine>,
+    /// Acceptances past their window's limit, longest first (超时受理).
+    overruns: Vec<Overrun>,
     settings: Settings,
     rule: &'static str,
     error: Option<String>,
@@ -353,19 +363,25 @@ struct StatsQuery {
     ok: Option<String>,
 }
 
-async fn stats_data(
-    app: &App,
-    center: &Center,
-    date: &str,
-) -> AppResult<(Vec<StatLine>, Vec<StatLine>, Vec<StatLine>, Settings)> {
+/// What the statistics page shows of a day.
+struct DayStats {
+    by_window: Vec<StatLine>,
+    by_zone: Vec<StatLine>,
+    by_clerk: Vec<StatLine>,
+    overruns: Vec<Overrun>,
+    settings: Settings,
+}
+
+async fn stats_data(app: &App, center: &Center, date: &str) -> AppResult<DayStats> {
     let s = api::settings(app.db.pool(), center.id).await?;
     let t = s.wait_target_minutes;
-    Ok((
-        stats::of_day(app.db.pool(), center.id, date, "window", t).await?,
-        stats::of_day(app.db.pool(), center.id, date, "zone", t).await?,
-        stats::of_day(app.db.pool(), center.id, date, "clerk", t).await?,
-        s,
-    ))
+    Ok(DayStats {
+        by_window: stats::of_day(app.db.pool(), center.id, date, "window", t).await?,
+        by_zone: stats::of_day(app.db.pool(), center.id, date, "zone", t).await?,
+        by_clerk: stats::of_day(app.db.pool(), center.id, date, "clerk", t).await?,
+        overruns: stats::overruns_of_day(app.db.pool(), center.id, date).await?,
+        settings: s,
+    })
 }
 
 fn rule_name(r: Rule) -> &'static str {
@@ -393,16 +409,17 @@ async fn stats_page(
             .to_string(),
         None => api::service_date(&app),
     };
-    let (by_window, by_zone, by_clerk, settings) = stats_data(&app, &center, &date).await?;
+    let d = stats_data(&app, &center, &date).await?;
     render(&StatsPage {
         chrome: Chrome::new(Some(user), csrf),
-        rule: rule_name(settings.rule),
+        rule: rule_name(d.settings.rule),
         center,
         date,
-        by_window,
-        by_zone,
-        by_clerk,
-        settings,
+        by_window: d.by_window,
+        by_zone: d.by_zone,
+        by_clerk: d.by_clerk,
+        overruns: d.overruns,
+        settings: d.settings,
         error: None,
         ok: q.ok,
     })
@@ -440,18 +457,19 @@ async fn settings_save(
         .into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let date = api::service_date(&app);
-            let (by_window, by_zone, by_clerk, settings) = stats_data(&app, &center, &date).await?;
+            let d = stats_data(&app, &center, &date).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &StatsPage {
                     chrome: Chrome::new(Some(user), csrf),
-                    rule: rule_name(settings.rule),
+                    rule: rule_name(d.settings.rule),
                     center,
                     date,
-                    by_window,
-                    by_zone,
-                    by_clerk,
-                    settings,
+                    by_window: d.by_window,
+                    by_zone: d.by_zone,
+                    by_clerk: d.by_clerk,
+                    overruns: d.overruns,
+                    settings: d.settings,
                     error: Some(e.public_message()),
                     ok: None,
                 },

@@ -94,3 +94,37 @@ pub async fn desk_view(app: &App, center_id: i64, date: &str, desk: &Desk) -> Ap
         line,
     })
 }
+
+/// A window where a person holds an A or B post (AB岗), for their start page and desk links.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PostAt {
+    pub center_code: String,
+    pub center_name: String,
+    pub window_code: String,
+    pub window_name: String,
+    /// A | B
+    pub post: String,
+}
+
+impl PostAt {
+    /// The desk's address.
+    pub fn desk(&self) -> String {
+        format!(
+            "/centers/{}/windows/{}/desk",
+            self.center_code, self.window_code
+        )
+    }
+}
+
+/// The posts of `user_id` at active windows: A posts first, then by center and window.
+pub async fn posts_of(app: &App, user_id: i64) -> AppResult<Vec<PostAt>> {
+    Ok(sqlx::query_as(
+        "select c.code as center_code, c.name as center_name, w.code as window_code, \
+         w.name as window_name, p.post from window_posts p join windows w on w.id = p.window_id \
+         join centers c on c.id = w.center_id where p.user_id = $1 and w.active = 1 \
+         order by p.post, c.id, w.code",
+    )
+    .bind(user_id)
+    .fetch_all(app.db.pool())
+    .await?)
+}

@@ -202,8 +202,9 @@ async fn read_desk(
     window: &str,
 ) -> AppResult<DeskSetup> {
     let row = sqlx::query(
-        "select c.id as center_id, w.id as window_id, w.code, w.name, w.zone_id, w.active, \
+        "select c.id as center_id, w.id as window_id, w.code, w.name, w.kind, w.zone_id, w.active, \
          (select string_agg(cast(wz.zone_id as text), ',') from window_zones wz where wz.window_id = w.id) as zones, \
+         (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
          (select count(*) from window_posts p where p.window_id = w.id and p.user_id = $3) as posted, \
          s.rule, s.auto_no_show_after \
          from centers c join windows w on w.center_id = c.id left join queue_settings s on s.center_id = c.id \
@@ -262,7 +263,14 @@ async fn read_desk(
             })
             .collect::<Result<_, sqlx::Error>>()?;
     let defaults = Settings::default();
+    let added_name = crate::hall::windows::added_name(
+        &r.try_get::<String, _>("kind")?,
+        &crate::hall::windows::parse_specials(
+            r.try_get::<Option<String>, _>("specials")?.as_deref(),
+        ),
+    );
     let desk = Desk {
+        added_name,
         center_id,
         center_code: center.to_owned(),
         zone_names: Arc::new(zone_names),
@@ -424,13 +432,41 @@ pub async fn leave_queue(app: &App, token: &str) -> AppResult<()> {
 }
 
 /// A window's current call, for the lobby display.
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct CallItem {
     pub window: String,
     pub window_name: String,
+    /// The special functions 加挂 on the window (办不成事反映窗口), if any.
+    pub added_name: Option<String>,
     pub ticket: String,
     pub state: String,
     pub called_at: i64,
+}
+
+/// A call as read, with the window's kind and specials to name what is 加挂 there.
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    window: String,
+    window_name: String,
+    window_kind: String,
+    specials: Option<String>,
+    ticket: String,
+    state: String,
+    called_at: i64,
+}
+
+impl From<CallRow> for CallItem {
+    fn from(r: CallRow) -> Self {
+        let specials = crate::hall::windows::parse_specials(r.specials.as_deref());
+        Self {
+            added_name: crate::hall::windows::added_name(&r.window_kind, &specials),
+            window: r.window,
+            window_name: r.window_name,
+            ticket: r.ticket,
+            state: r.state,
+            called_at: r.called_at,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
@@ -464,12 +500,14 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
     let to_items = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<Vec<CallItem>> {
         Ok(rows
             .iter()
-            .map(CallItem::from_row)
+            .map(|r| CallRow::from_row(r).map(CallItem::from))
             .collect::<Result<_, _>>()?)
     };
     let calls = to_items(
         call_rows(
-            "select w.code as window, w.name as window_name, t.number as ticket, t.state, t.called_at \
+            "select w.code as window, w.name as window_name, w.kind as window_kind, \
+             (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
+             t.number as ticket, t.state, t.called_at \
              from tickets t join windows w on w.id = t.window_id \
              where t.center_id = $1 and t.service_date = $2 and t.state in ('called', 'serving') \
              order by t.called_at desc limit $3",
@@ -479,7 +517,9 @@ pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState
     )?;
     let recent = to_items(
         call_rows(
-            "select w.code as window, w.name as window_name, t.number as ticket, t.state, t.called_at \
+            "select w.code as window, w.name as window_name, w.kind as window_kind, \
+             (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
+             t.number as ticket, t.state, t.called_at \
              from tickets t join windows w on w.id = t.window_id \
              where t.center_id = $1 and t.service_date = $2 and t.called_at is not null \
              order by t.called_at desc limit $3",

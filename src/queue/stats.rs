@@ -1,6 +1,7 @@
 //! Queue statistics per window, zone and clerk (R4.5): issued, served, no-show, average and
-//! longest wait (call − issue) and service time (finish − start − paused), and the share of
-//! waits within the center's target (service level).
+//! longest wait (call − issue) and service time (finish − start − paused), the share of
+//! waits within the center's target (service level), and the acceptances that ran past their
+//! window's limit (超时受理, seed 001 (五)) — counted per line and listed one by one.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -22,6 +23,8 @@ pub struct StatLine {
     pub max_service_minutes: f64,
     /// Share of called tickets whose wait was within the target, 0–100.
     pub service_level_percent: f64,
+    /// Finished tickets whose acceptance ran past the window's limit.
+    pub overruns: i64,
 }
 
 /// Statistics of one center and day, grouped by `by` (window | zone | clerk).
@@ -50,7 +53,8 @@ pub async fn of_day(
          cast(avg(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end) as double precision) as avg_service, \
          max(case when t.state = 'done' then t.finished_at - t.started_at - t.paused_micros end) as max_service, \
          sum(case when t.called_at is not null and t.called_at - t.issued_at <= $3 then 1 else 0 end) as within, \
-         sum(case when t.called_at is not null then 1 else 0 end) as called \
+         sum(case when t.called_at is not null then 1 else 0 end) as called, \
+         sum(case when t.overrun_minutes > 0 then 1 else 0 end) as overruns \
          from tickets t {join} where t.center_id = $1 and t.service_date = $2 \
          group by {key}, {name} order by {key}"
     );
@@ -91,7 +95,61 @@ pub async fn of_day(
             } else {
                 0.0
             },
+            overruns: num(&r, "overruns").unwrap_or(0.0) as i64,
         });
     }
     Ok(out)
+}
+
+/// One acceptance that ran past its window's limit.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Overrun {
+    /// The ticket's number (A023).
+    pub ticket: String,
+    pub window: String,
+    pub window_name: String,
+    /// The clerk's login and name; none for a ticket finished without one.
+    pub clerk: Option<String>,
+    pub clerk_name: Option<String>,
+    /// The window's limit when the ticket was finished.
+    pub limit_minutes: i64,
+    /// Whole minutes past the limit.
+    pub overrun_minutes: i64,
+    /// Microseconds since the epoch.
+    pub finished_at: i64,
+    /// The acceptance's service time (finish − start − time on hold), microseconds.
+    pub service_micros: i64,
+}
+
+impl Overrun {
+    /// Whole minutes the acceptance took.
+    pub fn service_minutes(&self) -> i64 {
+        self.service_micros / 60_000_000
+    }
+
+    /// 14:05, Beijing time.
+    pub fn finished_time(&self) -> String {
+        let s = crate::clock::format_local(self.finished_at);
+        s.get(11..16).map(str::to_owned).unwrap_or(s)
+    }
+}
+
+/// The overruns of one center and day, longest first.
+pub async fn overruns_of_day(
+    pool: &sqlx::AnyPool,
+    center_id: i64,
+    date: &str,
+) -> AppResult<Vec<Overrun>> {
+    Ok(sqlx::query_as(
+        "select t.number as ticket, w.code as window, w.name as window_name, u.login as clerk, \
+         u.display_name as clerk_name, t.limit_minutes, t.overrun_minutes, t.finished_at, \
+         t.finished_at - t.started_at - t.paused_micros as service_micros \
+         from tickets t join windows w on w.id = t.window_id left join users u on u.id = t.served_by \
+         where t.center_id = $1 and t.service_date = $2 and t.overrun_minutes > 0 \
+         order by t.overrun_minutes desc, t.finished_at",
+    )
+    .bind(center_id)
+    .bind(date)
+    .fetch_all(pool)
+    .await?)
 }

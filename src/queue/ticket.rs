@@ -129,6 +129,11 @@ pub struct Ticket {
     pub paused_micros: i64,
     /// For a checked-in appointment: the booked time (microseconds since the epoch).
     pub appointment_at: Option<i64>,
+    /// Once finished: the acceptance limit of its window then (15, or 40 at a joint
+    /// 不动产+税务 window), in minutes.
+    pub limit_minutes: Option<i64>,
+    /// Once finished: whole minutes the service ran past `limit_minutes` (0 within it).
+    pub overrun_minutes: Option<i64>,
     /// Secret of the visitor's phone page.
     #[serde(skip)]
     pub public_token: String,
@@ -151,7 +156,7 @@ pub struct Ticket {
 pub(super) const SELECT: &str = "select t.id, t.number, z.code as zone, z.name as zone_name, t.state, t.priority, \
     w.code as window, w.name as window_name, t.hold_kind, t.recalls, t.issued_at, t.called_at, t.started_at, \
     t.finished_at, t.paused_micros, t.public_token, t.center_id, c.code as center_code, t.zone_id, t.window_id, \
-    t.target_window_id, t.service_date, t.queue_key, t.appointment_at \
+    t.target_window_id, t.service_date, t.queue_key, t.appointment_at, t.limit_minutes, t.overrun_minutes \
     from tickets t join zones z on z.id = t.zone_id join centers c on c.id = t.center_id \
     left join windows w on w.id = t.window_id";
 
@@ -287,17 +292,18 @@ pub struct Changed {
 }
 
 impl Changed {
-    /// The change `action` made to `ticket`; `window` is where it happened (code, name).
+    /// The change `action` made to `ticket`; `window` is where it happened (id, code, name
+    /// and the name of what is 加挂 there).
     pub fn new(
         ticket: Ticket,
         who: &Who,
         action: EventKind,
-        window: Option<(i64, &str, &str)>,
+        window: Option<(i64, &str, &str, Option<&str>)>,
         detail: Option<String>,
         now: i64,
     ) -> Self {
         let kind = action.published();
-        let event = event(&ticket, kind, window.map(|w| (w.1, w.2)), now);
+        let event = event(&ticket, kind, window.map(|w| (w.1, w.2, w.3)), now);
         let row = EventRow {
             ticket_id: ticket.id,
             at: now,
@@ -310,20 +316,30 @@ impl Changed {
     }
 }
 
-/// "3" in 通用综合受理3 is read as a window number: 请A023号到通用综合受理3号窗口办理.
-pub fn announcement(number: &str, window_name: &str) -> String {
+/// "3" in 通用综合受理3 is read as a window number: 请A023号到通用综合受理3号窗口办理; a
+/// window with a special function 加挂 says it too: 请A023号到通用综合受理1号窗口（办不成事反映窗口）办理.
+pub fn announcement(number: &str, window_name: &str, added: Option<&str>) -> String {
     let ends_with_digit = window_name
         .chars()
         .last()
         .is_some_and(|c| c.is_ascii_digit());
+    let added = added.map(|a| format!("（{a}）")).unwrap_or_default();
     if ends_with_digit {
-        format!("请{number}号到{window_name}号窗口办理")
+        format!("请{number}号到{window_name}号窗口{added}办理")
+    } else if window_name.ends_with("窗口") {
+        // 延时错时预约窗口: not 窗口窗口.
+        format!("请{number}号到{window_name}{added}办理")
     } else {
-        format!("请{number}号到{window_name}窗口办理")
+        format!("请{number}号到{window_name}窗口{added}办理")
     }
 }
 
-fn event(t: &Ticket, kind: EventKind, window: Option<(&str, &str)>, now: i64) -> QueueEvent {
+fn event(
+    t: &Ticket,
+    kind: EventKind,
+    window: Option<(&str, &str, Option<&str>)>,
+    now: i64,
+) -> QueueEvent {
     QueueEvent {
         center: t.center_code.clone(),
         kind: kind.as_str().into(),
@@ -332,8 +348,8 @@ fn event(t: &Ticket, kind: EventKind, window: Option<(&str, &str)>, now: i64) ->
         window: window.map(|w| w.0.to_owned()),
         window_name: window.map(|w| w.1.to_owned()),
         say: match (kind, window) {
-            (EventKind::Called | EventKind::Recalled, Some((_, name))) => {
-                Some(announcement(&t.number, name))
+            (EventKind::Called | EventKind::Recalled, Some((_, name, added))) => {
+                Some(announcement(&t.number, name, added))
             }
             _ => None,
         },
@@ -397,4 +413,29 @@ pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> Ap
     let c = Changed::new(t, &who, EventKind::Left, None, None, now);
     write_events(tx, backend, std::slice::from_ref(&c.row)).await?;
     Ok(c)
+}
+
+#[cfg(test)]
+mod announcement_tests {
+    use super::announcement;
+
+    #[test]
+    fn a_call_names_the_window_and_what_is_added_to_it() {
+        assert_eq!(
+            announcement("A023", "通用综合受理3", None),
+            "请A023号到通用综合受理3号窗口办理"
+        );
+        assert_eq!(
+            announcement("A023", "通用综合受理1", Some("办不成事反映窗口")),
+            "请A023号到通用综合受理1号窗口（办不成事反映窗口）办理"
+        );
+        assert_eq!(
+            announcement("B002", "出件", Some("政务专递窗口")),
+            "请B002号到出件窗口（政务专递窗口）办理"
+        );
+        assert_eq!(
+            announcement("C001", "延时错时预约窗口", None),
+            "请C001号到延时错时预约窗口办理"
+        );
+    }
 }

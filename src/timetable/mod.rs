@@ -3,6 +3,7 @@
 //! public hours page, the admin pages, the API and `yichuang calendar`.
 //! The rules themselves live in [`crate::calendar`], which has no I/O.
 
+pub mod holiday_form;
 pub mod routes;
 pub mod service;
 

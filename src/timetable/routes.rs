@@ -14,7 +14,9 @@ use jiff::civil::{Date, Time, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{center_hours, holiday_table, next_closed, schedules, service, today};
+use super::{
+    center_hours, holiday_form::YearForm, holiday_table, next_closed, schedules, service, today,
+};
 use crate::{
     app::App,
     auth::{CsrfToken, CurrentUser, MaybeUser, PageUser},
@@ -374,9 +376,16 @@ async fn year_items(app: &App) -> AppResult<Vec<YearItem>> {
 struct HolidaysPage {
     chrome: Chrome,
     years: Vec<YearItem>,
+    /// The year form (a year, its breaks and 调休 days), with its errors beside the fields.
+    form: YearForm,
     text: String,
     error: Option<String>,
     ok: Option<String>,
+}
+
+/// The form for the year after today's.
+fn next_year_form(app: &App) -> YearForm {
+    YearForm::blank(today(app).year() + 1)
 }
 
 fn require_manager(user: &CurrentUser) -> AppResult<()> {
@@ -399,10 +408,54 @@ async fn holidays_admin(
     render(&HolidaysPage {
         chrome: Chrome::new(Some(user), csrf),
         years: year_items(&app).await?,
+        form: next_year_form(&app),
         text: String::new(),
         error: None,
         ok: f.ok,
     })
+}
+
+/// The year form's submission: checked field by field, then imported as the text would be.
+async fn holidays_form_import(
+    State(app): State<Arc<App>>,
+    PageUser(user): PageUser,
+    csrf: CsrfToken,
+    fields: Fields,
+) -> PageResult {
+    require_manager(&user)?;
+    let mut form = YearForm::from_fields(&fields);
+    let imported = match form.to_toml() {
+        Some(toml) => match service::import_year(&app, &user, &toml).await {
+            Ok(y) => Some(y.year()),
+            Err(e @ AppError::Invalid(_)) => {
+                form.error = Some(e.public_message());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    match imported {
+        Some(year) => imported_flash(year),
+        None => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &HolidaysPage {
+                chrome: Chrome::new(Some(user), csrf),
+                years: year_items(&app).await?,
+                form,
+                text: String::new(),
+                error: None,
+                ok: None,
+            },
+        ),
+    }
+}
+
+fn imported_flash(year: i16) -> PageResult {
+    let msg: String =
+        url::form_urlencoded::byte_serialize(format!("已导入 {year} 年节假日安排").as_bytes())
+            .collect();
+    Ok(Redirect::to(&format!("/admin/holidays?ok={msg}")).into_response())
 }
 
 async fn holidays_import(
@@ -424,18 +477,13 @@ async fn holidays_import(
     }
     .await;
     match result {
-        Ok(year) => {
-            let msg: String = url::form_urlencoded::byte_serialize(
-                format!("已导入 {year} 年节假日安排").as_bytes(),
-            )
-            .collect();
-            Ok(Redirect::to(&format!("/admin/holidays?ok={msg}")).into_response())
-        }
+        Ok(year) => imported_flash(year),
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &HolidaysPage {
                 chrome: Chrome::new(Some(user), csrf),
                 years: year_items(&app).await?,
+                form: next_year_form(&app),
                 text,
                 error: Some(e.public_message()),
                 ok: None,
@@ -552,6 +600,10 @@ pub fn router() -> Router<Arc<App>> {
             get(hours_admin).post(hours_admin_save),
         )
         .route("/admin/holidays", get(holidays_admin).post(holidays_import))
+        .route(
+            "/admin/holidays/form",
+            axum::routing::post(holidays_form_import),
+        )
         .route("/api/v1/centers/{center}/calendar/{date}", get(api_day))
         .route("/api/v1/calendar/deadline", get(api_deadline))
         .route("/api/v1/holidays", get(api_years).post(api_import))

@@ -205,9 +205,127 @@ async fn home(
     })
 }
 
+/// Where a signed-in person starts (the page sign-in leads to when no other was asked for).
+enum Landing {
+    /// A page of its own that fits the role: a clerk's only window, the hall, supervision.
+    Go(String),
+    /// The start page, for a choice of posts and for the back office.
+    Page,
+}
+
+/// Every role lands on a page that fits it (issue 13 "Staff"): the system admin and the hall
+/// manager on the hall (大厅管理); a clerk on the desk of their window — their one A post, or
+/// their one post — or, holding several, on a choice of them; the approver (后台审批人员) and
+/// the chief representative (首席代表) on the start page that says what their work lists
+/// hold; a leader on 电子监察 and its statistics.
+fn landing(user: &CurrentUser, posts: &[crate::queue::queries::PostAt]) -> Landing {
+    use crate::auth::Role;
+    if user.is_admin() || user.has_role(Role::HallManager) {
+        return Landing::Go("/admin".into());
+    }
+    let a_posts: Vec<&crate::queue::queries::PostAt> =
+        posts.iter().filter(|p| p.post == "A").collect();
+    let own = match (a_posts.as_slice(), posts) {
+        ([one], _) => Some(*one),
+        ([], [one]) => Some(one),
+        _ => None,
+    };
+    if let Some(one) = own {
+        return Landing::Go(one.desk());
+    }
+    if !posts.is_empty() {
+        return Landing::Page;
+    }
+    if user.has_role(Role::Approver) || user.has_role(Role::ChiefRepresentative) {
+        return Landing::Page;
+    }
+    if user.has_role(Role::Leader) {
+        return Landing::Go("/cases/supervision".into());
+    }
+    Landing::Page
+}
+
+/// An extension of a case's time limit waiting for the chief representative (延期审批).
+#[derive(sqlx::FromRow)]
+struct PendingExtension {
+    number: String,
+    matter: String,
+    days: i64,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "start.html")]
+struct StartPage {
+    chrome: Chrome,
+    posts: Vec<crate::queue::queries::PostAt>,
+    clerk: bool,
+    approver: bool,
+    chief: bool,
+    leader: bool,
+    extensions: Vec<PendingExtension>,
+}
+
+/// `/start`: the signed-in person's own start (我的首页) — a redirect to the page that fits
+/// their role, or the page that lists what they will find where.
+async fn start(
+    State(app): State<Arc<App>>,
+    crate::auth::PageUser(user): crate::auth::PageUser,
+    csrf: CsrfToken,
+) -> PageResult {
+    let posts = crate::queue::queries::posts_of(&app, user.id.get()).await?;
+    if let Landing::Go(path) = landing(&user, &posts) {
+        return Ok(Redirect::to(&path).into_response());
+    }
+    use crate::auth::{Role, policy};
+    let chief = user.has_role(Role::ChiefRepresentative);
+    let extensions = if chief {
+        let mine: Vec<i64> = user
+            .center_ids
+            .iter()
+            .copied()
+            .filter(|c| policy::can_grant_extension(&user, *c))
+            .collect();
+        pending_extensions(&app, &mine).await?
+    } else {
+        Vec::new()
+    };
+    render(&StartPage {
+        clerk: user.has_role(Role::WindowClerk) || !posts.is_empty(),
+        approver: user.has_role(Role::Approver),
+        leader: user.has_role(Role::Leader),
+        chief,
+        extensions,
+        posts,
+        chrome: Chrome::new(Some(user), csrf),
+    })
+}
+
+/// Requested extensions of the cases of `centers`, oldest first.
+async fn pending_extensions(app: &App, centers: &[i64]) -> Result<Vec<PendingExtension>, AppError> {
+    if centers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = centers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select c.number, m.name as matter, e.days, e.reason from case_extensions e \
+         join cases c on c.id = e.case_id join matters m on m.id = c.matter_id \
+         where e.state = 'requested' \
+         and (case when c.reported_to is not null and c.returned_at is null then c.reported_to else c.center_id end) in ({list}) \
+         order by e.requested_at limit 50"
+    )))
+    .fetch_all(app.db.pool())
+    .await?)
+}
+
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
+        .route("/start", get(start))
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(favicon))
 }

@@ -356,3 +356,139 @@ async fn the_calendar_command_prints_the_contract() {
     assert!(!ok);
     assert!(err.contains("NOPE"), "{err}");
 }
+
+/// A manager's browser-like session: a cookie client signed in through the form, and the
+/// CSRF token of its pages.
+async fn manager_session(app: &TestApp) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = |html: &str| {
+        let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+        html[start..start + 64].to_owned()
+    };
+    let html = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&html);
+    let r = client
+        .post(app.url("/login"))
+        .form(&[
+            ("login", "manager"),
+            ("password", app.passwords["manager"].as_str()),
+            ("csrf", token.as_str()),
+            ("next", "/admin/holidays"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (client, token)
+}
+
+crate::helpers::on_both!(
+    a_manager_fills_in_a_year_on_the_form_and_mistakes_are_told_beside_their_fields,
+    |app: TestApp| async move {
+        let (client, csrf) = manager_session(&app).await;
+        let page = client
+            .get(app.url("/admin/holidays"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"holiday-form\""), "{page}");
+        assert!(
+            page.contains("id=\"holiday-toml\""),
+            "the TOML import stays"
+        );
+
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let mut form = vec![("csrf", csrf.clone())];
+            form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+            client
+                .post(app.url("/admin/holidays/form"))
+                .form(&form)
+                .send()
+        };
+        let r = post(vec![
+            ("year", "2027"),
+            ("notice_url", "gov.cn"),
+            ("break_0_from", "2027-01-01"),
+            ("break_0_to", "2027-01-03"),
+            ("break_1_from", "2027-02-12"),
+            ("break_1_to", "2027-02-05"),
+            ("workday_0_date", "2027-02-14"),
+            ("workday_0_name", "国庆节"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        let beside = |id: &str| -> String {
+            html.split(&format!("id=\"{id}\">"))
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .unwrap_or_else(|| panic!("no {id} in {html}"))
+                .to_owned()
+        };
+        assert!(beside("form-url-error").contains("https://"));
+        assert!(beside("break-1-error").contains("早于"));
+        assert!(beside("workday-0-error").contains("国庆节"));
+        // What was typed is kept.
+        assert!(html.contains("value=\"2027-02-12\""));
+        assert_eq!(app.count("holiday_years").await, 0);
+
+        let r = post(vec![
+            ("year", "2027"),
+            ("notice_url", "https://www.gov.cn/zhengce/2027.htm"),
+            ("break_0_from", "2027-01-01"),
+            ("break_0_to", "2027-01-03"),
+            ("break_1_from", "2027-02-05"),
+            ("break_1_to", "2027-02-12"),
+            ("workday_0_date", "2027-02-14"),
+            ("workday_0_name", "春节"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/admin/holidays?ok=")
+        );
+        assert_eq!(app.count("holiday_years").await, 1);
+        let anon = app.anonymous();
+        let day: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-02-10")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(day["workday"], false);
+        assert_eq!(day["holiday"], "春节");
+        let day: Value = anon
+            .get("/api/v1/centers/GX/calendar/2027-02-14")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(day["workday"], true, "the 调休 Sunday is worked");
+        let years: Value = anon.get("/api/v1/holidays").await.json().await.unwrap();
+        assert!(
+            years
+                .to_string()
+                .contains("国务院办公厅关于2027年部分节假日安排的通知"),
+            "{years}"
+        );
+    }
+);

@@ -239,6 +239,7 @@ pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput
         acceptance_limit_minutes: f
             .int("acceptance_limit_minutes", "受理时限（分钟）")?
             .unwrap_or(15),
+        joint_property_tax: f.checked("joint_property_tax"),
     })
 }
 

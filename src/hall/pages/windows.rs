@@ -53,6 +53,9 @@ fn window_form(w: &Window) -> Fields {
     if w.tidal {
         v.push(("tidal".into(), "1".into()));
     }
+    if w.joint_property_tax {
+        v.push(("joint_property_tax".into(), "1".into()));
+    }
     if w.active {
         v.push(("active".into(), "1".into()));
     }
