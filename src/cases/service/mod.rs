@@ -6,6 +6,7 @@
 
 mod fees;
 mod input;
+mod intake;
 mod joint;
 mod office;
 mod read;
@@ -13,6 +14,7 @@ mod window;
 
 pub use fees::*;
 pub use input::*;
+pub use intake::*;
 pub use joint::*;
 pub use office::*;
 pub use read::*;
