@@ -257,6 +257,31 @@ async fn a_manager_imports_a_holiday_year_and_the_public_page_shows_the_hours() 
     finish(web, result).await;
 }
 
+/// Reads the QR codes in a PNG screenshot the way a phone's camera would: their texts.
+pub(crate) fn decode_qr(png_bytes: &[u8]) -> Vec<String> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a PNG of sensible size")];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let px = &buf[y * info.line_size + x * channels..][..channels];
+        // Luminance of grey or RGB(A), alpha ignored (screenshots are opaque).
+        match channels {
+            1 | 2 => px[0],
+            _ => ((u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000)
+                as u8,
+        }
+    });
+    image
+        .detect_grids()
+        .iter()
+        .map(|g| g.decode().expect("a readable QR code").1)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -272,6 +297,15 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
         web.find(By::Id("zone-TYZH")).await?.click().await?;
         let number = web.find(By::Id("ticket-number")).await?.text().await?;
         assert_eq!(number, "A001");
+        // The slip's QR code, read as a phone reads it, holds an absolute address that opens
+        // the ticket's progress page.
+        let qr = web.find(By::Css("#slip .qr")).await?.screenshot_as_png().await?;
+        let texts = decode_qr(&qr);
+        assert_eq!(texts.len(), 1, "one QR code on the slip");
+        assert!(texts[0].starts_with(&app.url("/t/")), "{}", texts[0]);
+        let progress = app.anonymous().get(texts[0].trim_start_matches(&app.url(""))).await;
+        assert_eq!(progress.status(), reqwest::StatusCode::OK);
+        assert!(progress.text().await.unwrap().contains("A001"));
         // The clerk signs in and calls the next number from the keyboard.
         web.goto(app.url("/login?next=/centers/GX/windows/TY01/desk"))
             .await?;
@@ -566,11 +600,23 @@ async fn calls_on_screen(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.api_as("admin").await;
+    // A busy county hall: three more 通用综合 windows, so that more than 20 call at once.
+    for n in 7..=9 {
+        let r = admin
+            .post(
+                "/api/v1/centers/GX/windows",
+                serde_json::json!({"code": format!("TY0{n}"), "name": format!("通用综合受理{n}"),
+                    "zone": "TYZH", "kind": "general"}),
+            )
+            .await;
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    }
     // A ticket in every zone, several in the busy ones, and every window calls.
     let kiosk = app.anonymous();
     let zones = [
-        "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "BDC", "BDC", "GAJC", "GCJS",
-        "GJJ", "RSYB", "RSYB", "SCZR", "SWJC", "GAZQ", "GAZQ",
+        "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH", "TYZH",
+        "BDC", "BDC", "GAJC", "GCJS", "GJJ", "RSYB", "RSYB", "SCZR", "SWJC", "GAZQ", "GAZQ",
     ];
     for zone in zones {
         let r = kiosk
@@ -581,7 +627,6 @@ async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
             .await;
         assert_eq!(r.status(), reqwest::StatusCode::CREATED, "{zone}");
     }
-    let admin = app.api_as("admin").await;
     let windows: serde_json::Value = admin
         .get("/api/v1/centers/GX/windows")
         .await
@@ -601,7 +646,7 @@ async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
             calling += 1;
         }
     }
-    assert!(calling >= 15, "only {calling} windows could call");
+    assert!(calling >= 20, "only {calling} windows could call");
     let (_driver, web) = Driver::start().await;
     let result = async {
         for (w, h, min_font) in [(1920u32, 1080u32, 36.0), (1366, 768, 26.0)] {
@@ -609,6 +654,16 @@ async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
             assert_eq!(rows, calling, "one row per window calling at {w}×{h}");
             assert_eq!(shown, rows, "every call wholly on the {w}×{h} screen");
             assert!(font >= min_font, "ticket numbers of {font}px at {w}×{h}");
+            // With the screen full of calls, the booking QR code in its corner still reads,
+            // as an absolute address a phone can open.
+            let texts = decode_qr(&web.screenshot_as_png().await?);
+            assert_eq!(texts.len(), 1, "one QR code on the {w}×{h} screen");
+            assert_eq!(texts[0], app.url("/book/GX"));
+            let page = app
+                .anonymous()
+                .get(texts[0].trim_start_matches(&app.url("")))
+                .await;
+            assert_eq!(page.status(), reqwest::StatusCode::OK, "{}", texts[0]);
         }
         // The voice switch is remembered by the display: after a reload it asks for the one
         // click browsers require, saying that announcements were on.
@@ -724,4 +779,64 @@ async fn the_lobby_screen_turns_through_the_lists_by_itself() {
     }
     .await;
     finish(web, result).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matter_type_table_lines_up_and_saves_a_row_in_place() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_driver, web) = Driver::start().await;
+    let result = async {
+        web.set_window_rect(0, 0, 1366, 768).await?;
+        web.goto(app.url("/login?next=/admin/matter-types")).await?;
+        sign_in(&web, &app, "admin").await?;
+        // Every row's name and order fields stand under their own headings, and the table
+        // fits the desk's width.
+        let misplaced: Vec<String> = web
+            .execute(
+                r#"
+                const table = document.getElementById('types');
+                const heads = [...table.querySelectorAll('thead th')].map(th => th.getBoundingClientRect());
+                const out = [];
+                if (table.getBoundingClientRect().right > document.documentElement.clientWidth) out.push('table wider than the page');
+                for (const tr of table.querySelectorAll('tbody tr')) {
+                  [...tr.children].forEach((td, i) => {
+                    const b = td.getBoundingClientRect(), h = heads[i];
+                    if (!h || Math.abs(b.left - h.left) > 1 || Math.abs(b.right - h.right) > 1) out.push(`row ${tr.rowIndex} cell ${i}`);
+                    for (const el of td.querySelectorAll('input:not([type=hidden]), button')) {
+                      const e = el.getBoundingClientRect();
+                      if (e.left < b.left - 1 || e.right > b.right + 1) out.push(`row ${tr.rowIndex} ${el.name || el.textContent} spills out of cell ${i}`);
+                    }
+                  });
+                }
+                return out;
+                "#,
+                Vec::new(),
+            )
+            .await?
+            .convert()?;
+        assert!(misplaced.is_empty(), "{misplaced:?}");
+        if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
+            let png = web.screenshot_as_png().await?;
+            std::fs::write(format!("{dir}/matter-types-1366.png"), png).unwrap();
+        }
+        // The row's fields belong to the row's form: 保存 renames the type.
+        let name = web
+            .find(By::Css("input[form='type-licence'][name='name']"))
+            .await?;
+        name.clear().await?;
+        name.send_keys("行政许可事项").await?;
+        web.find(By::Css("#type-licence button"))
+            .await?
+            .click()
+            .await?;
+        web.find(By::Css(".flash.ok")).await?;
+        WebDriverResult::Ok(())
+    }
+    .await;
+    finish(web, result).await;
+    assert_eq!(
+        app.count("matter_types where code = 'licence' and name = '行政许可事项'")
+            .await,
+        1
+    );
 }

@@ -256,6 +256,19 @@ async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
         .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    // The demo county hall has someone on post in every zone: all are offered.
+    let html = anon.get("/centers/GX/kiosk").await.text().await.unwrap();
+    for zone in [
+        "TYZH", "BDC", "SCZR", "GCJS", "RSYB", "GAJC", "SWJC", "GJJ", "GAZQ",
+    ] {
+        assert!(
+            html.contains(&format!(
+                "<button type=\"submit\" name=\"zone\" value=\"{zone}\""
+            )),
+            "{zone} offered: {html}"
+        );
+    }
+    assert!(!html.contains("暂无窗口受理"), "{html}");
     let html = anon.get("/centers/GX-ML/kiosk").await.text().await.unwrap();
     assert!(
         html.contains("<button type=\"submit\" name=\"zone\" value=\"TYZH\""),
