@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::notice::{self, NoticeKind};
 use super::queries::{self, CaseLine};
 use super::service::{
-    self, AcceptInput, DecideInput, ExtendInput, Fee, Full, IntakeInput, IssueInput, PayInput,
+    self, AcceptInput, DecideInput, ExtendInput, Brief, Fee, Full, IntakeInput, IssueInput, PayInput,
     SuspendInput, Task, TaskDoneInput,
 };
 use super::{Case, CaseState};
@@ -85,8 +85,8 @@ pub fn warning_today(case: &Case, today: jiff::civil::Date) -> Option<&'static s
     }
 }
 
-impl From<&Full> for CaseItem {
-    fn from(f: &Full) -> Self {
+impl From<&Brief> for CaseItem {
+    fn from(f: &Brief) -> Self {
         let c = &f.case;
         Self {
             number: c.number.clone(),
@@ -124,8 +124,8 @@ impl From<&Full> for CaseItem {
 
 async fn answer(app: &App, case: Case) -> AppResult<Json<CaseItem>> {
     let mut conn = app.db.pool().acquire().await?;
-    let full = service::full(app, &mut conn, case).await?;
-    Ok(Json(CaseItem::from(&full)))
+    let brief = service::brief(app, &mut conn, case).await?;
+    Ok(Json(CaseItem::from(&brief)))
 }
 
 /// Takes in an application (收件).
@@ -151,8 +151,8 @@ pub async fn get_case(
     user: CurrentUser,
     Path(number): Path<String>,
 ) -> AppResult<Json<CaseItem>> {
-    let full = service::get(&app, &user, &number).await?;
-    Ok(Json(CaseItem::from(&full)))
+    let brief = service::get_brief(&app, &user, &number).await?;
+    Ok(Json(CaseItem::from(&brief)))
 }
 
 /// 受理.

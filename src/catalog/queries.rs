@@ -231,6 +231,19 @@ pub(crate) async fn load(
     Ok(Some((copy, input, id)))
 }
 
+/// A matter's own row by id, without its materials, review points and windows: what a
+/// decision on a case needs of it (its kind, limits, 告知承诺 flag), in one statement.
+pub(crate) async fn terms(
+    conn: &mut sqlx::AnyConnection,
+    id: MatterId,
+) -> AppResult<Option<MatterInput>> {
+    let row: Option<MatterRow> = sqlx::query_as(select_sql("where m.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.input().0))
+}
+
 /// The children of a node, in order.
 pub async fn children(
     conn: &mut sqlx::AnyConnection,

@@ -13,20 +13,35 @@ pub(super) async fn due_of(
     accepted: Date,
     (settings, table): (Settings, &HolidayTable),
 ) -> AppResult<Option<Due>> {
+    if case.limit_days.is_none() {
+        return Ok(None);
+    }
+    let stops = queries::stops(conn, case.id).await?;
+    let granted = queries::granted_days(&queries::extensions(conn, case.id).await?);
+    let unit = limit_unit(conn, case.matter_id).await?;
+    due_from(app, case, accepted, &unit, (&stops, granted), (settings, table))
+}
+
+/// [`due_of`] with the matter's limit unit, the case's stops and granted extension days known.
+pub(super) fn due_from(
+    app: &App,
+    case: &Case,
+    accepted: Date,
+    unit: &str,
+    (stops, granted): (&[clock::Stop], u32),
+    (settings, table): (Settings, &HolidayTable),
+) -> AppResult<Option<Due>> {
     let Some(days) = case.limit_days else {
         return Ok(None);
     };
     let days = u32::try_from(days).unwrap_or(0);
-    let stops = queries::stops(conn, case.id).await?;
-    let granted = queries::granted_days(&queries::extensions(conn, case.id).await?);
-    let unit = limit_unit(conn, case.matter_id).await?;
     let today = crate::timetable::today(app);
     clock::due(
         table,
         accepted,
         days,
-        &unit,
-        &stops,
+        unit,
+        stops,
         granted,
         u32::try_from(settings.yellow_percent).unwrap_or(80),
         today,

@@ -108,9 +108,8 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     if !case.state.allows(CaseAction::Accept) {
         return Err(invalid_state(&case, CaseAction::Accept));
     }
-    let code = matter_code(&mut conn, case.matter_id).await?;
-    let sit = situation(&mut conn, &code).await?;
-    if input.commitment && !sit.input.notice_commitment {
+    let sit = terms(&mut conn, case.matter_id).await?;
+    if input.commitment && !sit.notice_commitment {
         return Err(AppError::invalid_field(
             "commitment",
             "该事项不适用告知承诺制",
@@ -176,17 +175,14 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
         )
     };
     let fast = input.fast_track.as_deref().unwrap_or("").trim().to_owned();
-    let kind = chosen_kind(default_kind(&sit.input), input.kind.as_deref())?;
+    let kind = chosen_kind(default_kind(&sit), input.kind.as_deref())?;
     let limit = match kind {
         CaseKind::Immediate => Some(0),
-        _ => clock::working_days(sit.input.promised_limit, &sit.input.limit_unit)
-            .or(clock::working_days(
-                sit.input.legal_limit,
-                &sit.input.limit_unit,
-            ))
+        _ => clock::working_days(sit.promised_limit, &sit.limit_unit)
+            .or(clock::working_days(sit.legal_limit, &sit.limit_unit))
             .map(i64::from),
     };
-    let legal = clock::working_days(sit.input.legal_limit, &sit.input.limit_unit).map(i64::from);
+    let legal = clock::working_days(sit.legal_limit, &sit.limit_unit).map(i64::from);
     if kind == CaseKind::Reported {
         let parent: Option<Option<CenterId>> =
             sqlx::query_scalar("select parent_id from centers where id = $1")
@@ -217,7 +213,8 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     planned.limit_days = limit;
     planned.legal_days = legal;
     let settings = queries::settings(&mut conn, case.center_id).await?;
-    let due = due_of(app, &mut conn, &planned, today, (settings, &table)).await?;
+    // Never accepted before, so no suspension or extension counts yet.
+    let due = due_from(app, &planned, today, &sit.limit_unit, (&[], 0), (settings, &table))?;
     let tasks = plan_tasks(app, &mut conn, &planned, &table, today, tasks).await?;
     let mut note = String::new();
     if !tolerated.is_empty() {
@@ -284,11 +281,25 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     load(&mut *app.db.pool().acquire().await?, case.id).await
 }
 
-pub(super) async fn matter_code(conn: &mut Conn, id: MatterId) -> AppResult<String> {
-    Ok(sqlx::query_scalar("select code from matters where id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?)
+/// The terms of a case's matter as the catalogue has them now; refused where the matter is
+/// no longer one the hall accepts (made a directory, or put on the negative list).
+async fn terms(conn: &mut Conn, matter: MatterId) -> AppResult<crate::catalog::MatterInput> {
+    let Some(terms) = crate::catalog::queries::terms(conn, matter).await? else {
+        return Err(AppError::invalid_field("situation", "找不到该办件的事项"));
+    };
+    if terms.node != "matter" {
+        return Err(AppError::invalid_field(
+            "situation",
+            "请选择具体的办事情形，而不是目录",
+        ));
+    }
+    if terms.outside {
+        return Err(AppError::invalid_field(
+            "situation",
+            "该事项在负面清单中，不在大厅受理",
+        ));
+    }
+    Ok(terms)
 }
 
 /// 一次性告知: every missing or wrong item, once, in writing.
