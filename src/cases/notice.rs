@@ -256,6 +256,9 @@ fn qr_svg(url: &str) -> String {
     }
 }
 
+/// Memoised results that no compilation among the last this many used are evicted.
+const EVICT_AFTER: usize = 4;
+
 /// The typesetter: one engine with the fonts, shared by every request.
 pub struct Typesetter {
     engine: TypstEngine<typst_as_lib::TypstTemplateMainFile>,
@@ -358,9 +361,15 @@ impl Typesetter {
             .await
             .map_err(|e| AppError::internal_from("notice permits", e))?;
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.pdf_now(data))
+        let pdf = tokio::task::spawn_blocking(move || me.pdf_now(data))
             .await
-            .map_err(|e| AppError::internal_from("notice task", e))?
+            .map_err(|e| AppError::internal_from("notice task", e))?;
+        // Typst memoises every compilation (comemo); without eviction each notice's results
+        // stay cached for good and a burst of notices grows the server by hundreds of MB.
+        // Results unused over the last few compilations are dropped; the template's and the
+        // fonts' stay warm because every notice uses them.
+        typst::comemo::evict(EVICT_AFTER);
+        pdf
     }
 
     fn pdf_now(&self, data: String) -> AppResult<Vec<u8>> {
