@@ -43,7 +43,7 @@ async fn operators_migrate_load_demo_add_users_mint_tokens_and_back_up() {
         &[
             "user",
             "add",
-            "clerk10",
+            "clerk30",
             "--name",
             "钟晓琳",
             "--center",
@@ -55,11 +55,11 @@ async fn operators_migrate_load_demo_add_users_mint_tokens_and_back_up() {
     assert_eq!(password.len(), 14);
     let (ok, _, err) = yichuang(
         &url,
-        &["user", "add", "clerk10", "--name", "重复", "--center", "GX"],
+        &["user", "add", "clerk30", "--name", "重复", "--center", "GX"],
     );
     assert!(!ok);
     assert!(err.contains("已被使用"), "{err}");
-    let (ok, out, err) = yichuang(&url, &["user", "passwd", "clerk10"]);
+    let (ok, out, err) = yichuang(&url, &["user", "passwd", "clerk30"]);
     assert!(ok, "{err}");
     assert_ne!(out.lines().last().unwrap().trim(), password);
 
