@@ -16,6 +16,9 @@
 //!   connection closed, PostgreSQL shutting down or starting: SQLSTATE 57P01–57P03, 08xxx,
 //!   53300) is a 503 with code `unavailable`, 数据库暂时不可用，请稍后再试 and `Retry-After`.
 //!   Use cases keep their own messages for the duplicates they expect ([`conflict_on_duplicate`]).
+//!   A full disk (SQLITE_FULL, PostgreSQL 53100) is a 507 and a read-only database (SQLITE_READONLY,
+//!   a standby's 25006) a 503, both `unavailable` with their own Chinese message, logged as errors
+//!   for the operator: the transaction was rolled back, so nothing was written.
 //! * Pages wrap it in [`crate::web::PageError`], which renders the same message as HTML.
 //! * A message quotes input at most as a short prefix ([`quote`]), and no message a person
 //!   reads is longer than [`MAX_MESSAGE_CHARS`]: a 1 MB name is not sent back as a 1 MB error.
@@ -106,6 +109,10 @@ pub enum Failure {
     Conflict,
     /// The database cannot be reached just now: 503 `unavailable` with `Retry-After`.
     Unavailable,
+    /// The disk is full (SQLite's file cannot grow): 507 `unavailable`, nothing written.
+    DiskFull,
+    /// The database is read-only (a read-only filesystem): 503 `unavailable`.
+    ReadOnly,
 }
 
 impl Failure {
@@ -117,6 +124,10 @@ impl Failure {
             if let Some(e) = e.downcast_ref::<sqlx::Error>() {
                 return if crate::db::is_unique_violation(e) {
                     Self::Conflict
+                } else if crate::db::is_disk_full(e) {
+                    Self::DiskFull
+                } else if crate::db::is_read_only(e) {
+                    Self::ReadOnly
                 } else if crate::db::is_unavailable(e) {
                     Self::Unavailable
                 } else {
@@ -131,6 +142,13 @@ impl Failure {
 
 /// What a client is told when the database cannot be reached.
 pub const UNAVAILABLE_MESSAGE: &str = "数据库暂时不可用，请稍后再试";
+
+/// What a client is told when the disk is full.
+pub const DISK_FULL_MESSAGE: &str =
+    "服务器磁盘已满，本次操作未能保存，请联系系统管理员清理磁盘空间后再试";
+
+/// What a client is told when the database cannot be written.
+pub const READ_ONLY_MESSAGE: &str = "数据库当前为只读，本次操作未能保存，请联系系统管理员";
 
 /// What a client is told when a unique index refused a change made at the same moment by
 /// another request.
@@ -198,7 +216,7 @@ impl AppError {
             Self::Internal(e) => match e.failure {
                 Failure::Fault => "internal",
                 Failure::Conflict => "conflict",
-                Failure::Unavailable => "unavailable",
+                Failure::Unavailable | Failure::DiskFull | Failure::ReadOnly => "unavailable",
             },
         }
     }
@@ -216,7 +234,8 @@ impl AppError {
             Self::Internal(e) => match e.failure {
                 Failure::Fault => StatusCode::INTERNAL_SERVER_ERROR,
                 Failure::Conflict => StatusCode::CONFLICT,
-                Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::Unavailable | Failure::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
             },
         }
     }
@@ -226,6 +245,8 @@ impl AppError {
         match self {
             Self::Internal(e) if e.failure == Failure::Conflict => CONFLICT_MESSAGE.into(),
             Self::Internal(e) if e.failure == Failure::Unavailable => UNAVAILABLE_MESSAGE.into(),
+            Self::Internal(e) if e.failure == Failure::DiskFull => DISK_FULL_MESSAGE.into(),
+            Self::Internal(e) if e.failure == Failure::ReadOnly => READ_ONLY_MESSAGE.into(),
             Self::Internal(_) => {
                 let base = "服务器内部错误，请稍后再试；如持续出现请联系系统管理员";
                 match request_id() {
@@ -325,7 +346,7 @@ impl AppError {
                 next = cause.source();
             }
             let request_id = request_id().unwrap_or_default();
-            if e.failure != Failure::Fault {
+            if matches!(e.failure, Failure::Conflict | Failure::Unavailable) {
                 tracing::warn!(
                     request_id = %request_id,
                     failure = ?e.failure,
@@ -488,6 +509,22 @@ mod tests {
 
     fn database(code: &'static str) -> sqlx::Error {
         sqlx::Error::Database(Box::new(Sqlstate(code)))
+    }
+
+    #[test]
+    fn a_full_disk_answers_507_and_a_read_only_database_503_in_chinese() {
+        let full = AppError::from(database("53100"));
+        assert_eq!(full.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(full.code(), "unavailable");
+        assert_eq!(full.public_message(), DISK_FULL_MESSAGE);
+        let read_only = AppError::from(database("25006"));
+        assert_eq!(read_only.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(read_only.public_message(), READ_ONLY_MESSAGE);
+        // Another numeric SQLSTATE is not taken for an SQLite code.
+        assert_eq!(
+            AppError::from(database("40001")).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

@@ -63,9 +63,35 @@ fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
+/// Whether every migration is applied with its checksum, read outside a transaction; false
+/// when the table of migrations does not exist yet.
+async fn up_to_date(db: &Db) -> Result<bool, MigrateError> {
+    let Ok(rows) =
+        sqlx::query_as::<_, (i64, String)>("select version, checksum from schema_migrations")
+            .fetch_all(db.pool())
+            .await
+    else {
+        return Ok(false);
+    };
+    let applied: std::collections::HashMap<i64, String> = rows.into_iter().collect();
+    for m in migrations_for(db.backend()) {
+        match applied.get(&m.version) {
+            Some(sum) if *sum == checksum(&m.sql) => {}
+            Some(_) => return Err(MigrateError::Changed(m.version)),
+            None => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 /// Applies what is missing, all in one transaction; returns how many were applied.
 /// DDL is transactional on both engines, so a failed upgrade leaves the schema as it was.
 pub async fn run(db: &Db) -> Result<usize, MigrateError> {
+    // An up-to-date database needs no write transaction, so a server still starts on one it
+    // cannot write (a filesystem remounted read-only), serves reads and refuses writes (503).
+    if up_to_date(db).await? {
+        return Ok(0);
+    }
     let mut tx = db.begin().await?;
     if db.backend() == Backend::Postgres {
         // Serialises servers that start together; released at commit.

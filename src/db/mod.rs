@@ -271,7 +271,23 @@ impl Db {
     /// since it was last used), it is tried once more on another: nothing was written.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => {
+                let mut conn = self.writer.acquire().await?;
+                if conn.is_in_transaction() {
+                    // SQLite rolled a transaction back itself (a full disk, an I/O error) and
+                    // sqlx's ROLLBACK after it failed, so sqlx still counts it open and would
+                    // refuse every BEGIN on this connection: close it and take a fresh one.
+                    tracing::warn!("the write connection was left in a transaction; reopening it");
+                    conn.close_on_drop();
+                    drop(conn);
+                    conn = self.writer.acquire().await?;
+                }
+                sqlx::Transaction::begin(
+                    conn,
+                    Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE")),
+                )
+                .await
+            }
             Backend::Postgres => match self.writer.begin().await {
                 Err(e) if is_broken_connection(&e) => {
                     self.note_fault(&e);
@@ -434,12 +450,15 @@ pub async fn commit_on(conn: &mut Conn) -> Result<(), sqlx::Error> {
     sqlx::query("commit").execute(&mut *conn).await.map(|_| ())
 }
 
-/// Rolls back the transaction [`begin_on`] started.
+/// Rolls back the transaction [`begin_on`] started. SQLite rolls a transaction back itself
+/// after some errors (a full disk, an I/O error); one it already rolled back is not an error
+/// here, so the caller answers with the error that ended it.
 pub async fn rollback_on(conn: &mut Conn) -> Result<(), sqlx::Error> {
-    sqlx::query("rollback")
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+    match sqlx::query("rollback").execute(&mut *conn).await {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// True when `e` is a unique-constraint violation (duplicate code, name, login …).
@@ -482,6 +501,44 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         }
         e => is_broken_connection(e),
     }
+}
+
+/// SQLite's extended result code of `e`, when SQLite gave it.
+fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
+    match e {
+        sqlx::Error::Database(db)
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
+        {
+            db.code()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// The SQLSTATE of `e`, when PostgreSQL gave it.
+fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db)
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() =>
+        {
+            db.code().map(|c| c.into_owned())
+        }
+        _ => None,
+    }
+}
+
+/// True when `e` says the disk is full: SQLITE_FULL, SQLITE_IOERR_SHMSIZE (the shared-memory
+/// file could not grow), PostgreSQL's `disk_full` (53100).
+pub fn is_disk_full(e: &sqlx::Error) -> bool {
+    sqlite_code(e).is_some_and(|n| n & 0xff == 13 || n == 4874)
+        || sqlstate(e).is_some_and(|c| c == "53100")
+}
+
+/// True when `e` says the database cannot be written: SQLITE_READONLY and its extended codes
+/// (a read-only file or filesystem), PostgreSQL's `read_only_sql_transaction` (25006, a
+/// standby).
+pub fn is_read_only(e: &sqlx::Error) -> bool {
+    sqlite_code(e).is_some_and(|n| n & 0xff == 8) || sqlstate(e).is_some_and(|c| c == "25006")
 }
 
 /// True when `e` is a foreign-key violation (a row still referenced, or a missing parent).
