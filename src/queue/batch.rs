@@ -52,14 +52,24 @@ fn json_ids(ids: impl IntoIterator<Item = i64>) -> String {
     format!("[{}]", ids.join(","))
 }
 
-/// Runs `actions` and returns each one's outcome, in order. `Err` only when the database
-/// failed; the caller then rolls back.
+/// What a batch of actions did: each action's outcome, in the order of the actions, and the
+/// order in which they ran (indexes into `outcomes`). A segment runs its finishes, then its
+/// other actions, then its calls, so a transfer placed after a call in the batch may run
+/// first; its change is recorded and announced in the order it ran.
+pub(super) struct Ran {
+    pub outcomes: Vec<Outcome>,
+    pub order: Vec<usize>,
+}
+
+/// Runs `actions` and returns each one's outcome and the order they ran in. `Err` only when
+/// the database failed; the caller then rolls back.
 pub(super) async fn run(
     conn: &mut Conn,
     backend: Backend,
     actions: &[Action<'_>],
     now: i64,
-) -> AppResult<Vec<Outcome>> {
+) -> AppResult<Ran> {
+    let mut order = Vec::with_capacity(actions.len());
     let mut outcomes: Vec<Option<Outcome>> = (0..actions.len()).map(|_| None).collect();
     let credentials: Vec<&Credential> = actions.iter().map(|a| a.credential).collect();
     let valid = valid_credentials(conn, backend, &credentials, now).await?;
@@ -93,6 +103,7 @@ pub(super) async fn run(
             {
                 outcomes[*i] = Some(o);
             }
+            order.extend(&finishes);
         }
         for &i in &others {
             let o = run_one(conn, backend, &actions[i], now).await;
@@ -100,6 +111,7 @@ pub(super) async fn run(
                 return Err(e);
             }
             outcomes[i] = Some(o);
+            order.push(i);
         }
         if !calls.is_empty() {
             let picked: Vec<&Action> = calls.iter().map(|&i| &actions[i]).collect();
@@ -109,13 +121,17 @@ pub(super) async fn run(
             {
                 outcomes[*i] = Some(o);
             }
+            order.extend(&calls);
         }
         start = end;
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or(Ok(None)))
-        .collect())
+    Ok(Ran {
+        outcomes: outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Ok(None)))
+            .collect(),
+        order,
+    })
 }
 
 /// One action by itself ([`super::actions`]).

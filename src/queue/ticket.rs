@@ -388,9 +388,50 @@ pub async fn ahead_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     .await?)
 }
 
+/// The class of the advisory locks on a center's queue (PostgreSQL), the center's id the second
+/// key; the booking area's locks are 7101 and 7102.
+const CENTER_QUEUE_LOCK: i32 = 7201;
+
+/// On PostgreSQL, takes the transaction's lock on the queue of each of `centers`, in id order,
+/// before any of their rows is touched. A writer's batch runs several statements, each taking row
+/// locks: a zone's waiting count (`queue_waiting`, by the triggers) when a ticket is issued and
+/// when one is called, the ticket at a window when it is finished or transferred. Two servers'
+/// batches on one center took them in opposite orders (one issued in zone 1 and called in zone 2,
+/// the other the reverse; or finished window 1's ticket and then transferred window 2's) and
+/// deadlocked until `deadlock_timeout` broke one off. With the center's lock first, they wait for
+/// each other at the start instead. Nothing on SQLite, whose one writer runs them one at a time.
+pub async fn lock_centers(
+    conn: &mut Conn,
+    backend: Backend,
+    centers: impl IntoIterator<Item = i64>,
+) -> Result<(), sqlx::Error> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = centers.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    // The sorted subquery feeds the aggregate in order, so the locks are taken in id order.
+    sqlx::query(
+        "select count(pg_advisory_xact_lock($1, cast(c as integer))) from \
+         (select cast(value as bigint) as c from json_array_elements_text(cast($2 as json)) order by 1) s",
+    )
+    .bind(CENTER_QUEUE_LOCK)
+    .bind(format!("[{}]", ids.join(",")))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The visitor leaves the queue from their phone.
 pub async fn leave(tx: &mut Conn, backend: Backend, token: &str, now: i64) -> AppResult<Changed> {
     let t = by_token(&mut *tx, token).await?;
+    // Its row and its zone's count, after the center's lock as the writers take them.
+    lock_centers(tx, backend, [t.center_id]).await?;
     if !t.state.allows(TicketAction::Leave) {
         return Err(AppError::Conflict("该号码已叫号或已结束，不能取消".into()));
     }

@@ -133,6 +133,12 @@ async fn run_batch(
     tail: &str,
 ) -> AppResult<Written> {
     let now = clock.now_micros();
+    // Before any row of a center is touched (PostgreSQL): see `ticket::lock_centers`.
+    let centers = issues
+        .iter()
+        .map(|r| r.center_id)
+        .chain(acts.iter().map(|j| j.desk.center_id));
+    ticket::lock_centers(conn, backend, centers).await?;
     let mut rows = Vec::new();
     let mut events = Vec::new();
     let mut issued = Vec::new();
@@ -154,18 +160,24 @@ async fn run_batch(
             date: &j.date,
         })
         .collect();
-    let acted = if actions.is_empty() {
-        Vec::new()
+    let ran = if actions.is_empty() {
+        batch::Ran {
+            outcomes: Vec::new(),
+            order: Vec::new(),
+        }
     } else {
         batch::run(conn, backend, &actions, now).await?
     };
-    for c in acted
+    // Recorded and announced in the order the changes were made.
+    for c in ran
+        .order
         .iter()
-        .filter_map(|o| o.as_ref().ok().and_then(Option::as_ref))
+        .filter_map(|&i| ran.outcomes[i].as_ref().ok().and_then(Option::as_ref))
     {
         rows.push(c.row.clone());
         events.push(c.event.clone());
     }
+    let acted = ran.outcomes;
     let refs: Vec<&QueueEvent> = events.iter().collect();
     hub::notify_all_in(conn, backend, &refs).await?;
     ticket::write_events_then(conn, backend, &rows, tail).await?;

@@ -10,6 +10,7 @@ mod browser;
 mod calendar;
 mod cases;
 mod catalog;
+mod city;
 mod cli;
 mod crash;
 mod disk;
