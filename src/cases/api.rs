@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use super::notice::{self, NoticeKind};
 use super::queries::{self, CaseLine};
 use super::service::{
-    self, AcceptInput, DecideInput, ExtendInput, Brief, Fee, Full, IntakeInput, IssueInput, PayInput,
-    SuspendInput, Task, TaskDoneInput,
+    self, AcceptInput, Brief, DecideInput, ExtendInput, Fee, Full, IntakeInput, IssueInput,
+    PayInput, SuspendInput, Task, TaskDoneInput,
 };
 use super::{Case, CaseState};
 use crate::app::App;

@@ -271,8 +271,10 @@ pub(crate) fn decode_qr(png_bytes: &[u8]) -> Vec<String> {
         // Luminance of grey or RGB(A), alpha ignored (screenshots are opaque).
         match channels {
             1 | 2 => px[0],
-            _ => ((u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000)
-                as u8,
+            _ => {
+                ((u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000)
+                    as u8
+            }
         }
     });
     image
@@ -299,11 +301,18 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
         assert_eq!(number, "A001");
         // The slip's QR code, read as a phone reads it, holds an absolute address that opens
         // the ticket's progress page.
-        let qr = web.find(By::Css("#slip .qr")).await?.screenshot_as_png().await?;
+        let qr = web
+            .find(By::Css("#slip .qr"))
+            .await?
+            .screenshot_as_png()
+            .await?;
         let texts = decode_qr(&qr);
         assert_eq!(texts.len(), 1, "one QR code on the slip");
         assert!(texts[0].starts_with(&app.url("/t/")), "{}", texts[0]);
-        let progress = app.anonymous().get(texts[0].trim_start_matches(&app.url(""))).await;
+        let progress = app
+            .anonymous()
+            .get(texts[0].trim_start_matches(&app.url("")))
+            .await;
         assert_eq!(progress.status(), reqwest::StatusCode::OK);
         assert!(progress.text().await.unwrap().contains("A001"));
         // The clerk signs in and calls the next number from the keyboard.

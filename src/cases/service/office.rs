@@ -19,7 +19,14 @@ pub(super) async fn due_of(
     let stops = queries::stops(conn, case.id).await?;
     let granted = queries::granted_days(&queries::extensions(conn, case.id).await?);
     let unit = limit_unit(conn, case.matter_id).await?;
-    due_from(app, case, accepted, &unit, (&stops, granted), (settings, table))
+    due_from(
+        app,
+        case,
+        accepted,
+        &unit,
+        (&stops, granted),
+        (settings, table),
+    )
 }
 
 /// [`due_of`] with the matter's limit unit, the case's stops and granted extension days known.

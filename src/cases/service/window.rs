@@ -214,7 +214,14 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     planned.legal_days = legal;
     let settings = queries::settings(&mut conn, case.center_id).await?;
     // Never accepted before, so no suspension or extension counts yet.
-    let due = due_from(app, &planned, today, &sit.limit_unit, (&[], 0), (settings, &table))?;
+    let due = due_from(
+        app,
+        &planned,
+        today,
+        &sit.limit_unit,
+        (&[], 0),
+        (settings, &table),
+    )?;
     let tasks = plan_tasks(app, &mut conn, &planned, &table, today, tasks).await?;
     let mut note = String::new();
     if !tolerated.is_empty() {
