@@ -411,12 +411,12 @@ on_both!(
         assert_eq!(ty1["a"], "clerk1");
         assert_eq!(ty1["b"], json!(["clerk2"]));
         assert!(ty1["gap"].is_null());
-        let bdc = items.iter().find(|i| i["window"] == "BDC01").unwrap();
-        assert_eq!(bdc["gap"], "缺少A岗和B岗");
+        let yscs = items.iter().find(|i| i["window"] == "YSCS").unwrap();
+        assert_eq!(yscs["gap"], "缺少A岗和B岗");
 
         let r = manager
             .put(
-                "/api/v1/centers/GX/windows/BDC01/posts/clerk3",
+                "/api/v1/centers/GX/windows/YSCS/posts/clerk3",
                 json!({"post": "A"}),
             )
             .await;
@@ -424,7 +424,7 @@ on_both!(
         let msg = expect_error(
             manager
                 .put(
-                    "/api/v1/centers/GX/windows/BDC01/posts/clerk4",
+                    "/api/v1/centers/GX/windows/YSCS/posts/clerk4",
                     json!({"post": "A"}),
                 )
                 .await,
@@ -439,17 +439,17 @@ on_both!(
             .json()
             .await
             .unwrap();
-        let bdc = v["items"]
+        let yscs = v["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|i| i["window"] == "BDC01")
+            .find(|i| i["window"] == "YSCS")
             .unwrap()
             .clone();
-        assert_eq!(bdc["gap"], "缺少B岗");
+        assert_eq!(yscs["gap"], "缺少B岗");
         let r = manager
             .put(
-                "/api/v1/centers/GX/windows/BDC01/posts/clerk4",
+                "/api/v1/centers/GX/windows/YSCS/posts/clerk4",
                 json!({"post": "B"}),
             )
             .await;
@@ -460,20 +460,20 @@ on_both!(
             .json()
             .await
             .unwrap();
-        let bdc = v["items"]
+        let yscs = v["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|i| i["window"] == "BDC01")
+            .find(|i| i["window"] == "YSCS")
             .unwrap()
             .clone();
-        assert!(bdc["gap"].is_null());
+        assert!(yscs["gap"].is_null());
 
         // Someone outside the center cannot hold its post.
         expect_error(
             manager
                 .put(
-                    "/api/v1/centers/GX/windows/BDC01/posts/clerk7",
+                    "/api/v1/centers/GX/windows/YSCS/posts/clerk7",
                     json!({"post": "B"}),
                 )
                 .await,
@@ -482,12 +482,12 @@ on_both!(
         )
         .await;
         let r = manager
-            .delete("/api/v1/centers/GX/windows/BDC01/posts/clerk4")
+            .delete("/api/v1/centers/GX/windows/YSCS/posts/clerk4")
             .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         expect_error(
             manager
-                .delete("/api/v1/centers/GX/windows/BDC01/posts/clerk4")
+                .delete("/api/v1/centers/GX/windows/YSCS/posts/clerk4")
                 .await,
             StatusCode::NOT_FOUND,
             "not_found",
@@ -503,7 +503,7 @@ on_both!(
         let r = manager
         .post(
             "/api/v1/staff",
-            json!({"login": "clerk9", "display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"],
+            json!({"login": "clerk29", "display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"],
                    "employment": "purchased"}),
         )
         .await;
@@ -524,7 +524,7 @@ on_both!(
     .await;
         expect_error(
         manager
-            .post("/api/v1/staff", json!({"login": "clerk9", "display_name": "重复", "roles": ["window_clerk"], "centers": ["GX"]}))
+            .post("/api/v1/staff", json!({"login": "clerk29", "display_name": "重复", "roles": ["window_clerk"], "centers": ["GX"]}))
             .await,
         StatusCode::CONFLICT,
         "conflict",
@@ -539,17 +539,17 @@ on_both!(
     )
     .await;
         // Deactivating someone ends their access.
-        let clerk9 = app.api_as("clerk9").await;
-        assert_eq!(clerk9.get("/api/v1/me").await.status(), StatusCode::OK);
+        let clerk29 = app.api_as("clerk29").await;
+        assert_eq!(clerk29.get("/api/v1/me").await.status(), StatusCode::OK);
         let r = manager
         .patch(
-            "/api/v1/staff/clerk9",
+            "/api/v1/staff/clerk29",
             json!({"display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"], "active": false}),
         )
         .await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(
-            clerk9.get("/api/v1/me").await.status(),
+            clerk29.get("/api/v1/me").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }

@@ -123,7 +123,7 @@ on_both!(
         let manager = app.api_as("manager").await;
         let r = manager
             .put(
-                "/api/v1/centers/GX/windows/BDC02/posts/clerk1",
+                "/api/v1/centers/GX/windows/YSCS/posts/clerk1",
                 json!({"post": "A"}),
             )
             .await;
@@ -132,7 +132,7 @@ on_both!(
         assert_eq!(at, "/start");
         assert!(html.contains("请选择今天所在的窗口"), "{html}");
         assert!(html.contains("href=\"/centers/GX/windows/TY01/desk\""));
-        assert!(html.contains("href=\"/centers/GX/windows/BDC02/desk\""));
+        assert!(html.contains("href=\"/centers/GX/windows/YSCS/desk\""));
         assert!(html.contains("href=\"/centers/GX/windows/TY06/desk\""));
         links_open(&app, &client, &html, "start-posts").await;
     }
