@@ -212,16 +212,8 @@ pub struct PhoneQuery {
     pub phone: Option<String>,
 }
 
-async fn by<'a>(user: &'a Option<CurrentUser>, phone: &'a Option<String>) -> AppResult<By<'a>> {
-    match (
-        phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
-        user,
-    ) {
-        (Some(phone), _) => Ok(By::Citizen { phone }),
-        (None, Some(u)) => Ok(By::Staff(u)),
-        (None, None) => Err(AppError::invalid_field("phone", "请填写预约时的手机号")),
-    }
-}
+/// What a call without a phone and without a signed-in user is told.
+const NO_PHONE: &str = "请填写预约时的手机号";
 
 /// A booking, by code and phone (or for staff of its center).
 #[utoipa::path(get, path = "/api/v1/appointments/{code}", summary = "查询预约", tag = "booking",
@@ -233,7 +225,7 @@ pub async fn get_one(
     Path(code): Path<String>,
     Query(q): Query<PhoneQuery>,
 ) -> AppResult<Json<BookingItem>> {
-    let who = by(&user, &q.phone).await?;
+    let who = By::of(&user, &q.phone, NO_PHONE)?;
     let a = match who {
         By::Citizen { phone } => service::find(&app, &code, Some(phone)).await?,
         By::Staff(u) => {
@@ -263,7 +255,7 @@ pub async fn cancel(
     Path(code): Path<String>,
     Query(q): Query<PhoneQuery>,
 ) -> AppResult<Json<BookingItem>> {
-    let who = by(&user, &q.phone).await?;
+    let who = By::of(&user, &q.phone, NO_PHONE)?;
     let a = service::cancel(&app, &code, who).await?;
     Ok(Json(item(&app, &a, q.phone.is_some()).await?))
 }
@@ -279,7 +271,7 @@ pub async fn reschedule(
     Query(q): Query<PhoneQuery>,
     ApiJson(input): ApiJson<RescheduleInput>,
 ) -> AppResult<Json<BookingItem>> {
-    let who = by(&user, &q.phone).await?;
+    let who = By::of(&user, &q.phone, NO_PHONE)?;
     let a = service::reschedule(&app, &code, who, &input).await?;
     Ok(Json(item(&app, &a, q.phone.is_some()).await?))
 }

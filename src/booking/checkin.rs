@@ -1,7 +1,7 @@
 //! Check-in (签到) at the kiosk or the counter, which turns a booking into a priority ticket,
 //! and the no-show a booking becomes when nobody comes within the grace time.
 
-use super::service::{Change, act, step, system, transition};
+use super::service::{BOOKINGS, Change, act, system};
 use super::{Appointment, BookingAction, BookingState, queries};
 use crate::app::App;
 use crate::audit::Actor;
@@ -178,7 +178,8 @@ pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                if transition(&mut tx, a.id, BookingAction::MarkNoShow, now)
+                if BOOKINGS
+                    .transition::<BookingState>(&mut tx, a.id.get(), BookingAction::MarkNoShow, now)
                     .await?
                     .is_none()
                 {
@@ -190,7 +191,9 @@ pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
                     to: BookingState::NoShow,
                     note: "超过签到宽限时间未到",
                 };
-                step(&mut tx, a.id, &system(), change, now).await?;
+                BOOKINGS
+                    .step(&mut tx, a.id.get(), &system(), change, now)
+                    .await?;
                 Ok(true)
             })
         })

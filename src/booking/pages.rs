@@ -46,11 +46,7 @@ pub(super) fn shown(e: AppError) -> Result<(StatusCode, String), AppError> {
     }
 }
 
-pub(super) fn done(path: &str, msg: &str) -> PageResult {
-    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{path}{sep}ok={msg}")).into_response())
-}
+pub(super) use crate::web::done;
 
 pub(super) fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {

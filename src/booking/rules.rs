@@ -35,6 +35,17 @@ fn in_range(field: &str, label: &str, v: i64, lo: i64, hi: i64) -> AppResult<()>
     }
 }
 
+/// Refuses anyone but a hall manager of `center`: the booking rules are theirs to set.
+fn require_rules_manager(user: &CurrentUser, center: i64) -> AppResult<()> {
+    if policy::can_approve_booking_refusal(user, center) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "只有本中心的大厅管理员可以设置预约规则".into(),
+        ))
+    }
+}
+
 /// Sets a center's booking rules (hall manager; audited).
 pub async fn save_settings(
     app: &App,
@@ -42,30 +53,32 @@ pub async fn save_settings(
     center: &str,
     s: &SettingsInput,
 ) -> AppResult<Settings> {
-    in_range("days_ahead", "可提前预约天数", s.days_ahead, 1, 90)?;
-    in_range(
-        "max_per_person",
-        "每个身份证号的有效预约数",
-        s.max_per_person,
-        1,
-        100,
-    )?;
-    in_range(
-        "max_per_phone",
-        "每个手机号的有效预约数",
-        s.max_per_phone,
-        1,
-        100,
-    )?;
-    in_range("grace_minutes", "迟到宽限分钟数", s.grace_minutes, 0, 240)?;
-    in_range("early_minutes", "提前签到分钟数", s.early_minutes, 0, 480)?;
-    in_range("no_show_limit", "爽约次数上限", s.no_show_limit, 0, 100)?;
-    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
-    if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
+    // (field, label, value, lowest, highest), checked in this order.
+    let ranges = [
+        ("days_ahead", "可提前预约天数", s.days_ahead, 1, 90),
+        (
+            "max_per_person",
+            "每个身份证号的有效预约数",
+            s.max_per_person,
+            1,
+            100,
+        ),
+        (
+            "max_per_phone",
+            "每个手机号的有效预约数",
+            s.max_per_phone,
+            1,
+            100,
+        ),
+        ("grace_minutes", "迟到宽限分钟数", s.grace_minutes, 0, 240),
+        ("early_minutes", "提前签到分钟数", s.early_minutes, 0, 480),
+        ("no_show_limit", "爽约次数上限", s.no_show_limit, 0, 100),
+    ];
+    for (field, label, v, lo, hi) in ranges {
+        in_range(field, label, v, lo, hi)?;
     }
+    let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
+    require_rules_manager(user, c.id)?;
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
     let (actor, s) = (&actor, s);
@@ -139,11 +152,7 @@ pub async fn save_matter_rule(
             .await?
             .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
     drop(conn);
-    if !policy::can_approve_booking_refusal(user, center_id.get()) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
-    }
+    require_rules_manager(user, center_id.get())?;
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
     let actor = &actor;
@@ -191,11 +200,7 @@ pub async fn save_window_capacity(
 ) -> AppResult<()> {
     in_range("capacity", "每小时可预约人数", capacity, 0, 1000)?;
     let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
-    if !policy::can_approve_booking_refusal(user, c.id) {
-        return Err(AppError::Forbidden(
-            "只有本中心的大厅管理员可以设置预约规则".into(),
-        ));
-    }
+    require_rules_manager(user, c.id)?;
     let now = app.clock.now_micros();
     let actor = Actor::from(user);
     let actor = &actor;

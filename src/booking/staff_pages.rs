@@ -503,19 +503,23 @@ async fn messages_page(
         return Err(AppError::Forbidden("只有大厅管理员可以查看短信发送记录".into()).into());
     }
     let mut conn = app.db.pool().acquire().await?;
-    let messages = super::notify::recent(&mut conn, &centers, 200)
-        .await?
-        .into_iter()
-        .map(|m| {
-            let at = crate::clock::format_local(m.created_at);
-            (m, at)
-        })
-        .collect();
+    let messages = super::notify::recent(&mut conn, &centers, 200).await?;
+    let messages = with_local_time(messages, |m| m.created_at);
     render(&MessagesPage {
         chrome: Chrome::new(Some(user), csrf),
         sender: app.sms.name(),
         messages,
     })
+}
+
+/// Each row beside its instant (`at`) in Beijing time, for a list of what was done or sent.
+fn with_local_time<T>(rows: Vec<T>, at: impl Fn(&T) -> i64) -> Vec<(T, String)> {
+    rows.into_iter()
+        .map(|r| {
+            let local = crate::clock::format_local(at(&r));
+            (r, local)
+        })
+        .collect()
 }
 
 /// A booking's history, for staff.
@@ -540,14 +544,7 @@ async fn history_page(
     let posts = posts_of(&app, &user).await?;
     let line = line_of(&app, &a).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let steps = queries::steps(&mut conn, a.id)
-        .await?
-        .into_iter()
-        .map(|s| {
-            let at = crate::clock::format_local(s.at);
-            (s, at)
-        })
-        .collect();
+    let steps = with_local_time(queries::steps(&mut conn, a.id).await?, |s| s.at);
     render(&HistoryPage {
         b: BookingItem::of(&line, serves(&user, &posts, a.center_id, a.window_id)),
         chrome: Chrome::new(Some(user), csrf),

@@ -30,7 +30,7 @@ use crate::{
     extract::Fields,
     hall::{Center, centers},
     ids::CenterId,
-    web::{Chrome, PageError, PageResult, render, render_status},
+    web::{Chrome, PageError, PageResult, done, render, render_status},
 };
 
 #[derive(Deserialize)]
@@ -68,6 +68,34 @@ impl AdminPage {
     fn is_township(&self) -> bool {
         self.center.level == "township"
     }
+
+    /// The page of `center`: its first [`ADMIN_ROWS`] rows, and what is said above them.
+    async fn of(
+        app: &App,
+        chrome: Chrome,
+        center: Center,
+        ok: Option<String>,
+        errors: Vec<CellError>,
+        error: Option<String>,
+    ) -> AppResult<Self> {
+        let (rows, total) = cap(admin_rows(app, center.id).await?);
+        Ok(AdminPage {
+            chrome,
+            centers: centers::list(app.db.pool()).await?,
+            templates: templates_for(app, &center).await?,
+            center,
+            rows,
+            total,
+            ok,
+            errors,
+            error,
+        })
+    }
+}
+
+/// Back to the admin page of `center`, saying `msg` (an import or a template taken).
+fn back_with(center: &Center, msg: &str) -> PageResult {
+    done(&format!("/admin/matters?center={}", center.code), msg)
 }
 
 /// The centers with a catalogue that `center` (a township) may take as its template: the
@@ -147,18 +175,8 @@ async fn admin_index(
     Query(p): Query<AdminParams>,
 ) -> PageResult {
     let center = managed_center(&app, &user, p.center.as_deref()).await?;
-    let (rows, total) = cap(admin_rows(&app, center.id).await?);
-    render(&AdminPage {
-        total,
-        chrome: Chrome::new(Some(user), csrf),
-        centers: centers::list(app.db.pool()).await?,
-        templates: templates_for(&app, &center).await?,
-        center,
-        rows,
-        ok: p.ok,
-        errors: Vec::new(),
-        error: None,
-    })
+    let chrome = Chrome::new(Some(user), csrf);
+    render(&AdminPage::of(&app, chrome, center, p.ok, Vec::new(), None).await?)
 }
 
 async fn admin_export(
@@ -210,11 +228,7 @@ async fn admin_import(
                 "导入完成：新增 {} 项，更新 {} 项，未变 {} 项",
                 r.created, r.updated, r.unchanged
             );
-            let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-            return Ok(
-                Redirect::to(&format!("/admin/matters?center={}&ok={msg}", center.code))
-                    .into_response(),
-            );
+            return back_with(&center, &msg);
         }
         Err(ImportError::Rows(rows)) => (rows, None),
         Err(ImportError::App(
@@ -222,22 +236,10 @@ async fn admin_import(
         )) => (Vec::new(), Some(e.public_message())),
         Err(ImportError::App(e)) => return Err(e.into()),
     };
-    let (rows, total) = cap(admin_rows(&app, center.id).await?);
-    render_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &AdminPage {
-            chrome: Chrome::new(Some(user), csrf),
-            centers: centers::list(app.db.pool()).await?,
-            templates: templates_for(&app, &center).await?,
-            center,
-            rows,
-            total,
-            ok: None,
-            error: error
-                .or_else(|| Some(format!("表格有 {} 处错误，未导入任何内容。", errors.len()))),
-            errors,
-        },
-    )
+    let error = error.or_else(|| Some(format!("表格有 {} 处错误，未导入任何内容。", errors.len())));
+    let chrome = Chrome::new(Some(user), csrf);
+    let page = AdminPage::of(&app, chrome, center, None, errors, error).await?;
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 /// The page's 采用模板目录 form: copies the chosen template into this township.
@@ -261,11 +263,7 @@ async fn admin_adopt(
                     r.without_window
                 ));
             }
-            let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-            Ok(
-                Redirect::to(&format!("/admin/matters?center={}&ok={msg}", center.code))
-                    .into_response(),
-            )
+            back_with(&center, &msg)
         }
         Err(
             e @ (AppError::Invalid(_)
@@ -273,21 +271,10 @@ async fn admin_adopt(
             | AppError::Conflict(_)
             | AppError::NotFound(_)),
         ) => {
-            let (rows, total) = cap(admin_rows(&app, center.id).await?);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &AdminPage {
-                    chrome: Chrome::new(Some(user), csrf),
-                    centers: centers::list(app.db.pool()).await?,
-                    templates: templates_for(&app, &center).await?,
-                    center,
-                    rows,
-                    total,
-                    ok: None,
-                    errors: Vec::new(),
-                    error: Some(e.public_message()),
-                },
-            )
+            let chrome = Chrome::new(Some(user), csrf);
+            let error = Some(e.public_message());
+            let page = AdminPage::of(&app, chrome, center, None, Vec::new(), error).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
     }
@@ -449,9 +436,10 @@ async fn admin_delete(
     let center_code = service::delete_matter(&app, &user, &code)
         .await
         .map_err(PageError::from)?;
-    let msg: String =
-        url::form_urlencoded::byte_serialize(format!("已删除 {code}").as_bytes()).collect();
-    Ok(Redirect::to(&format!("/admin/matters?center={center_code}&ok={msg}")).into_response())
+    done(
+        &format!("/admin/matters?center={center_code}"),
+        &format!("已删除 {code}"),
+    )
 }
 
 pub fn router() -> Router<Arc<App>> {

@@ -11,7 +11,7 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
@@ -371,8 +371,7 @@ async fn page_attach(
         ) => ("error", e.public_message()),
         Err(e) => return Err(e.into()),
     };
-    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-    Ok(Redirect::to(&format!("/admin/matters/{code}/edit?{key}={msg}")).into_response())
+    crate::web::redirect_saying(&format!("/admin/matters/{code}/edit"), key, &msg)
 }
 
 pub fn router() -> Router<Arc<App>> {

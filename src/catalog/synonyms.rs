@@ -11,7 +11,6 @@ use axum::{
     Json, Router,
     extract::{Query, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect},
     routing::get,
 };
 use serde::{Deserialize, Serialize};
@@ -25,7 +24,7 @@ use crate::{
     auth::{CsrfToken, CurrentUser, PageUser},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
-    web::{Chrome, PageResult, render_status},
+    web::{Chrome, Flash, PageResult, done, render_status},
 };
 
 /// Entries kept at most.
@@ -318,11 +317,6 @@ struct SynonymsPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Flash {
-    ok: Option<String>,
-}
-
 async fn page(
     State(app): State<Arc<App>>,
     PageUser(user): PageUser,
@@ -359,8 +353,7 @@ async fn page_submit(
     match saved {
         Ok(items) => {
             let msg = format!("已保存 {} 条同义词，搜索立即生效", items.len());
-            let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-            Ok(Redirect::to(&format!("/admin/search-synonyms?ok={msg}")).into_response())
+            done("/admin/search-synonyms", &msg)
         }
         Err(e @ (AppError::Invalid(_) | AppError::InvalidField { .. })) => {
             let mut conn = app.db.pool().acquire().await?;

@@ -10,7 +10,6 @@ use axum::{
     Json, Router,
     extract::{Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect},
     routing::{get, put},
 };
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,7 @@ use crate::{
     db::{Tx, is_unique_violation},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
-    web::{Chrome, PageResult, render_status},
+    web::{Chrome, Flash, PageResult, render_status},
 };
 
 /// A 事项类型 as stored.
@@ -254,11 +253,6 @@ struct TypesPage {
     form: Fields,
 }
 
-#[derive(Deserialize)]
-struct Flash {
-    ok: Option<String>,
-}
-
 async fn page(
     State(app): State<Arc<App>>,
     PageUser(user): PageUser,
@@ -313,10 +307,7 @@ async fn page_submit(
     }
     .await;
     match result {
-        Ok(done) => {
-            let msg: String = url::form_urlencoded::byte_serialize(done.as_bytes()).collect();
-            Ok(Redirect::to(&format!("/admin/matter-types?ok={msg}")).into_response())
-        }
+        Ok(done) => crate::web::done("/admin/matter-types", done),
         Err(
             e @ (AppError::Invalid(_)
             | AppError::InvalidField { .. }

@@ -3,6 +3,8 @@
 //! [`managed_center`]), writes and audits in one transaction ([`crate::db::Db::transaction`]).
 //! Handlers only parse their input and render the answer.
 
+use futures_util::future::BoxFuture;
+
 use super::{
     Center, Window, Zone, centers,
     centers::CenterInput,
@@ -15,6 +17,7 @@ use crate::{
     app::App,
     audit::Actor,
     auth::{CurrentUser, policy},
+    db::Work,
     error::{AppError, AppResult},
 };
 
@@ -23,6 +26,19 @@ pub async fn managed_center(app: &App, user: &CurrentUser, code: &str) -> AppRes
     let c = centers::by_code(app.db.pool(), code).await?;
     user.require_manage(c.id)?;
     Ok(c)
+}
+
+/// Runs `write` in one transaction on a center the user manages ([`managed_center`]), with
+/// the clock's now: every change to a center's structure (zones, windows, posts) has this shape.
+async fn in_managed_center<'a, T>(
+    app: &App,
+    user: &'a CurrentUser,
+    center: &str,
+    write: impl for<'c> FnOnce(Work<'c, 'a>, Center, i64) -> BoxFuture<'c, AppResult<T>>,
+) -> AppResult<T> {
+    let c = managed_center(app, user, center).await?;
+    let now = app.clock.now_micros();
+    app.db.transaction(|tx| write(tx, c, now)).await
 }
 
 /// A center whose internal records (staff, posts) the user may read, or 404.
@@ -86,15 +102,12 @@ pub async fn update_center(
     code: &str,
     input: &CenterInput,
 ) -> AppResult<Center> {
-    let c = managed_center(app, user, code).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                centers::update(&mut tx, &Actor::from(user), &c.code, input, now).await
-            })
-        })
-        .await
+    in_managed_center(app, user, code, |mut tx, c, now| {
+        Box::pin(
+            async move { centers::update(&mut tx, &Actor::from(user), &c.code, input, now).await },
+        )
+    })
+    .await
 }
 
 /// Adds a zone to a center.
@@ -104,15 +117,10 @@ pub async fn create_zone(
     center: &str,
     input: &ZoneInput,
 ) -> AppResult<Zone> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(
-                async move { zones::create(&mut tx, &Actor::from(user), c.id, input, now).await },
-            )
-        })
-        .await
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(async move { zones::create(&mut tx, &Actor::from(user), c.id, input, now).await })
+    })
+    .await
 }
 
 /// Renames or reorders a zone.
@@ -123,15 +131,12 @@ pub async fn update_zone(
     zone: &str,
     input: &ZoneInput,
 ) -> AppResult<Zone> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                zones::update(&mut tx, &Actor::from(user), c.id, zone, input, now).await
-            })
-        })
-        .await
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(
+            async move { zones::update(&mut tx, &Actor::from(user), c.id, zone, input, now).await },
+        )
+    })
+    .await
 }
 
 /// Adds a window to a center.
@@ -141,15 +146,12 @@ pub async fn create_window(
     center: &str,
     input: &WindowInput,
 ) -> AppResult<Window> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(
-                async move { windows::create(&mut tx, &Actor::from(user), c.id, input, now).await },
-            )
-        })
-        .await
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(
+            async move { windows::create(&mut tx, &Actor::from(user), c.id, input, now).await },
+        )
+    })
+    .await
 }
 
 /// Edits a window.
@@ -160,15 +162,12 @@ pub async fn update_window(
     window: &str,
     input: &WindowInput,
 ) -> AppResult<Window> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                windows::update(&mut tx, &Actor::from(user), c.id, window, input, now).await
-            })
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(async move {
+            windows::update(&mut tx, &Actor::from(user), c.id, window, input, now).await
         })
-        .await
+    })
+    .await
 }
 
 /// A new person and, when none was given, the password generated for them (shown once).
@@ -234,15 +233,10 @@ pub async fn assign_post(
     login: &str,
     post: Post,
 ) -> AppResult<()> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(
-                async move { posts::assign(&mut tx, user, c.id, window, login, post, now).await },
-            )
-        })
-        .await
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(async move { posts::assign(&mut tx, user, c.id, window, login, post, now).await })
+    })
+    .await
 }
 
 /// Takes a person off a window's post.
@@ -253,13 +247,10 @@ pub async fn remove_post(
     window: &str,
     login: &str,
 ) -> AppResult<()> {
-    let c = managed_center(app, user, center).await?;
-    let now = app.clock.now_micros();
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move { posts::remove(&mut tx, user, c.id, window, login, now).await })
-        })
-        .await
+    in_managed_center(app, user, center, |mut tx, c, now| {
+        Box::pin(async move { posts::remove(&mut tx, user, c.id, window, login, now).await })
+    })
+    .await
 }
 
 /// Parses "A" or "B".

@@ -23,8 +23,8 @@ use crate::{
     calendar::{self, DaySchedule, HolidayTable, Hours, MonthDay, Period, Season},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields, Path, Query},
-    hall::{Center, centers},
-    web::{Chrome, PageResult, render, render_status},
+    hall::{Center, centers, service::managed_center},
+    web::{Chrome, Flash, PageResult, done, render, render_status},
 };
 
 fn hhmm(t: Time) -> String {
@@ -272,17 +272,6 @@ struct HoursAdminPage {
     ok: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Flash {
-    ok: Option<String>,
-}
-
-async fn managed(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
-    let c = centers::by_code(app.db.pool(), code).await?;
-    user.require_manage(c.id)?;
-    Ok(c)
-}
-
 async fn hours_admin(
     State(app): State<Arc<App>>,
     PageUser(user): PageUser,
@@ -290,7 +279,7 @@ async fn hours_admin(
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    let center = managed(&app, &user, &code).await?;
+    let center = managed_center(&app, &user, &code).await?;
     let hours = center_hours(app.db.pool(), center.id).await?;
     render(&HoursAdminPage {
         chrome: Chrome::new(Some(user), csrf),
@@ -308,7 +297,7 @@ async fn hours_admin_save(
     Path(code): Path<String>,
     form: Fields,
 ) -> PageResult {
-    let center = managed(&app, &user, &code).await?;
+    let center = managed_center(&app, &user, &code).await?;
     let result = async {
         let hours = hours_from_form(&form)?;
         service::set_hours(&app, &user, center.id, &hours).await
@@ -452,10 +441,7 @@ async fn holidays_form_import(
 }
 
 fn imported_flash(year: i16) -> PageResult {
-    let msg: String =
-        url::form_urlencoded::byte_serialize(format!("已导入 {year} 年节假日安排").as_bytes())
-            .collect();
-    Ok(Redirect::to(&format!("/admin/holidays?ok={msg}")).into_response())
+    done("/admin/holidays", &format!("已导入 {year} 年节假日安排"))
 }
 
 async fn holidays_import(
@@ -584,7 +570,7 @@ pub async fn api_set_hours(
     Path(code): Path<String>,
     ApiJson(value): ApiJson<serde_json::Value>,
 ) -> AppResult<Json<Hours>> {
-    let c = managed(&app, &user, &code).await?;
+    let c = managed_center(&app, &user, &code).await?;
     // A value the hours cannot hold is 422 naming the field, in Chinese whatever the input.
     let hours: Hours = crate::extract::from_json_value(value)?;
     service::set_hours(&app, &user, c.id, &hours).await?;

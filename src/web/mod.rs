@@ -128,6 +128,25 @@ async fn favicon() -> Response {
     assets::serve(axum::extract::Path("favicon.svg".to_owned())).await
 }
 
+/// The flash message of a page a change redirected to (`?ok=…`), see [`done`].
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Flash {
+    pub ok: Option<String>,
+}
+
+/// Redirects (303) to `path` with a flash message (`ok=…`): where a form's change lands.
+pub fn done(path: &str, msg: &str) -> PageResult {
+    redirect_saying(path, "ok", msg)
+}
+
+/// Redirects (303) to `path` saying `msg` as the query parameter `key` (`ok`, or `error` for a
+/// refusal the page it lands on shows).
+pub fn redirect_saying(path: &str, key: &str, msg: &str) -> PageResult {
+    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!("{path}{sep}{key}={msg}")).into_response())
+}
+
 /// Renders a template as a 200 page.
 pub fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())

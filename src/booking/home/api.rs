@@ -172,16 +172,8 @@ pub struct PhoneQuery {
     pub phone: Option<String>,
 }
 
-fn by<'a>(user: &'a Option<CurrentUser>, phone: &'a Option<String>) -> AppResult<By<'a>> {
-    match (
-        phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
-        user,
-    ) {
-        (Some(phone), _) => Ok(By::Citizen { phone }),
-        (None, Some(u)) => Ok(By::Staff(u)),
-        (None, None) => Err(AppError::invalid_field("phone", "请填写申请时的手机号")),
-    }
-}
+/// What a call without a phone and without a signed-in user is told.
+const NO_PHONE: &str = "请填写申请时的手机号";
 
 /// A home visit, by code and phone (or for staff of its center).
 #[utoipa::path(get, path = "/api/v1/home-visits/{code}", summary = "查询上门服务申请", tag = "booking",
@@ -193,7 +185,7 @@ pub async fn get_one(
     Path(code): Path<String>,
     Query(q): Query<PhoneQuery>,
 ) -> AppResult<Json<VisitItem>> {
-    match by(&user, &q.phone)? {
+    match By::of(&user, &q.phone, NO_PHONE)? {
         By::Citizen { phone } => {
             let v = service::find(&app, &code, Some(phone)).await?;
             Ok(Json(item_for(&app, &v, None).await?))
@@ -219,7 +211,7 @@ pub async fn cancel(
     Path(code): Path<String>,
     Query(q): Query<PhoneQuery>,
 ) -> AppResult<Json<VisitItem>> {
-    let who = by(&user, &q.phone)?;
+    let who = By::of(&user, &q.phone, NO_PHONE)?;
     let staff = match &who {
         By::Staff(u) => Some(*u),
         By::Citizen { .. } => None,

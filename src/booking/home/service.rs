@@ -15,7 +15,9 @@ use crate::audit::Actor;
 use crate::auth::{CurrentUser, policy};
 use crate::booking::notify;
 pub use crate::booking::service::By;
-use crate::booking::service::{add_days, check_phone, citizen, new_code, staff};
+use crate::booking::service::{
+    Change, Lifecycle, add_days, check_phone, checked_text, citizen, new_code, staff_on,
+};
 use crate::db::{Conn, Tx};
 use crate::error::{AppError, AppResult};
 use crate::identity;
@@ -68,25 +70,9 @@ pub struct ArrangeInput {
     pub staff: Vec<String>,
 }
 
+/// A text of a request or an answer: line breaks are kept (an address, a list of materials).
 fn plain(field: &str, label: &str, text: &str, min: usize, max: usize) -> AppResult<String> {
-    let t = text.trim();
-    let n = t.chars().count();
-    if n < min {
-        return Err(AppError::invalid_field(field, format!("请填写{label}")));
-    }
-    if n > max {
-        return Err(AppError::invalid_field(
-            field,
-            format!("{label}不能超过 {max} 个字"),
-        ));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(AppError::invalid_field(
-            field,
-            format!("{label}含有不可见的控制字符"),
-        ));
-    }
-    Ok(t.replace("\r\n", "\n"))
+    checked_text(field, label, text, (min, max), true)
 }
 
 /// A date from today to [`MAX_DAYS_AHEAD`] days ahead.
@@ -167,38 +153,12 @@ async fn request_of(app: &App, input: &VisitInput) -> AppResult<Request> {
     })
 }
 
-/// A home visit code: ten characters without look-alikes (0/O, 1/I), 50 random bits.
-/// A step of a visit's history: what was done, from and to which state.
-struct Change<'a> {
-    action: &'a str,
-    from: Option<VisitState>,
-    to: VisitState,
-    note: &'a str,
-}
-
-async fn step(
-    conn: &mut Conn,
-    id: HomeVisitId,
-    actor: &Actor,
-    change: Change<'_>,
-    now: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "insert into home_visit_steps (visit_id, at, actor_id, actor, action, from_state, to_state, note) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(actor.id)
-    .bind(&actor.name)
-    .bind(change.action)
-    .bind(change.from)
-    .bind(change.to)
-    .bind(change.note)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
+/// The home visits' life cycle.
+const VISITS: Lifecycle = Lifecycle {
+    records: "home_visits",
+    steps: "home_visit_steps",
+    key: "visit_id",
+};
 
 /// The audit record of a change to a visit (the applicant's numbers are not copied).
 async fn audit(
@@ -240,27 +200,19 @@ async fn act(
     note: &str,
     now: i64,
 ) -> AppResult<VisitState> {
-    let to = VisitState::transition(action).to;
-    let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "update home_visits set state = $1, updated_at = $2 where id = $3 and {}",
-        VisitState::guard(action)
-    )))
-    .bind(to)
-    .bind(now)
-    .bind(v.id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if n != 1 {
+    let Some(to) = VISITS
+        .transition::<VisitState>(tx, v.id.get(), action, now)
+        .await?
+    else {
         return Err(refused_step(v, action));
-    }
+    };
     let change = Change {
         action: action.as_str(),
         from: Some(v.state),
         to,
         note,
     };
-    step(tx, v.id, actor, change, now).await?;
+    VISITS.step(tx, v.id.get(), actor, change, now).await?;
     audit(
         tx,
         actor,
@@ -351,7 +303,7 @@ pub async fn request(app: &App, input: &VisitInput) -> AppResult<HomeVisit> {
                     to: VisitState::Pending,
                     note: r.kind.label(),
                 };
-                step(&mut tx, id, actor, change, now).await?;
+                VISITS.step(&mut tx, id.get(), actor, change, now).await?;
                 let v = reload(&mut tx, id).await?;
                 crate::audit::record(
                     &mut tx,
@@ -393,15 +345,16 @@ async fn for_action(app: &App, code: &str, by: &By<'_>) -> AppResult<(HomeVisit,
         By::Citizen { phone } => Ok((find(app, code, Some(phone)).await?, citizen())),
         By::Staff(user) => {
             let v = find(app, code, None).await?;
-            if !policy::can_see_center(user, v.center_id.get()) {
-                return Err(AppError::NotFound("找不到该上门服务申请".into()));
-            }
-            if !policy::can_serve_home_visits(user, v.center_id.get()) {
-                return Err(AppError::Forbidden(
-                    "只有本中心的工作人员可以办理上门服务".into(),
-                ));
-            }
-            Ok((v, staff(user)))
+            let actor = staff_on(
+                user,
+                v.center_id,
+                policy::can_serve_home_visits,
+                (
+                    "找不到该上门服务申请",
+                    "只有本中心的工作人员可以办理上门服务",
+                ),
+            )?;
+            Ok((v, actor))
         }
     }
 }

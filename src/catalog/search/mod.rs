@@ -66,23 +66,21 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// Pinyin initials of the Chinese characters (and ASCII letters/digits) of `text`.
 pub fn initials(text: &str) -> String {
-    let mut s = String::new();
-    for c in text.chars() {
-        if let Some(p) = c.to_pinyin() {
-            s.push_str(p.first_letter());
-        } else if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        }
-    }
-    s
+    spelled(text, pinyin::Pinyin::first_letter)
 }
 
 /// Toneless pinyin of `text`, syllables run together.
 pub fn full_pinyin(text: &str) -> String {
+    spelled(text, pinyin::Pinyin::plain)
+}
+
+/// `text` with each Chinese character spelled by `spell` and each ASCII letter or digit kept
+/// (lower case); anything else is dropped.
+fn spelled(text: &str, spell: fn(pinyin::Pinyin) -> &'static str) -> String {
     let mut s = String::new();
     for c in text.chars() {
         if let Some(p) = c.to_pinyin() {
-            s.push_str(p.plain());
+            s.push_str(spell(p));
         } else if c.is_ascii_alphanumeric() {
             s.push(c.to_ascii_lowercase());
         }

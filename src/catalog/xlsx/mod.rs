@@ -101,6 +101,22 @@ fn row(ws: &mut Worksheet, r: u32, cells: &[String]) -> AppResult<()> {
     Ok(())
 }
 
+/// Adds the sheet `name`: its header, then one row per item of `rows` from row 2.
+fn sheet<R: AsRef<[String]>>(
+    wb: &mut Workbook,
+    name: &str,
+    columns: &[&str],
+    bold: &Format,
+    rows: impl IntoIterator<Item = R>,
+) -> AppResult<()> {
+    let ws = wb.add_worksheet().set_name(name).map_err(xerr)?;
+    header(ws, columns, bold)?;
+    for (i, cells) in rows.into_iter().enumerate() {
+        row(ws, i as u32 + 1, cells.as_ref())?;
+    }
+    Ok(())
+}
+
 fn opt(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
@@ -113,10 +129,8 @@ pub fn write(matters: &[MatterInput], types: &[(String, String)]) -> AppResult<V
         .collect();
     let bold = Format::new().set_bold();
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet().set_name(MATTERS).map_err(xerr)?;
-    header(ws, MATTER_COLUMNS, &bold)?;
-    for (i, m) in matters.iter().enumerate() {
-        let cells = [
+    let matter_rows = matters.iter().map(|m| {
+        [
             m.code.clone(),
             m.parent.clone().unwrap_or_default(),
             m.center.clone(),
@@ -156,15 +170,12 @@ pub fn write(matters: &[MatterInput], types: &[(String, String)]) -> AppResult<V
             m.list_category.clone(),
             yes_no(m.outside).to_owned(),
             m.outside_reason.clone(),
-        ];
-        row(ws, i as u32 + 1, &cells)?;
-    }
-    let ws = wb.add_worksheet().set_name(MATERIALS).map_err(xerr)?;
-    header(ws, MATERIAL_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for mat in &m.materials {
-            let cells = [
+        ]
+    });
+    sheet(&mut wb, MATTERS, MATTER_COLUMNS, &bold, matter_rows)?;
+    let material_rows = matters.iter().flat_map(|m| {
+        m.materials.iter().map(|mat| {
+            [
                 m.code.clone(),
                 mat.name.clone(),
                 label(MATERIAL_FORMS, &mat.form).to_owned(),
@@ -174,39 +185,32 @@ pub fn write(matters: &[MatterInput], types: &[(String, String)]) -> AppResult<V
                 mat.sample.clone(),
                 mat.blank_form.clone(),
                 mat.note.clone(),
-            ];
-            row(ws, r, &cells)?;
-            r += 1;
-        }
-    }
-    let ws = wb.add_worksheet().set_name(POINTS).map_err(xerr)?;
-    header(ws, POINT_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for (kind, list) in [
+            ]
+        })
+    });
+    sheet(&mut wb, MATERIALS, MATERIAL_COLUMNS, &bold, material_rows)?;
+    let point_rows = matters.iter().flat_map(|m| {
+        [
             ("形式审查", &m.review_form),
             ("内容审查", &m.review_content),
-        ] {
-            for p in list {
-                row(ws, r, &[m.code.clone(), kind.to_owned(), p.clone()])?;
-                r += 1;
-            }
-        }
-    }
-    let ws = wb.add_worksheet().set_name(WINDOWS).map_err(xerr)?;
-    header(ws, WINDOW_COLUMNS, &bold)?;
-    let mut r = 1;
-    for m in matters {
-        for w in &m.windows {
-            let cells = [
+        ]
+        .into_iter()
+        .flat_map(move |(kind, list)| {
+            list.iter()
+                .map(move |p| [m.code.clone(), kind.to_owned(), p.clone()])
+        })
+    });
+    sheet(&mut wb, POINTS, POINT_COLUMNS, &bold, point_rows)?;
+    let window_rows = matters.iter().flat_map(|m| {
+        m.windows.iter().map(|w| {
+            [
                 m.code.clone(),
                 w.window.clone(),
                 label(WINDOW_RIGHTS, &w.rights).to_owned(),
-            ];
-            row(ws, r, &cells)?;
-            r += 1;
-        }
-    }
+            ]
+        })
+    });
+    sheet(&mut wb, WINDOWS, WINDOW_COLUMNS, &bold, window_rows)?;
     wb.save_to_buffer().map_err(xerr)
 }
 

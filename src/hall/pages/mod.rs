@@ -17,7 +17,6 @@ use axum::{
     Router,
     extract::State,
     http::StatusCode,
-    response::{IntoResponse, Redirect},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -28,7 +27,7 @@ use crate::{
     auth::{CsrfToken, CurrentUser, PageUser},
     error::AppError,
     extract::Query,
-    web::{Chrome, PageResult, render},
+    web::{Chrome, PageResult, done, render},
 };
 
 /// Who is looking at a page, with the token their forms carry.
@@ -42,13 +41,6 @@ struct Viewer {
 struct Flash {
     ok: Option<String>,
     center: Option<String>,
-}
-
-/// Redirects (303) to `path` with a flash message.
-fn done(path: &str, msg: &str) -> PageResult {
-    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{path}{sep}ok={msg}")).into_response())
 }
 
 /// Which refusals of a use case a form shows beside its fields; any other error becomes an
