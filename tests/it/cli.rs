@@ -80,7 +80,8 @@ async fn operators_migrate_load_demo_add_users_mint_tokens_and_back_up() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert_eq!(n, 14);
+    // The demo's 24 accounts and the one added above.
+    assert_eq!(n, 25);
     let (ok, _, err) = yichuang(&url, &["backup", backup.to_str().unwrap()]);
     assert!(!ok, "refuses to overwrite");
     assert!(err.contains("已存在"), "{err}");
