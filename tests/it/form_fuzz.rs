@@ -86,24 +86,11 @@ fn followable(link: &str) -> bool {
 
 // ---- a deterministic generator ----
 
-/// splitmix64: small, seeded, the same sequence on every machine.
-struct Rng(u64);
+use crate::fuzz::Rng;
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
     /// A short value of any kind: digits, signs, CJK, emoji, controls, quotes, invalid bytes.
-    fn value(&mut self) -> Vec<u8> {
+    fn form_value(&mut self) -> Vec<u8> {
         const PIECES: &[&[u8]] = &[
             b"a",
             b"0",
@@ -590,7 +577,7 @@ fn cases_for(
             });
         }
         for _ in 0..generated {
-            let value = rng.value();
+            let value = rng.form_value();
             cases.push(Case {
                 what: format!(
                     "{} generated {:?}",
@@ -797,13 +784,7 @@ impl Fuzz<'_> {
                     .iter()
                     .any(|(a, t, _)| form.action.starts_with(a) && table == *t)
             };
-            let changed: Vec<String> = self
-                .counts
-                .iter()
-                .zip(&after)
-                .filter(|((t, a), (_, b))| a != b && !by_rule(t))
-                .map(|((t, a), (_, b))| format!("{t} {a}→{b}"))
-                .collect();
+            let changed = crate::fuzz::changed_counts(&self.counts, &after, by_rule);
             if !changed.is_empty() {
                 wrong.push(format!("refused but wrote: {}", changed.join(", ")));
             }
@@ -876,22 +857,6 @@ async fn crawl(
     (pages, out)
 }
 
-/// Rounds of generated cases asked for by `YICHUANG_FUZZ_ROUNDS` (0: the short run), as for
-/// the API fuzz.
-fn rounds() -> usize {
-    std::env::var("YICHUANG_FUZZ_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn seed() -> u64 {
-    std::env::var("YICHUANG_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0014)
-}
-
 /// A server with the demo cases (so the case pages have their forms) and a body limit that
 /// lets 100 KB strings through, on a Tuesday morning in December 2026 so the records it makes
 /// are valid.
@@ -913,9 +878,9 @@ async fn spawn(backend: Backend) -> TestApp {
 async fn fuzz_every_form(backend: Backend) {
     let app = spawn(backend).await;
     let started = Instant::now();
-    let rounds = rounds();
+    let rounds = crate::fuzz::rounds();
     let short = rounds == 0;
-    let mut rng = Rng(seed());
+    let mut rng = Rng(crate::fuzz::seed());
     let tables = table_names(&app).await;
     assert!(tables.len() > 30, "the schema's tables: {tables:?}");
     let mut fuzz = Fuzz {

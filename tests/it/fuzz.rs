@@ -79,11 +79,12 @@ const TABLES: &[&str] = &[
 
 // ---- a deterministic generator ----
 
-/// splitmix64: small, seeded, the same sequence on every machine.
-struct Rng(u64);
+/// splitmix64: small, seeded, the same sequence on every machine (the form fuzz and the
+/// crash test draw from it too).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -91,7 +92,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
@@ -1032,13 +1033,7 @@ impl<'a> Fuzzer<'a> {
                     op.method.as_str().eq_ignore_ascii_case(m) && op.path == *p && table == *t
                 })
             };
-            let changed: Vec<String> = self
-                .counts
-                .iter()
-                .zip(&after)
-                .filter(|((t, a), (_, b))| a != b && !by_rule(t))
-                .map(|((t, a), (_, b))| format!("{t} {a}→{b}"))
-                .collect();
+            let changed = changed_counts(&self.counts, &after, by_rule);
             if !changed.is_empty() {
                 wrong.push(format!("refused but wrote: {}", changed.join(", ")));
             }
@@ -1054,15 +1049,31 @@ impl<'a> Fuzzer<'a> {
     }
 }
 
+/// The tables whose row count differs between two snapshots (`table before→after`), leaving
+/// out those `expected` says a refused request may write (rules that record the attempt).
+pub(crate) fn changed_counts(
+    before: &[(String, i64)],
+    after: &[(String, i64)],
+    expected: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    before
+        .iter()
+        .zip(after)
+        .filter(|((t, a), (_, b))| a != b && !expected(t))
+        .map(|((t, a), (_, b))| format!("{t} {a}→{b}"))
+        .collect()
+}
+
 /// Rounds of generated cases asked for by `YICHUANG_FUZZ_ROUNDS` (0: the short run).
-fn rounds() -> usize {
+pub(crate) fn rounds() -> usize {
     std::env::var("YICHUANG_FUZZ_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 
-fn seed() -> u64 {
+/// The generator's seed, `YICHUANG_FUZZ_SEED` to repeat another run.
+pub(crate) fn seed() -> u64 {
     std::env::var("YICHUANG_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
