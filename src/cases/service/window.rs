@@ -23,18 +23,7 @@ pub(super) async fn situation(conn: &mut Conn, code: &str) -> AppResult<Situatio
             format!("找不到编号为“{code}”的事项"),
         ));
     };
-    if input.node != "matter" {
-        return Err(AppError::invalid_field(
-            "situation",
-            "请选择具体的办事情形，而不是目录",
-        ));
-    }
-    if input.outside {
-        return Err(AppError::invalid_field(
-            "situation",
-            "该事项在负面清单中，不在大厅受理",
-        ));
-    }
+    taken_in_hall(&input)?;
     Ok(Situation {
         id,
         center_id: meta.center_id,
@@ -294,19 +283,25 @@ async fn terms(conn: &mut Conn, matter: MatterId) -> AppResult<crate::catalog::M
     let Some(terms) = crate::catalog::queries::terms(conn, matter).await? else {
         return Err(AppError::invalid_field("situation", "找不到该办件的事项"));
     };
-    if terms.node != "matter" {
+    taken_in_hall(&terms)?;
+    Ok(terms)
+}
+
+/// A matter the hall takes in: a 办事情形 (not a directory) that is not on the negative list.
+fn taken_in_hall(input: &crate::catalog::MatterInput) -> AppResult<()> {
+    if input.node != "matter" {
         return Err(AppError::invalid_field(
             "situation",
             "请选择具体的办事情形，而不是目录",
         ));
     }
-    if terms.outside {
+    if input.outside {
         return Err(AppError::invalid_field(
             "situation",
             "该事项在负面清单中，不在大厅受理",
         ));
     }
-    Ok(terms)
+    Ok(())
 }
 
 /// 一次性告知: every missing or wrong item, once, in writing.
