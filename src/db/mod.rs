@@ -14,6 +14,7 @@
 //! one: nothing was written.
 
 pub mod dialect;
+mod group;
 mod migrate;
 mod types;
 
@@ -79,6 +80,8 @@ pub struct Db {
     wal_restart_due: Arc<AtomicBool>,
     /// When this pool last saw a connection fault (PostgreSQL).
     health: Arc<Health>,
+    /// SQLite: the use-case transactions that share one commit ([`group`]).
+    group: Arc<group::Group>,
 }
 
 /// How a pool hands out connections.
@@ -202,6 +205,7 @@ impl Db {
             backend,
             wal_restart_due: Arc::default(),
             health,
+            group: Arc::default(),
         })
     }
 
@@ -325,6 +329,9 @@ impl Db {
         F: for<'c> FnOnce(Work<'c, 'a>) -> futures_util::future::BoxFuture<'c, Result<T, E>>,
         E: From<sqlx::Error>,
     {
+        if self.backend == Backend::Sqlite {
+            return self.grouped(work).await;
+        }
         let mut tx = self.begin().await?;
         let out = work(Work {
             tx: &mut tx,
@@ -332,6 +339,38 @@ impl Db {
         })
         .await?;
         tx.commit().await.inspect_err(|e| self.note_fault(e))?;
+        Ok(out)
+    }
+
+    /// SQLite's [`Db::transaction`]: `work` runs in its own savepoint of the group transaction
+    /// open now (or one it opens), and is answered after the group's commit ([`group`]).
+    async fn grouped<'a, T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(Work<'c, 'a>) -> futures_util::future::BoxFuture<'c, Result<T, E>>,
+        E: From<sqlx::Error>,
+    {
+        let mut turn = self.group.turn().await;
+        turn.clean().await?;
+        if turn.guard.is_none() {
+            let tx = self.begin().await?;
+            turn.open(tx);
+        }
+        let tx = turn.enter().await?;
+        let out = work(Work {
+            tx,
+            _scope: std::marker::PhantomData,
+        })
+        .await;
+        let receive = match turn.leave(out.is_ok()).await {
+            Ok(receive) => receive,
+            Err(e) => return Err(out.err().unwrap_or_else(|| e.into())),
+        };
+        turn.settle().await;
+        drop(turn);
+        let out = out?;
+        if let Some(receive) = receive {
+            group::answered(&self.group, receive).await?;
+        }
         self.restart_wal_if_due().await;
         Ok(out)
     }
@@ -507,7 +546,10 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
     match e {
         sqlx::Error::Database(db)
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                || db
+                    .try_downcast_ref::<group::Echoed>()
+                    .is_some_and(|e| e.sqlite) =>
         {
             db.code()?.parse().ok()
         }
@@ -519,7 +561,10 @@ fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
 fn sqlstate(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(db)
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() =>
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none()
+                && !db
+                    .try_downcast_ref::<group::Echoed>()
+                    .is_some_and(|e| e.sqlite) =>
         {
             db.code().map(|c| c.into_owned())
         }

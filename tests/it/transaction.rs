@@ -63,3 +63,110 @@ on_both!(
         assert_eq!(zone_names(&app).await, vec!["事务测试区".to_owned()]);
     }
 );
+
+/// A zone of its own per member (zones' codes and names are unique per center).
+async fn insert_member(tx: &mut yichuang::db::Tx, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into zones (center_id, code, name, sort_order, created_at) \
+         select id, 'TXG-' || $1, $1, 999, 0 from centers order by id limit 1",
+    )
+    .bind(name)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+async fn member_names(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("select name from zones where code like 'TXG-%' order by name")
+        .fetch_all(app.app.db.pool())
+        .await
+        .unwrap()
+}
+
+on_both!(
+    concurrent_transactions_keep_every_kept_change_and_no_refused_one,
+    |app: TestApp| async move {
+        // 200 use cases at once: on SQLite they share group commits, each in its own
+        // savepoint; every third is refused after it wrote, and must leave nothing behind.
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let shared = app.app.clone();
+            tasks.push(tokio::spawn(async move {
+                shared
+                    .db
+                    .transaction(|mut tx| {
+                        Box::pin(async move {
+                            insert_member(&mut tx, &format!("并发{i:03}")).await?;
+                            if i % 3 == 0 {
+                                return Err(AppError::Invalid(format!("第 {i} 个被拒绝")));
+                            }
+                            Ok::<_, AppError>(i)
+                        })
+                    })
+                    .await
+            }));
+        }
+        let mut kept = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(n) => {
+                    assert_eq!(n, i);
+                    kept.push(format!("并发{i:03}"));
+                }
+                Err(AppError::Invalid(m)) => assert_eq!(m, format!("第 {i} 个被拒绝")),
+                Err(e) => panic!("transaction {i} failed: {e:?}"),
+            }
+        }
+        assert_eq!(kept.len(), 133);
+        // Answered means committed: every kept change is there, and nothing refused.
+        assert_eq!(member_names(&app).await, kept);
+    }
+);
+
+on_both!(
+    a_transaction_dropped_halfway_leaves_nothing_and_others_commit,
+    |app: TestApp| async move {
+        let (wrote, written) = tokio::sync::oneshot::channel::<()>();
+        let shared = app.app.clone();
+        // This one writes and then never finishes; it is dropped while others wait behind it.
+        let stuck = tokio::spawn(async move {
+            shared
+                .db
+                .transaction(|mut tx| {
+                    Box::pin(async move {
+                        insert_member(&mut tx, "半途放弃").await?;
+                        let _ = wrote.send(());
+                        std::future::pending::<()>().await;
+                        Ok::<_, AppError>(())
+                    })
+                })
+                .await
+        });
+        written.await.unwrap();
+        let mut others = Vec::new();
+        for i in 0..5 {
+            let shared = app.app.clone();
+            others.push(tokio::spawn(async move {
+                shared
+                    .db
+                    .transaction(|mut tx| {
+                        Box::pin(async move {
+                            insert_member(&mut tx, &format!("其后{i}")).await?;
+                            Ok::<_, AppError>(())
+                        })
+                    })
+                    .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stuck.abort();
+        assert!(stuck.await.unwrap_err().is_cancelled());
+        for t in others {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            member_names(&app).await,
+            (0..5).map(|i| format!("其后{i}")).collect::<Vec<_>>()
+        );
+    }
+);
