@@ -238,9 +238,7 @@ fn echo(e: &sqlx::Error) -> sqlx::Error {
         sqlx::Error::Database(db) => sqlx::Error::Database(Box::new(Echoed {
             message: db.message().to_owned(),
             code: db.code().map(Cow::into_owned),
-            sqlite: db
-                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-                .is_some(),
+            sqlite: db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some(),
         })),
         sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
         other => sqlx::Error::Protocol(other.to_string()),
