@@ -118,15 +118,36 @@ pub(super) async fn transit(
     binds: Vec<Bind>,
     now: i64,
 ) -> AppResult<CaseState> {
+    Ok(transit_row(tx, case, action, set, binds, now).await?.state)
+}
+
+/// [`transit`], answering the case as the update left it (`returning`), so a use case that
+/// changes nothing else of the row needs no read after it.
+pub(super) async fn transit_row(
+    tx: &mut Tx,
+    case: &Case,
+    action: CaseAction,
+    set: &str,
+    binds: Vec<Bind>,
+    now: i64,
+) -> AppResult<Case> {
+    static RETURNING: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| super::CASE_COLUMNS.replace("c.", ""));
     let to = case
         .state
         .after(action)
         .ok_or_else(|| invalid_state(case, action))?;
+    // `now` is bound, not written into the text: a statement of its own each time would be
+    // prepared anew and push the others out of the connection's statement cache.
     let sql = format!(
-        "update cases set state = $1, updated_at = {now}{set} where id = $2 and {}",
-        CaseState::guard(action)
+        "update cases set state = $1, updated_at = ${}{set} where id = $2 and {} returning {}",
+        binds.len() + 3,
+        CaseState::guard(action),
+        *RETURNING
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(case.id);
+    let mut q = sqlx::query_as::<_, Case>(sqlx::AssertSqlSafe(sql))
+        .bind(to)
+        .bind(case.id);
     for b in binds {
         q = match b {
             Bind::Text(t) => q.bind(t),
@@ -135,11 +156,10 @@ pub(super) async fn transit(
             Bind::OptText(t) => q.bind(t),
         };
     }
-    let done = q.execute(&mut **tx).await?.rows_affected();
-    if done == 0 {
-        return Err(invalid_state(case, action));
-    }
-    Ok(to)
+    q.bind(now)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| invalid_state(case, action))
 }
 
 /// A value bound by [`transit`].

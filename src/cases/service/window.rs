@@ -236,7 +236,7 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
         .transaction(|mut tx| {
             Box::pin(async move {
                 let from = case.state;
-                let to = transit(
+                let accepted = transit_row(
                     &mut tx,
                     case,
                     CaseAction::Accept,
@@ -256,6 +256,7 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                     now,
                 )
                 .await?;
+                let to = accepted.state;
                 for &pos in tolerated {
                     sqlx::query("update case_materials set state = $1, due_on = $2 where case_id = $3 and position = $4")
                         .bind(MaterialState::Tolerated)
@@ -270,11 +271,10 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                 }
                 open_tasks(&mut tx, case.id, tasks, now).await?;
                 step(&mut tx, case.id, &actor(user), CaseAction::Accept.as_str(), Some(from), to, note, None, now).await?;
-                Ok::<_, AppError>(())
+                Ok::<_, AppError>(accepted)
             })
         })
-        .await?;
-    load(&mut *app.db.pool().acquire().await?, case.id).await
+        .await
 }
 
 /// The terms of a case's matter as the catalogue has them now; refused where the matter is
