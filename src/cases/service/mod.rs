@@ -109,21 +109,10 @@ pub(super) fn invalid_state(case: &Case, action: CaseAction) -> AppError {
 }
 
 /// Moves a case by `action` with `set` (extra assignments, binds from $3), guarded by the
-/// machine: `update cases set state = $1, … where id = $2 and state in (…)`.
+/// machine: `update cases set state = $1, … where id = $2 and state in (…)`. Answers the case
+/// as the update left it (`returning`), so a use case that changes nothing else of the row
+/// needs no read after it.
 pub(super) async fn transit(
-    tx: &mut Tx,
-    case: &Case,
-    action: CaseAction,
-    set: &str,
-    binds: Vec<Bind>,
-    now: i64,
-) -> AppResult<CaseState> {
-    Ok(transit_row(tx, case, action, set, binds, now).await?.state)
-}
-
-/// [`transit`], answering the case as the update left it (`returning`), so a use case that
-/// changes nothing else of the row needs no read after it.
-pub(super) async fn transit_row(
     tx: &mut Tx,
     case: &Case,
     action: CaseAction,

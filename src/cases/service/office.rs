@@ -102,7 +102,7 @@ pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &Suspen
                 return Err(AppError::Forbidden("只有本中心的后台审批人员可以中止计时".into()));
             }
             let from = case.state;
-            let to = transit(&mut tx, &case, CaseAction::Suspend, "", vec![], now).await?;
+            let to = transit(&mut tx, &case, CaseAction::Suspend, "", vec![], now).await?.state;
             sqlx::query(
                 "insert into case_suspensions (case_id, reason, start_on, created_by, created_at) values ($1, $2, $3, $4, $5)",
             )
@@ -135,7 +135,9 @@ pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
                 ));
             }
             let from = case.state;
-            let to = transit(&mut tx, &case, CaseAction::Resume, "", vec![], now).await?;
+            let to = transit(&mut tx, &case, CaseAction::Resume, "", vec![], now)
+                .await?
+                .state;
             let yesterday = today.yesterday().unwrap_or(today);
             sqlx::query(
                 "update case_suspensions set end_on = $1 where case_id = $2 and end_on is null",
@@ -354,7 +356,7 @@ pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideI
                 binds.push(Bind::Int(now));
                 binds.push(Bind::Text(today.to_string()));
             }
-            let to = transit(&mut tx, &case, action, set, binds, now).await?;
+            let to = transit(&mut tx, &case, action, set, binds, now).await?.state;
             charge(&mut tx, case.id, fee.as_ref(), now).await?;
             let mut text = format!("{}{}{}", decision.label(), if note.is_empty() { "" } else { "：" }, note);
             if let Some((fen, _)) = &fee {
@@ -399,7 +401,8 @@ pub async fn sign(
                     vec![Bind::Int(now), Bind::Text(today.to_string())],
                     now,
                 )
-                .await?;
+                .await?
+                .state;
                 finished(&mut tx, case.id, now).await?;
                 (CaseAction::Sign, to)
             } else {
@@ -411,7 +414,8 @@ pub async fn sign(
                     vec![],
                     now,
                 )
-                .await?;
+                .await?
+                .state;
                 charge(&mut tx, case.id, None, now).await?;
                 (CaseAction::SendBack, to)
             };
@@ -498,7 +502,8 @@ pub async fn issue(app: &App, user: &CurrentUser, number: &str, input: &IssueInp
                 ],
                 now,
             )
-            .await?;
+            .await?
+            .state;
             step(
                 &mut tx,
                 case.id,

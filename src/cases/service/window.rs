@@ -236,7 +236,7 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
         .transaction(|mut tx| {
             Box::pin(async move {
                 let from = case.state;
-                let accepted = transit_row(
+                let accepted = transit(
                     &mut tx,
                     case,
                     CaseAction::Accept,
@@ -328,7 +328,8 @@ pub async fn notify_missing(
                 vec![Bind::Text(json)],
                 now,
             )
-            .await?;
+            .await?
+            .state;
             step(
                 &mut tx,
                 case.id,
@@ -381,7 +382,7 @@ pub async fn refuse(
                 vec![Bind::Text(reason.clone()), Bind::Text(basis.clone()), Bind::Int(now)],
                 now,
             )
-            .await?;
+            .await?.state;
             let matter: String = sqlx::query_scalar("select name from matters where id = $1")
                 .bind(case.matter_id)
                 .fetch_one(&mut **tx)
