@@ -14,15 +14,16 @@ const ENGINE_ONLY_TABLES: &[(&str, &str)] = &[
     // SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1 …).
     ("sqlite_", "SQLite internal"),
     // The FTS5 index of the catalogue search and its shadow tables (matter_fts_data, …);
-    // PostgreSQL indexes `matters.search_tsv` instead.
+    // PostgreSQL indexes `matter_search` instead.
     ("matter_fts", "SQLite full-text search"),
+    // PostgreSQL's search table (migration 0021): each matter's lower-cased name and search
+    // tokens, with a GIN index over the tokens' prefixes, narrow so that a search reads few
+    // heap blocks; SQLite's is matter_fts.
+    ("matter_search", "PostgreSQL full-text search"),
 ];
 
 /// Columns only one engine has: (table, column, reason).
-const ENGINE_ONLY_COLUMNS: &[(&str, &str, &str)] = &[
-    // PostgreSQL's full-text document; SQLite keeps it in matter_fts.
-    ("matters", "search_tsv", "PostgreSQL full-text search"),
-];
+const ENGINE_ONLY_COLUMNS: &[(&str, &str, &str)] = &[];
 
 /// Known nullability differences: (table, column, reason).
 const NULLABILITY_DIFFERENCES: &[(&str, &str, &str)] = &[];

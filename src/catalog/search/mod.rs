@@ -1,9 +1,11 @@
 //! Matter search: names and paths cut into words by jieba (search mode, so 户口 is found in
 //! 居民户口簿补领), plus the pinyin and pinyin initials of the name and of each word (bdcdj →
-//! 不动产登记). Tokens go to FTS5 on SQLite and a `simple` tsvector with a GIN index on
-//! PostgreSQL. A query ([`Query`]) is the AND of its words as prefixes, a word the managers
-//! listed as a synonym standing also for its alternatives (社保卡 → 社会保障卡); answers come
-//! names first. When nothing matches, a plain substring match on the name is tried.
+//! 不动产登记). Tokens go to FTS5 on SQLite and, on PostgreSQL, to a narrow table of their
+//! own (`matter_search`, migration 0021) with a GIN index over every prefix of every lexeme,
+//! so that a word matched as a prefix is one exact entry of the index. A query ([`Query`])
+//! is the AND of its words as prefixes, a word the managers listed as a synonym standing
+//! also for its alternatives (社保卡 → 社会保障卡); answers come names first. When nothing
+//! matches, a plain substring match on the name is tried.
 
 mod query;
 
@@ -20,6 +22,7 @@ use pinyin::ToPinyin;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use query::center_lexeme;
 pub use query::{Query, escape_like};
 
 use super::{
@@ -159,11 +162,17 @@ pub fn tokens_with(cuts: &Cuts, path: &[String], department: &str, center_id: i6
 
 async fn write_tokens(tx: &mut Tx, id: i64, text: &str) -> AppResult<()> {
     if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("update matters set search_tsv = to_tsvector('simple', $1) where id = $2")
-            .bind(text)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        // The search table's row (migration 0021): the name as saved just now, in this
+        // transaction, lower-cased for the ranking, and the tokens its index reads.
+        sqlx::query(
+            "insert into matter_search (id, name_lower, tokens) \
+             select id, lower(name), $1 from matters where id = $2 \
+             on conflict (id) do update set name_lower = excluded.name_lower, tokens = excluded.tokens",
+        )
+        .bind(text)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     } else {
         unindex(tx, id).await?;
         sqlx::query("insert into matter_fts (rowid, tokens) values ($1, $2)")
@@ -218,7 +227,7 @@ pub async fn reindex(tx: &mut Tx, id: i64) -> AppResult<()> {
 /// Drops a matter from the index (before it is deleted).
 pub async fn unindex(tx: &mut Tx, id: i64) -> AppResult<()> {
     if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("update matters set search_tsv = ''::tsvector where id = $1")
+        sqlx::query("delete from matter_search where id = $1")
             .bind(id)
             .execute(&mut **tx)
             .await?;
@@ -284,16 +293,8 @@ pub async fn search(
                 .await?
             }
             Backend::Postgres => {
-                let filter = "m.search_tsv @@ to_tsquery('simple', $1)";
-                ranked(
-                    db,
-                    &format!("select count(*) from matters m where {filter}"),
-                    filter,
-                    vec![query.tsquery(center.as_deref())],
-                    &query,
-                    offset,
-                )
-                .await?
+                let (filter, args) = pg_match(query.tsquery_prefixes(), center.as_deref());
+                ranked_pg(db, &filter, args, &query, offset).await?
             }
         }
     };
@@ -312,36 +313,54 @@ pub async fn search(
     if chars.is_empty() {
         return Ok(found);
     }
-    let mut chars = chars;
-    chars.extend(center_id.map(center_token));
     let like = format!("%{}%", escape_like(q));
-    let (filter, arg) = match db.backend() {
-        Backend::Sqlite => (
-            "m.id in (select rowid from matter_fts where matter_fts match $1) and m.name like $2 escape '\\'",
-            chars
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" AND "),
-        ),
-        Backend::Postgres => (
-            "m.search_tsv @@ to_tsquery('simple', $1) and m.name like $2 escape '\\'",
-            chars
-                .iter()
-                .map(|w| format!("'{w}'"))
-                .collect::<Vec<_>>()
-                .join(" & "),
-        ),
+    let quoted = |quote: fn(&String) -> String, and: &str| {
+        chars.iter().map(quote).collect::<Vec<_>>().join(and)
     };
-    ranked(
-        db,
-        &format!("select count(*) from matters m where {filter}"),
-        filter,
-        vec![arg, like],
-        &query,
-        offset,
-    )
-    .await
+    match db.backend() {
+        Backend::Sqlite => {
+            let mut arg = quoted(|w| format!("\"{w}\""), " AND ");
+            if let Some(c) = center_id {
+                arg.push_str(&format!(" AND \"{}\"", center_token(c)));
+            }
+            let filter = "m.id in (select rowid from matter_fts where matter_fts match $1) and m.name like $2 escape '\\'";
+            ranked(
+                db,
+                &format!("select count(*) from matters m where {filter}"),
+                filter,
+                vec![arg, like],
+                &query,
+                offset,
+            )
+            .await
+        }
+        Backend::Postgres => {
+            // The characters are prefixes in the search document, so rows whose words start
+            // with them match the index too; the name's substring decides, as it did.
+            let cjk = quoted(|w| format!("'{w}'"), " & ");
+            let (filter, mut args) = pg_match(cjk, center_id.map(center_token).as_deref());
+            args.push(like);
+            let filter = format!(
+                "{filter} and exists (select 1 from matters n where n.id = m.id and n.name like ${} escape '\\')",
+                args.len()
+            );
+            ranked_pg(db, &filter, args, &query, offset).await
+        }
+    }
+}
+
+/// PostgreSQL's match of the search table `m` (migration 0021): `words`, a tsquery of exact
+/// lexemes, in its document of prefixes, and the center's whole token; the filter and its
+/// arguments from `$1`.
+fn pg_match(words: String, center: Option<&str>) -> (String, Vec<String>) {
+    let doc = "matter_search_document(m.tokens)";
+    match center {
+        None => (format!("{doc} @@ to_tsquery('simple', $1)"), vec![words]),
+        Some(c) => (
+            format!("{doc} @@ (to_tsquery('simple', $1) && cast($2 as tsquery))"),
+            vec![words, center_lexeme(c)],
+        ),
+    }
 }
 
 /// Counts every match (`count_sql`, over the same arguments as `filter`) and answers the
@@ -377,6 +396,52 @@ async fn ranked(
         ids = ids.bind(a.clone());
     }
     let ids: Vec<i64> = ids.bind(PER_PAGE).bind(offset).fetch_all(db.pool()).await?;
+    page_of(db, ids, total).await
+}
+
+/// [`ranked`] on PostgreSQL, in one statement over the search table `matter_search m`
+/// ([`pg_match`]; the ranking reads `m.name_lower`): the index finds the matches once, and
+/// their count and the page's ids come from that one pass, whose heap reads are the table's
+/// narrow rows rather than the wide `matters`.
+async fn ranked_pg(
+    db: &Db,
+    filter: &str,
+    args: Vec<String>,
+    query: &Query,
+    offset: i64,
+) -> AppResult<Found> {
+    let (rank, rank_args) = query.rank_of("m.name_lower", args.len() + 1);
+    let n = args.len() + rank_args.len();
+    let mut q = sqlx::query_as::<_, (i64, Option<String>)>(sqlx::AssertSqlSafe(format!(
+        "with hits as materialized (select m.id, {rank} as r from matter_search m where {filter}) \
+         select (select count(*) from hits), \
+         (select string_agg(cast(id as text), ',' order by r, id) \
+          from (select id, r from hits order by r, id limit ${} offset ${}) p)",
+        n + 1,
+        n + 2
+    )));
+    for a in args.iter().chain(&rank_args) {
+        q = q.bind(a.clone());
+    }
+    let (total, ids) = q.bind(PER_PAGE).bind(offset).fetch_one(db.pool()).await?;
+    let ids = ids
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    page_of(db, ids, total).await
+}
+
+/// The page: the rows of `ids`, in that order.
+async fn page_of(db: &Db, ids: Vec<i64>, total: i64) -> AppResult<Found> {
+    if ids.is_empty() {
+        return Ok(Found {
+            items: Vec::new(),
+            total,
+        });
+    }
     let json = serde_json::to_string(&ids).map_err(|e| AppError::internal(e.to_string()))?;
     let rows: Vec<MatterRow> = sqlx::query_as(select_sql(&format!(
         "where m.id in {}",

@@ -149,15 +149,30 @@ impl Query {
         terms.join(" & ")
     }
 
+    /// The words as a tsquery (`simple` configuration) of exact lexemes, for PostgreSQL's
+    /// search document, which holds every prefix of every lexeme: a word there matches what
+    /// `word:*` matches in the lexemes themselves. The center is matched apart
+    /// ([`center_lexeme`]).
+    pub fn tsquery_prefixes(&self) -> String {
+        self.expression(&|w| format!("'{w}'"), " & ", " | ")
+            .join(" & ")
+    }
+
     /// The `order by` key of an answer (0 first) and its arguments, numbered from
     /// `$first`: 0 the name starts with the query or a way of saying it, 1 the name holds
     /// it, 2 the name holds every word (of one alternative of each group), 3 found by its
     /// category, department or pinyin only.
     pub fn rank(&self, first: usize) -> (String, Vec<String>) {
+        self.rank_of(NAME, first)
+    }
+
+    /// [`Query::rank`] over `name`, an expression that is the lower-cased name already
+    /// (PostgreSQL's search table keeps it so, and lower-cases no row at search time).
+    pub fn rank_of(&self, name: &str, first: usize) -> (String, Vec<String>) {
         let mut args: Vec<String> = Vec::new();
         let mut like = |pattern: String| {
             args.push(pattern);
-            format!("{NAME} like ${} escape '\\'", first + args.len() - 1)
+            format!("{name} like ${} escape '\\'", first + args.len() - 1)
         };
         let any = |conds: Vec<String>| {
             if conds.is_empty() {
@@ -200,6 +215,12 @@ impl Query {
             args,
         )
     }
+}
+
+/// The lexeme of PostgreSQL's search document that marks a center's token as a whole
+/// lexeme (its prefixes are there too, and `ζ1` is one of `ζ12`), as a tsquery literal.
+pub fn center_lexeme(center_token: &str) -> String {
+    format!("'{center_token}#'")
 }
 
 /// `text` as a literal inside a `like … escape '\'` pattern.
