@@ -209,7 +209,8 @@ async fn write_and_answer(
     let issue_refs: Vec<&IssueRequest> = issues.iter().map(|(r, _)| r).collect();
     let act_refs: Vec<&ActJob> = acts.iter().collect();
     let restart_wal = db.take_wal_restart();
-    match write_batch(
+    let started = Instant::now();
+    let written = write_batch(
         conn,
         backend,
         clock,
@@ -218,8 +219,12 @@ async fn write_and_answer(
         open,
         restart_wal,
     )
-    .await
-    {
+    .await;
+    // How full the writer's batches run and how long each takes: what bounds tickets and
+    // calls per second (`/metrics`).
+    metrics::histogram!("queue_writer_batch_jobs").record((issues.len() + acts.len()) as f64);
+    metrics::histogram!("queue_writer_batch_seconds").record(started.elapsed().as_secs_f64());
+    match written {
         Ok(w) => {
             hub::after_commit(hub, backend, w.events);
             for ((_, reply), t) in issues.into_iter().zip(w.issued) {
