@@ -472,43 +472,17 @@ mod tests {
     }
 
     /// A database error with an SQLSTATE, as PostgreSQL reports one.
-    #[derive(Debug)]
-    struct Sqlstate(&'static str);
-
-    impl std::fmt::Display for Sqlstate {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "sqlstate {}", self.0)
-        }
-    }
-
-    impl std::error::Error for Sqlstate {}
-
-    impl sqlx::error::DatabaseError for Sqlstate {
-        fn message(&self) -> &str {
-            "terminating connection due to administrator command"
-        }
-        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
-            Some(self.0.into())
-        }
-        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-            self
-        }
-        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-            self
-        }
-        fn kind(&self) -> sqlx::error::ErrorKind {
-            match self.0 {
-                "23505" => sqlx::error::ErrorKind::UniqueViolation,
-                _ => sqlx::error::ErrorKind::Other,
-            }
-        }
-    }
-
     fn database(code: &'static str) -> sqlx::Error {
-        sqlx::Error::Database(Box::new(Sqlstate(code)))
+        let kind = match code {
+            "23505" => sqlx::error::ErrorKind::UniqueViolation,
+            _ => sqlx::error::ErrorKind::Other,
+        };
+        crate::db::database_error(
+            "terminating connection due to administrator command",
+            Some(code),
+            kind,
+            false,
+        )
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use sqlx::error::ErrorKind;
 use tokio::sync::{Mutex, oneshot};
 
 use super::Tx;
@@ -42,7 +43,7 @@ pub(super) struct Group {
 
 #[derive(Debug)]
 pub(super) struct Open {
-    pub(super) tx: Tx,
+    tx: Tx,
     began: Instant,
     /// Set while a member's work runs in its savepoint; still set when that work was dropped.
     in_work: bool,
@@ -57,7 +58,7 @@ const RELEASE: &str = "release yc_member";
 /// A member's hold on the slot. Counts the caller as queued until it has the slot.
 pub(super) struct Turn<'g> {
     group: &'g Group,
-    pub(super) guard: tokio::sync::MutexGuard<'g, Option<Open>>,
+    guard: tokio::sync::MutexGuard<'g, Option<Open>>,
 }
 
 impl Group {
@@ -78,6 +79,11 @@ impl Group {
 }
 
 impl Turn<'_> {
+    /// True while a group transaction is open.
+    pub(super) fn is_open(&self) -> bool {
+        self.guard.is_some()
+    }
+
     /// Opens the group with `tx` when none is open.
     pub(super) fn open(&mut self, tx: Tx) {
         *self.guard = Some(Open {
@@ -105,7 +111,7 @@ impl Turn<'_> {
         .await;
         open.in_work = false;
         if let Err(e) = undone {
-            self.fail(&e).await;
+            self.fail(&e);
             return Err(e);
         }
         Ok(())
@@ -115,7 +121,7 @@ impl Turn<'_> {
     pub(super) async fn enter(&mut self) -> Result<&mut Tx, sqlx::Error> {
         let open = self.guard.as_mut().expect("the group is open");
         if let Err(e) = sqlx::query(SAVEPOINT).execute(&mut *open.tx).await {
-            self.fail(&e).await;
+            self.fail(&e);
             return Err(e);
         }
         let open = self.guard.as_mut().expect("the group is open");
@@ -141,7 +147,7 @@ impl Turn<'_> {
         open.in_work = false;
         if let Err(e) = ended {
             // SQLite ended the whole transaction itself (a full disk, an I/O error).
-            self.fail(&e).await;
+            self.fail(&e);
             return Err(e);
         }
         if !keep {
@@ -196,7 +202,7 @@ impl Turn<'_> {
     }
 
     /// The transaction is lost: every member waiting for it gets `e`.
-    async fn fail(&mut self, e: &sqlx::Error) {
+    fn fail(&mut self, e: &sqlx::Error) {
         if let Some(open) = self.guard.take() {
             for m in open.members {
                 let _ = m.send(Err(echo(e)));
@@ -235,21 +241,51 @@ pub(super) async fn answered(
 /// and every member answers with it (a full disk is 507 for all of them, not only for one).
 fn echo(e: &sqlx::Error) -> sqlx::Error {
     match e {
-        sqlx::Error::Database(db) => sqlx::Error::Database(Box::new(Echoed {
-            message: db.message().to_owned(),
-            code: db.code().map(Cow::into_owned),
-            sqlite: db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some(),
-        })),
+        sqlx::Error::Database(db) => database_error(
+            db.message(),
+            db.code().as_deref(),
+            copy_kind(&db.kind()),
+            db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some(),
+        ),
         sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
         other => sqlx::Error::Protocol(other.to_string()),
     }
 }
 
-/// A database error told again to another member of a group ([`echo`]).
+/// `ErrorKind` is neither `Clone` nor exhaustive: the kinds we know, else `Other`.
+fn copy_kind(kind: &ErrorKind) -> ErrorKind {
+    match kind {
+        ErrorKind::UniqueViolation => ErrorKind::UniqueViolation,
+        ErrorKind::ForeignKeyViolation => ErrorKind::ForeignKeyViolation,
+        ErrorKind::NotNullViolation => ErrorKind::NotNullViolation,
+        ErrorKind::CheckViolation => ErrorKind::CheckViolation,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// A database error made from its parts: `message`, `code` (SQLite's result code when
+/// `sqlite`, else an SQLSTATE) and `kind`. The errors [`crate::db`] tells apart
+/// (`is_disk_full`, `is_unavailable`, …) read it as they read the engine's own.
+pub fn database_error(
+    message: &str,
+    code: Option<&str>,
+    kind: ErrorKind,
+    sqlite: bool,
+) -> sqlx::Error {
+    sqlx::Error::Database(Box::new(Echoed {
+        message: message.to_owned(),
+        code: code.map(str::to_owned),
+        kind,
+        sqlite,
+    }))
+}
+
+/// A database error made from its parts ([`database_error`]).
 #[derive(Debug)]
 pub(super) struct Echoed {
     message: String,
     code: Option<String>,
+    kind: ErrorKind,
     /// SQLite gave it (its codes are SQLite's result codes, not SQLSTATEs).
     pub(super) sqlite: bool,
 }
@@ -283,7 +319,7 @@ impl sqlx::error::DatabaseError for Echoed {
         self
     }
 
-    fn kind(&self) -> sqlx::error::ErrorKind {
-        sqlx::error::ErrorKind::Other
+    fn kind(&self) -> ErrorKind {
+        copy_kind(&self.kind)
     }
 }

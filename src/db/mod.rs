@@ -33,6 +33,7 @@ use sqlx::{
 };
 
 pub use dialect::placeholders;
+pub use group::database_error;
 pub use migrate::{Migration, migrations_for};
 pub use types::{CivilDate, Micros, TextEnum, UnknownValue};
 
@@ -351,7 +352,7 @@ impl Db {
     {
         let mut turn = self.group.turn().await;
         turn.clean().await?;
-        if turn.guard.is_none() {
+        if !turn.is_open() {
             let tx = self.begin().await?;
             turn.open(tx);
         }
@@ -542,17 +543,19 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// True when SQLite gave `db` (its code is a result code, not an SQLSTATE), also when it is
+/// told again to the members of a failed group commit.
+fn from_sqlite(db: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        || db
+            .try_downcast_ref::<group::Echoed>()
+            .is_some_and(|e| e.sqlite)
+}
+
 /// SQLite's extended result code of `e`, when SQLite gave it.
 fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
     match e {
-        sqlx::Error::Database(db)
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-                || db
-                    .try_downcast_ref::<group::Echoed>()
-                    .is_some_and(|e| e.sqlite) =>
-        {
-            db.code()?.parse().ok()
-        }
+        sqlx::Error::Database(db) if from_sqlite(db.as_ref()) => db.code()?.parse().ok(),
         _ => None,
     }
 }
@@ -560,14 +563,7 @@ fn sqlite_code(e: &sqlx::Error) -> Option<i32> {
 /// The SQLSTATE of `e`, when PostgreSQL gave it.
 fn sqlstate(e: &sqlx::Error) -> Option<String> {
     match e {
-        sqlx::Error::Database(db)
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none()
-                && !db
-                    .try_downcast_ref::<group::Echoed>()
-                    .is_some_and(|e| e.sqlite) =>
-        {
-            db.code().map(|c| c.into_owned())
-        }
+        sqlx::Error::Database(db) if !from_sqlite(db.as_ref()) => db.code().map(|c| c.into_owned()),
         _ => None,
     }
 }
