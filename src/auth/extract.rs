@@ -7,11 +7,17 @@ use std::sync::Arc;
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
+    response::{IntoResponse, Response},
 };
 use sqlx::Row;
 
-use super::{Role, secret_hash};
-use crate::{app::App, error::AppError, ids::UserId, web::PageError};
+use super::{CsrfToken, Role, secret_hash};
+use crate::{
+    app::App,
+    error::AppError,
+    ids::UserId,
+    web::{Chrome, PageError},
+};
 
 /// Name of the session cookie (HttpOnly, SameSite=Strict).
 pub const SESSION_COOKIE: &str = "yc_session";
@@ -260,5 +266,55 @@ impl FromRequestParts<Arc<App>> for PageUser {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Who is looking at a page, with the token their forms carry: [`PageUser`], then
+/// [`CsrfToken`], each refused as it would be alone.
+pub struct Viewer {
+    pub user: CurrentUser,
+    pub csrf: CsrfToken,
+}
+
+impl Viewer {
+    /// The page's header and menus.
+    pub fn chrome(self) -> Chrome {
+        Chrome::new(Some(self.user), self.csrf)
+    }
+}
+
+impl FromRequestParts<Arc<App>> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let PageUser(user) = PageUser::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = CsrfToken::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { user, csrf })
+    }
+}
+
+/// A page's header and menus for whoever is looking, signed in or not ([`MaybeUser`]), with
+/// the [`CsrfToken`] its forms carry.
+impl FromRequestParts<Arc<App>> for Chrome {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = CsrfToken::from_request_parts(parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Chrome::new(user, csrf))
     }
 }

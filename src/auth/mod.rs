@@ -12,7 +12,7 @@ pub mod tokens;
 
 pub use acting::{Acting, Credential, valid_credentials};
 pub use csrf::{CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, CsrfToken, protect};
-pub use extract::{CurrentUser, MaybeUser, PageUser, SESSION_COOKIE};
+pub use extract::{CurrentUser, MaybeUser, PageUser, SESSION_COOKIE, Viewer};
 pub use routes::router;
 
 use serde::{Deserialize, Serialize};

@@ -13,7 +13,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{CsrfToken, CurrentUser, MaybeUser, Role, SESSION_COOKIE, queries, service};
+use super::{CsrfToken, CurrentUser, Role, SESSION_COOKIE, queries, service};
 use crate::{
     app::App,
     error::{AppError, AppResult},
@@ -60,13 +60,9 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-async fn login_page(
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
-    Query(q): Query<NextQuery>,
-) -> PageResult {
+async fn login_page(chrome: Chrome, Query(q): Query<NextQuery>) -> PageResult {
     render(&LoginPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         next: safe_next(q.next.as_deref().unwrap_or(LANDING)),
         login: String::new(),
         error: None,

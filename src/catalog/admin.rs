@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::{CurrentUser, PageUser, Viewer},
     error::{AppError, AppResult},
     extract::Fields,
     hall::{Center, centers},
@@ -170,12 +170,11 @@ fn cap(mut rows: Vec<AdminRow>) -> (Vec<AdminRow>, usize) {
 
 async fn admin_index(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(p): Query<AdminParams>,
 ) -> PageResult {
-    let center = managed_center(&app, &user, p.center.as_deref()).await?;
-    let chrome = Chrome::new(Some(user), csrf);
+    let center = managed_center(&app, &viewer.user, p.center.as_deref()).await?;
+    let chrome = viewer.chrome();
     render(&AdminPage::of(&app, chrome, center, p.ok, Vec::new(), None).await?)
 }
 
@@ -211,15 +210,14 @@ async fn uploaded_file(headers: &axum::http::HeaderMap, body: Bytes) -> AppResul
 
 async fn admin_import(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(p): Query<AdminParams>,
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let center = managed_center(&app, &user, p.center.as_deref()).await?;
+    let center = managed_center(&app, &viewer.user, p.center.as_deref()).await?;
     let imported = match uploaded_file(&headers, body).await {
-        Ok(file) => service::import_for(&app, &user, &file).await,
+        Ok(file) => service::import_for(&app, &viewer.user, &file).await,
         Err(e) => Err(ImportError::App(e)),
     };
     let (errors, error) = match imported {
@@ -237,7 +235,7 @@ async fn admin_import(
         Err(ImportError::App(e)) => return Err(e.into()),
     };
     let error = error.or_else(|| Some(format!("表格有 {} 处错误，未导入任何内容。", errors.len())));
-    let chrome = Chrome::new(Some(user), csrf);
+    let chrome = viewer.chrome();
     let page = AdminPage::of(&app, chrome, center, None, errors, error).await?;
     render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
@@ -245,13 +243,12 @@ async fn admin_import(
 /// The page's 采用模板目录 form: copies the chosen template into this township.
 async fn admin_adopt(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(p): Query<AdminParams>,
     form: Fields,
 ) -> PageResult {
-    let center = managed_center(&app, &user, p.center.as_deref()).await?;
-    match template::adopt(&app, &user, &center.code, form.get("template")).await {
+    let center = managed_center(&app, &viewer.user, p.center.as_deref()).await?;
+    match template::adopt(&app, &viewer.user, &center.code, form.get("template")).await {
         Ok(r) => {
             let mut msg = format!(
                 "已从模板中心“{}”复制 {} 项，已有的 {} 项保持不变",
@@ -271,7 +268,7 @@ async fn admin_adopt(
             | AppError::Conflict(_)
             | AppError::NotFound(_)),
         ) => {
-            let chrome = Chrome::new(Some(user), csrf);
+            let chrome = viewer.chrome();
             let error = Some(e.public_message());
             let page = AdminPage::of(&app, chrome, center, None, Vec::new(), error).await?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -331,17 +328,16 @@ struct NewParams {
 
 async fn admin_new(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(p): Query<NewParams>,
 ) -> PageResult {
-    let center = managed_center(&app, &user, p.center.as_deref()).await?;
+    let center = managed_center(&app, &viewer.user, p.center.as_deref()).await?;
     let mut form = Fields(vec![("node".into(), "matter".into())]);
     if let Some(parent) = p.parent {
         form.0.push(("parent".into(), parent));
     }
     render(&EditPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         center,
         code: None,
         form,
@@ -360,16 +356,15 @@ struct Flash {
 
 async fn admin_edit(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> PageResult {
     let mut conn = app.db.pool().acquire().await?;
     let g = queries::guide(&mut conn, &code).await?;
-    let center = managed_center(&app, &user, Some(&g.matter.center)).await?;
+    let center = managed_center(&app, &viewer.user, Some(&g.matter.center)).await?;
     render(&EditPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         center,
         code: Some(code),
         form: to_form(&g.matter),
@@ -380,13 +375,8 @@ async fn admin_edit(
     })
 }
 
-async fn admin_save(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    form: Fields,
-) -> PageResult {
-    let center = managed_center(&app, &user, Some(form.get("center"))).await?;
+async fn admin_save(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -> PageResult {
+    let center = managed_center(&app, &viewer.user, Some(form.get("center"))).await?;
     let editing = Some(form.get("editing").to_owned()).filter(|s| !s.is_empty());
     let result = async {
         let m = from_form(&form, &center.code)?;
@@ -400,7 +390,7 @@ async fn admin_save(
         } else {
             SaveIntent::Create
         };
-        service::save_matter(&app, &user, &m, intent).await?;
+        service::save_matter(&app, &viewer.user, &m, intent).await?;
         AppResult::Ok(m.code)
     }
     .await;
@@ -413,7 +403,7 @@ async fn admin_save(
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &EditPage {
-                    chrome: Chrome::new(Some(user), csrf),
+                    chrome: viewer.chrome(),
                     center,
                     code: editing,
                     form,

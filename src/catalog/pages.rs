@@ -18,7 +18,6 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::{CsrfToken, MaybeUser},
     error::{AppError, AppResult},
     hall::{Center, centers},
     ids::CenterId,
@@ -78,8 +77,7 @@ async fn default_center(app: &App, code: Option<&str>) -> AppResult<Option<Cente
 
 async fn index(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Query(p): Query<BrowseParams>,
 ) -> PageResult {
     let center = default_center(&app, p.center.as_deref()).await?;
@@ -118,7 +116,7 @@ async fn index(
         .map(|f| (f.total + PER_PAGE - 1) / PER_PAGE)
         .unwrap_or(0);
     render(&IndexPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         centers,
         center,
         q,
@@ -141,16 +139,12 @@ struct GuidePage {
 
 async fn guide_page(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Path(code): Path<String>,
 ) -> PageResult {
     let mut conn = app.db.pool().acquire().await?;
     let g = queries::guide(&mut conn, &code).await?;
-    render(&GuidePage {
-        chrome: Chrome::new(user, csrf),
-        g,
-    })
+    render(&GuidePage { chrome, g })
 }
 
 /// Rows of one section on one page of the booklet: a county's lists fit on the first, a
@@ -189,8 +183,7 @@ struct BookletQuery {
 
 async fn booklet(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Query(p): Query<BookletQuery>,
 ) -> PageResult {
     let center = default_center(&app, p.center.as_deref())
@@ -232,7 +225,7 @@ async fn booklet(
         });
     }
     render(&BookletPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         contents: counts
             .iter()
             .map(|(s, n)| (s.key(), s.title(), *n))

@@ -16,7 +16,10 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::queries::{self, ListRow, Section};
+use super::{
+    api::CenterParam,
+    queries::{self, ListRow, Section},
+};
 use crate::{
     app::App,
     error::{AppError, AppResult},
@@ -40,18 +43,12 @@ pub struct Sections {
     pub items: Vec<SectionCount>,
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct SectionsQuery {
-    /// 中心编码.
-    pub center: String,
-}
-
 /// Every section of a center's lists with its count (public).
 #[utoipa::path(get, path = "/api/v1/catalog/sections", summary = "目录清单各部分及事项数（公开）", tag = "catalog",
-    params(SectionsQuery), responses((status = 200, body = Sections)))]
+    params(CenterParam), responses((status = 200, body = Sections)))]
 pub async fn sections(
     State(app): State<Arc<App>>,
-    Query(q): Query<SectionsQuery>,
+    Query(q): Query<CenterParam>,
 ) -> AppResult<Json<Sections>> {
     let c = centers::by_code(app.db.pool(), &q.center).await?;
     let items = queries::section_counts(app.db.pool(), CenterId(c.id))

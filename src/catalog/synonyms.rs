@@ -21,7 +21,7 @@ use super::{search, store};
 use crate::{
     app::App,
     audit::{self, Actor},
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::{CurrentUser, Viewer},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
     web::{Chrome, Flash, PageResult, done, render_status},
@@ -317,19 +317,14 @@ struct SynonymsPage {
     error: Option<String>,
 }
 
-async fn page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Query(f): Query<Flash>,
-) -> PageResult {
-    require_manager(&user)?;
+async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
+    require_manager(&viewer.user)?;
     let mut conn = app.db.pool().acquire().await?;
     let items = list(&mut conn).await?;
     render_status(
         StatusCode::OK,
         &SynonymsPage {
-            chrome: Chrome::new(Some(user), csrf),
+            chrome: viewer.chrome(),
             text: to_text(&items),
             items,
             ok: f.ok,
@@ -338,16 +333,11 @@ async fn page(
     )
 }
 
-async fn page_submit(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    form: Fields,
-) -> PageResult {
-    require_manager(&user)?;
+async fn page_submit(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -> PageResult {
+    require_manager(&viewer.user)?;
     let text = form.get("synonyms").to_owned();
     let saved = match parse_text(&text) {
-        Ok(items) => replace(&app, &user, &items).await,
+        Ok(items) => replace(&app, &viewer.user, &items).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -360,7 +350,7 @@ async fn page_submit(
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &SynonymsPage {
-                    chrome: Chrome::new(Some(user), csrf),
+                    chrome: viewer.chrome(),
                     items: list(&mut conn).await?,
                     text,
                     ok: None,

@@ -19,7 +19,7 @@ use super::store;
 use crate::{
     app::App,
     audit::{self, Actor},
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::{CurrentUser, Viewer},
     db::{Tx, is_unique_violation},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields},
@@ -253,17 +253,12 @@ struct TypesPage {
     form: Fields,
 }
 
-async fn page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Query(f): Query<Flash>,
-) -> PageResult {
-    require_admin(&user)?;
+async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
+    require_admin(&viewer.user)?;
     render_status(
         StatusCode::OK,
         &TypesPage {
-            chrome: Chrome::new(Some(user), csrf),
+            chrome: viewer.chrome(),
             types: list(app.db.pool()).await?,
             ok: f.ok,
             error: None,
@@ -273,14 +268,9 @@ async fn page(
 }
 
 /// The page's forms: `save` (add or change) and `delete`.
-async fn page_submit(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    form: Fields,
-) -> PageResult {
-    require_admin(&user)?;
-    let actor = Actor::from(&user);
+async fn page_submit(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -> PageResult {
+    require_admin(&viewer.user)?;
+    let actor = Actor::from(&viewer.user);
     let now = app.clock.now_micros();
     let result = async {
         let mut tx = app.db.begin().await?;
@@ -316,7 +306,7 @@ async fn page_submit(
         ) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &TypesPage {
-                chrome: Chrome::new(Some(user), csrf),
+                chrome: viewer.chrome(),
                 types: list(app.db.pool()).await?,
                 ok: None,
                 error: Some(e.public_message()),

@@ -3,9 +3,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Level, input};
+use super::{
+    Level,
+    audited::{self, Audited},
+    input,
+};
 use crate::{
-    audit::{self, Actor},
+    audit::Actor,
     db::Tx,
     error::{AppError, AppResult, conflict_on_duplicate},
 };
@@ -28,6 +32,14 @@ pub struct Center {
 impl Center {
     pub fn level_label(&self) -> &'static str {
         super::level_label(&self.level)
+    }
+}
+
+impl Audited for Center {
+    const ENTITY: &'static str = "center";
+
+    fn key(&self) -> &str {
+        &self.code
     }
 
     fn snapshot(&self) -> serde_json::Value {
@@ -59,9 +71,7 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .bind(code)
         .fetch_optional(db)
         .await?
-        .ok_or_else(|| {
-            AppError::NotFound(format!("找不到编码为“{}”的中心", crate::error::quote(code)))
-        })
+        .ok_or_else(|| input::missing("编码", code, "中心"))
 }
 
 /// What a new center or an edit carries, as submitted.
@@ -132,6 +142,21 @@ async fn parse(tx: &mut Tx, input: &CenterInput, own_code: Option<&str>) -> AppR
     })
 }
 
+impl Parsed {
+    /// Binds the fields as `$1`…`$6`: name, level, parent, region code, address, phone.
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        q.bind(&self.name)
+            .bind(self.level.as_str())
+            .bind(self.parent_id)
+            .bind(&self.region_code)
+            .bind(&self.address)
+            .bind(&self.phone)
+    }
+}
+
 /// Creates a center (system admin).
 pub async fn create(
     tx: &mut Tx,
@@ -141,34 +166,17 @@ pub async fn create(
 ) -> AppResult<Center> {
     let code = input::code(input.code.as_deref().unwrap_or(""), "中心编码")?;
     let p = parse(tx, input, None).await?;
-    let id: i64 = sqlx::query_scalar(
-        "insert into centers (code, name, level, parent_id, region_code, address, phone, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
-    )
+    p.bind(sqlx::query(
+        "insert into centers (name, level, parent_id, region_code, address, phone, code, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    ))
     .bind(&code)
-    .bind(&p.name)
-    .bind(p.level.as_str())
-    .bind(p.parent_id)
-    .bind(&p.region_code)
-    .bind(&p.address)
-    .bind(&p.phone)
     .bind(now)
-    .fetch_one(&mut **tx)
+    .execute(&mut **tx)
     .await
     .map_err(conflict_on_duplicate("中心编码或名称已存在"))?;
     let center = by_code(&mut **tx, &code).await?;
-    audit::record(
-        tx,
-        actor,
-        "create",
-        "center",
-        &code,
-        Some(id),
-        None,
-        Some(center.snapshot()),
-        now,
-    )
-    .await?;
+    audited::created(tx, actor, Some(center.id), &center, now).await?;
     Ok(center)
 }
 
@@ -193,32 +201,15 @@ pub async fn update(
             ));
         }
     }
-    sqlx::query(
+    p.bind(sqlx::query(
         "update centers set name = $1, level = $2, parent_id = $3, region_code = $4, address = $5, phone = $6 \
          where id = $7",
-    )
-    .bind(&p.name)
-    .bind(p.level.as_str())
-    .bind(p.parent_id)
-    .bind(&p.region_code)
-    .bind(&p.address)
-    .bind(&p.phone)
+    ))
     .bind(before.id)
     .execute(&mut **tx)
     .await
     .map_err(conflict_on_duplicate("中心名称已存在"))?;
     let after = by_code(&mut **tx, code).await?;
-    audit::record(
-        tx,
-        actor,
-        "update",
-        "center",
-        code,
-        Some(before.id),
-        Some(before.snapshot()),
-        Some(after.snapshot()),
-        now,
-    )
-    .await?;
+    audited::updated(tx, actor, Some(before.id), &before, after.snapshot(), now).await?;
     Ok(after)
 }

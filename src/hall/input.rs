@@ -2,6 +2,14 @@
 
 use crate::error::AppError;
 
+/// "找不到{by}为“{key}”的{what}" (404), the key quoted: a record named by the request is absent.
+pub fn missing(by: &str, key: &str, what: &str) -> AppError {
+    AppError::NotFound(format!(
+        "找不到{by}为“{}”的{what}",
+        crate::error::quote(key)
+    ))
+}
+
 /// A display name: trimmed, 1–64 characters, no control characters.
 pub fn name(raw: &str, what: &str) -> Result<String, AppError> {
     let s = raw.trim();

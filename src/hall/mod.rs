@@ -2,6 +2,7 @@
 //! (窗口, seed 002 §三(三)), staff with roles, and A/B posts (AB岗, R1.6).
 
 pub mod api;
+mod audited;
 pub mod centers;
 pub mod input;
 mod pages;
@@ -21,31 +22,49 @@ pub use centers::Center;
 pub use windows::{Special, Window, WindowKind};
 pub use zones::Zone;
 
-crate::text_enum! {
-    /// Administrative level of a center's region (R1.1).
+/// [`crate::text_enum!`] with a Chinese label per value, as people read it (`label()`):
+/// `Variant = "stored" => "标签"`.
+#[macro_export]
+macro_rules! labelled_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal => $label:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::text_enum! {
+            $(#[$meta])*
+            $vis enum $name {
+                $( $(#[$vmeta])* $variant = $text ),+
+            }
+        }
+
+        impl $name {
+            /// The value as people read it.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $label),+
+                }
+            }
+        }
+    };
+}
+
+crate::labelled_enum! {
+    /// Administrative level of a center's region (R1.1); labelled 市/县/乡/村.
     pub enum Level {
         /// 市 — 市政务服务中心
-        City = "city",
+        City = "city" => "市",
         /// 县 — 县（区）政务服务中心
-        County = "county",
+        County = "county" => "县",
         /// 乡 — 乡镇（街道）便民服务中心
-        Township = "township",
+        Township = "township" => "乡",
         /// 村 — 村（社区）便民服务站
-        Village = "village",
+        Village = "village" => "村",
     }
 }
 
 impl Level {
-    /// 市/县/乡/村.
-    pub fn label(self) -> &'static str {
-        match self {
-            Level::City => "市",
-            Level::County => "县",
-            Level::Township => "乡",
-            Level::Village => "村",
-        }
-    }
-
     /// Depth in the hierarchy; a parent is always shallower.
     pub fn depth(self) -> u8 {
         match self {

@@ -131,12 +131,7 @@ async fn ids(tx: &mut Tx, center_id: i64, window: &str, login: &str) -> AppResul
             .bind(window)
             .fetch_optional(&mut **tx)
             .await?;
-    let window_id = window_id.ok_or_else(|| {
-        AppError::NotFound(format!(
-            "找不到编码为“{}”的窗口",
-            crate::error::quote(window)
-        ))
-    })?;
+    let window_id = window_id.ok_or_else(|| super::input::missing("编码", window, "窗口"))?;
     let user_id: Option<i64> = sqlx::query_scalar(
         "select u.id from users u join user_centers uc on uc.user_id = u.id \
          where u.login = $1 and uc.center_id = $2 and u.active = 1",

@@ -45,10 +45,7 @@ async fn in_managed_center<'a, T>(
 pub async fn visible_center(app: &App, user: &CurrentUser, code: &str) -> AppResult<Center> {
     let c = centers::by_code(app.db.pool(), code).await?;
     if !user.can_see_center(c.id) {
-        return Err(AppError::NotFound(format!(
-            "找不到编码为“{}”的中心",
-            crate::error::quote(code)
-        )));
+        return Err(super::input::missing("编码", code, "中心"));
     }
     Ok(c)
 }
@@ -274,10 +271,7 @@ pub async fn visible_person(
         .iter()
         .any(|c| visible.iter().any(|v| &v.code == c));
     if !user.is_admin() && !shares_a_center {
-        return Err(AppError::NotFound(format!(
-            "找不到登录名为“{}”的人员",
-            crate::error::quote(login)
-        )));
+        return Err(super::input::missing("登录名", login, "人员"));
     }
     Ok(person)
 }

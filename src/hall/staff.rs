@@ -3,9 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::input;
+use super::{
+    audited::{self, Audited},
+    input,
+};
 use crate::{
-    audit::{self, Actor},
+    audit::Actor,
     auth::{CurrentUser, Role, password},
     db::Tx,
     error::{AppError, AppResult, conflict_on_duplicate},
@@ -48,6 +51,14 @@ impl Staff {
         } else {
             "部门人员"
         }
+    }
+}
+
+impl Audited for Staff {
+    const ENTITY: &'static str = "staff";
+
+    fn key(&self) -> &str {
+        &self.login
     }
 
     fn snapshot(&self) -> serde_json::Value {
@@ -150,12 +161,7 @@ pub async fn by_login(tx: &mut Tx, login: &str, now: i64) -> AppResult<Staff> {
         .bind(login)
         .fetch_optional(&mut **tx)
         .await?;
-    let id = id.ok_or_else(|| {
-        AppError::NotFound(format!(
-            "找不到登录名为“{}”的人员",
-            crate::error::quote(login)
-        ))
-    })?;
+    let id = id.ok_or_else(|| input::missing("登录名", login, "人员"))?;
     load_one(tx, id, now).await
 }
 
@@ -338,18 +344,7 @@ pub async fn create(
     write_links(tx, id, &s.roles, &p.center_ids).await?;
     let staff = load_one(tx, id, now).await?;
     let center = p.center_ids.first().map(|(id, _)| *id);
-    audit::record(
-        tx,
-        actor,
-        "create",
-        "staff",
-        &login,
-        center,
-        None,
-        Some(staff.snapshot()),
-        now,
-    )
-    .await?;
+    audited::created(tx, actor, center, &staff, now).await?;
     Ok(staff)
 }
 
@@ -369,10 +364,7 @@ pub async fn update(
         return Err(if before_centers.iter().any(|c| by.can_see_center(*c)) {
             AppError::forbidden()
         } else {
-            AppError::NotFound(format!(
-                "找不到登录名为“{}”的人员",
-                crate::error::quote(login)
-            ))
+            input::missing("登录名", login, "人员")
         });
     }
     if by.id.get() == before.id
@@ -411,18 +403,7 @@ pub async fn update(
         .first()
         .map(|(id, _)| *id)
         .or(before_centers.first().copied());
-    audit::record(
-        tx,
-        &Actor::from(by),
-        "update",
-        "staff",
-        login,
-        center,
-        Some(before.snapshot()),
-        Some(after_json),
-        now,
-    )
-    .await?;
+    audited::updated(tx, &Actor::from(by), center, &before, after_json, now).await?;
     Ok(after)
 }
 

@@ -5,78 +5,53 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{input, zones};
+use super::{
+    audited::{self, Audited},
+    input, zones,
+};
 use crate::{
-    audit::{self, Actor},
+    audit::Actor,
     db::Tx,
     error::{AppError, AppResult, conflict_on_duplicate},
 };
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// What a window is, which decides its display-name pattern.
     pub enum WindowKind {
         /// 通用综合受理N — the county's general comprehensive window.
-        General = "general",
+        General = "general" => "通用综合受理",
         /// 综合受理N — a comprehensive window inside a category zone.
-        Zone = "zone",
+        Zone = "zone" => "综合受理",
         /// 出件 — the unified issuance window.
-        Issuance = "issuance",
+        Issuance = "issuance" => "出件",
         /// 公安集成综合受理 — township police-integrated window.
-        Police = "police",
+        Police = "police" => "公安集成综合受理",
         /// 公共服务综合受理 — township public-utility window.
-        PublicService = "public_service",
+        PublicService = "public_service" => "公共服务综合受理",
         /// A standalone special window (办不成事反映, 帮办代办 …).
-        Special = "special",
+        Special = "special" => "特色窗口",
     }
 }
 
-impl WindowKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            WindowKind::General => "通用综合受理",
-            WindowKind::Zone => "综合受理",
-            WindowKind::Issuance => "出件",
-            WindowKind::Police => "公安集成综合受理",
-            WindowKind::PublicService => "公共服务综合受理",
-            WindowKind::Special => "特色窗口",
-        }
-    }
-}
-
-crate::text_enum! {
+crate::labelled_enum! {
     /// A special-window function (特色窗口).
     pub enum Special {
         /// 办不成事反映
-        Unresolved = "unresolved",
+        Unresolved = "unresolved" => "办不成事反映",
         /// 帮办代办
-        Assisted = "assisted",
+        Assisted = "assisted" => "帮办代办",
         /// 一件事一次办
-        OneThing = "one_thing",
+        OneThing = "one_thing" => "一件事一次办",
         /// 惠企政策兑现
-        EnterprisePolicy = "enterprise_policy",
+        EnterprisePolicy = "enterprise_policy" => "惠企政策兑现",
         /// 异地通办
-        CrossRegion = "cross_region",
+        CrossRegion = "cross_region" => "异地通办",
         /// 政务专递（邮递服务）
-        Post = "post",
+        Post = "post" => "政务专递",
         /// 延时错时预约窗口 (seed 000 §4.3)
-        ExtendedHours = "extended_hours",
+        ExtendedHours = "extended_hours" => "延时错时预约窗口",
         /// 出件 加挂 on a comprehensive window
-        Issuance = "issuance",
-    }
-}
-
-impl Special {
-    pub fn label(self) -> &'static str {
-        match self {
-            Special::Unresolved => "办不成事反映",
-            Special::Assisted => "帮办代办",
-            Special::OneThing => "一件事一次办",
-            Special::EnterprisePolicy => "惠企政策兑现",
-            Special::CrossRegion => "异地通办",
-            Special::Post => "政务专递",
-            Special::ExtendedHours => "延时错时预约窗口",
-            Special::Issuance => "出件",
-        }
+        Issuance = "issuance" => "出件",
     }
 }
 
@@ -143,6 +118,14 @@ impl Window {
     /// name already says it, and for a window without any.
     pub fn added_name(&self) -> Option<String> {
         added_name(&self.kind, &self.specials)
+    }
+}
+
+impl Audited for Window {
+    const ENTITY: &'static str = "window";
+
+    fn key(&self) -> &str {
+        &self.code
     }
 
     fn snapshot(&self) -> serde_json::Value {
@@ -250,9 +233,8 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
             .bind(code)
             .fetch_optional(db)
             .await?;
-    row.map(from_row).ok_or_else(|| {
-        AppError::NotFound(format!("找不到编码为“{}”的窗口", crate::error::quote(code)))
-    })
+    row.map(from_row)
+        .ok_or_else(|| input::missing("编码", code, "窗口"))
 }
 
 /// A window as submitted.
@@ -382,18 +364,7 @@ pub async fn create(
     .map_err(conflict_on_duplicate("本中心已有同编码或同名称的窗口"))?;
     write_specials(tx, id, &p.specials).await?;
     let window = by_code(&mut **tx, center_id, &code).await?;
-    audit::record(
-        tx,
-        actor,
-        "create",
-        "window",
-        &code,
-        Some(center_id),
-        None,
-        Some(window.snapshot()),
-        now,
-    )
-    .await?;
+    audited::created(tx, actor, Some(center_id), &window, now).await?;
     Ok(window)
 }
 
@@ -425,17 +396,6 @@ pub async fn update(
     .map_err(conflict_on_duplicate("本中心已有同名称的窗口"))?;
     write_specials(tx, before.id, &p.specials).await?;
     let after = by_code(&mut **tx, center_id, code).await?;
-    audit::record(
-        tx,
-        actor,
-        "update",
-        "window",
-        code,
-        Some(center_id),
-        Some(before.snapshot()),
-        Some(after.snapshot()),
-        now,
-    )
-    .await?;
+    audited::updated(tx, actor, Some(center_id), &before, after.snapshot(), now).await?;
     Ok(after)
 }

@@ -3,9 +3,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::input;
+use super::{
+    audited::{self, Audited},
+    input,
+};
 use crate::{
-    audit::{self, Actor},
+    audit::Actor,
     db::Tx,
     error::{AppError, AppResult, conflict_on_duplicate},
     ids::ZoneId,
@@ -23,7 +26,13 @@ pub struct Zone {
     pub ticket_prefix: String,
 }
 
-impl Zone {
+impl Audited for Zone {
+    const ENTITY: &'static str = "zone";
+
+    fn key(&self) -> &str {
+        &self.code
+    }
+
     fn snapshot(&self) -> serde_json::Value {
         json!({"code": self.code, "name": self.name, "sort_order": self.sort_order, "ticket_prefix": self.ticket_prefix})
     }
@@ -53,7 +62,7 @@ pub async fn by_code<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         .bind(code)
         .fetch_optional(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("找不到编码为“{}”的专区", crate::error::quote(code))))
+        .ok_or_else(|| input::missing("编码", code, "专区"))
 }
 
 /// A zone as submitted.
@@ -122,18 +131,7 @@ pub async fn create(
         .await
         .map_err(conflict_on_duplicate("本中心已有同编码或同名称的专区"))?;
     let zone = by_code(&mut **tx, center_id, &code).await?;
-    audit::record(
-        tx,
-        actor,
-        "create",
-        "zone",
-        &code,
-        Some(center_id),
-        None,
-        Some(zone.snapshot()),
-        now,
-    )
-    .await?;
+    audited::created(tx, actor, Some(center_id), &zone, now).await?;
     Ok(zone)
 }
 
@@ -161,17 +159,6 @@ pub async fn update(
         .await
         .map_err(conflict_on_duplicate("本中心已有同名称的专区"))?;
     let after = by_code(&mut **tx, center_id, code).await?;
-    audit::record(
-        tx,
-        actor,
-        "update",
-        "zone",
-        code,
-        Some(center_id),
-        Some(before.snapshot()),
-        Some(after.snapshot()),
-        now,
-    )
-    .await?;
+    audited::updated(tx, actor, Some(center_id), &before, after.snapshot(), now).await?;
     Ok(after)
 }

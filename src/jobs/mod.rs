@@ -33,29 +33,17 @@ use crate::{
 
 pub use pages::router;
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// Where a job is in its life.
     pub enum JobState {
         /// 待执行: waiting for its `run_at` (a new job, or one to retry).
-        Pending = "pending",
+        Pending = "pending" => "待执行",
         /// 执行中: claimed by a runner.
-        Running = "running",
+        Running = "running" => "执行中",
         /// 已完成
-        Done = "done",
+        Done = "done" => "已完成",
         /// 失败: failed `max_attempts` times; `last_error` says why.
-        Failed = "failed",
-    }
-}
-
-impl JobState {
-    /// For people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "待执行",
-            Self::Running => "执行中",
-            Self::Done => "已完成",
-            Self::Failed => "失败",
-        }
+        Failed = "failed" => "失败",
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Job, JobCounts, JobState};
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::{CurrentUser, Viewer},
     error::{AppError, AppResult},
     web::{Chrome, PageResult, render},
 };
@@ -71,15 +71,11 @@ struct JobsPage {
     jobs: JobsOverview,
 }
 
-async fn jobs_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-) -> PageResult {
-    require_admin(&user)?;
+async fn jobs_page(State(app): State<Arc<App>>, viewer: Viewer) -> PageResult {
+    require_admin(&viewer.user)?;
     let jobs = overview(&app).await?;
     render(&JobsPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         jobs,
     })
 }

@@ -271,6 +271,22 @@ async fn change_current<'q>(
     }
 }
 
+/// Does `action` to the ticket the window holds ([`change_current`] under the action's guard,
+/// `now` as $2), or refuses: no ticket here, or `wrong_state` says why not this one.
+async fn act_on_current(
+    tx: &mut Conn,
+    desk: &Desk,
+    action: TicketAction,
+    set: &str,
+    now: i64,
+    wrong_state: impl FnOnce(&Ticket) -> String,
+) -> AppResult<Ticket> {
+    match change_current(tx, desk, set, guard(action), |q| q.bind(now)).await? {
+        Some(t) => Ok(t),
+        None => Err(refusal(tx, desk, wrong_state).await),
+    }
+}
+
 /// Why `change_current` changed nothing: no ticket here, or one in the wrong state.
 async fn refusal(
     tx: &mut Conn,
@@ -327,25 +343,19 @@ pub async fn recall(
 
 /// The visitor has arrived: service starts (the service timer runs from here).
 pub async fn start(tx: &mut Conn, desk: &Desk, who: &Who, now: i64) -> AppResult<Changed> {
-    let started = change_current(
-        tx,
-        desk,
-        "state = 'serving', started_at = $2",
-        guard(TicketAction::Start),
-        |q| q.bind(now),
-    )
+    let set = "state = 'serving', started_at = $2";
+    let t = act_on_current(tx, desk, TicketAction::Start, set, now, |t| {
+        format!("{} 号已在办理中", t.number)
+    })
     .await?;
-    match started {
-        Some(t) => Ok(Changed::new(
-            t,
-            who,
-            EventKind::Started,
-            desk.at(),
-            None,
-            now,
-        )),
-        None => Err(refusal(tx, desk, |t| format!("{} 号已在办理中", t.number)).await),
-    }
+    Ok(Changed::new(
+        t,
+        who,
+        EventKind::Started,
+        desk.at(),
+        None,
+        now,
+    ))
 }
 
 /// 过号: the visitor did not come.
@@ -360,17 +370,11 @@ async fn mark_no_show(
     now: i64,
     automatic: bool,
 ) -> AppResult<Changed> {
-    let marked = change_current(
-        tx,
-        desk,
-        "state = 'no_show', finished_at = $2",
-        guard(TicketAction::NoShow),
-        |q| q.bind(now),
-    )
+    let set = "state = 'no_show', finished_at = $2";
+    let t = act_on_current(tx, desk, TicketAction::NoShow, set, now, |t| {
+        format!("{} 号已在办理中，不能过号", t.number)
+    })
     .await?;
-    let Some(t) = marked else {
-        return Err(refusal(tx, desk, |t| format!("{} 号已在办理中，不能过号", t.number)).await);
-    };
     let detail = automatic.then(|| "多次重呼未到，自动过号".to_owned());
     Ok(Changed::new(
         t,

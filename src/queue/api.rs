@@ -31,7 +31,7 @@ use crate::{
     auth::{Acting, CurrentUser},
     error::{AppError, AppResult},
     extract::ApiJson,
-    hall::centers,
+    hall::{Center, centers},
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -222,6 +222,25 @@ pub struct StatsQuery {
     pub by: Option<String>,
 }
 
+/// The center of a statistics request and the day it asks for (`date`, else the service
+/// day); 404 unless the user may see the center.
+pub(super) async fn stats_scope(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    date: Option<&str>,
+) -> AppResult<(Center, String)> {
+    let center = centers::by_code(app.db.pool(), code).await?;
+    if !user.can_see_center(center.id) {
+        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
+    }
+    let date = match date {
+        Some(d) => crate::calendar::parse_date(d)?.to_string(),
+        None => service_date(app),
+    };
+    Ok((center, date))
+}
+
 /// Statistics of a day (members of the center).
 #[utoipa::path(get, path = "/api/v1/centers/{center}/queue/stats", summary = "排队统计", tag = "queue",
     params(("center" = String, Path), StatsQuery), responses((status = 200, body = crate::hall::api::Items<StatLine>)))]
@@ -231,14 +250,7 @@ pub async fn queue_stats(
     Path(code): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Json<crate::hall::api::Items<StatLine>>> {
-    let center = centers::by_code(app.db.pool(), &code).await?;
-    if !user.can_see_center(center.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
-    }
-    let date = match q.date.as_deref() {
-        Some(d) => crate::calendar::parse_date(d)?.to_string(),
-        None => service_date(&app),
-    };
+    let (center, date) = stats_scope(&app, &user, &code, q.date.as_deref()).await?;
     let by = q.by.as_deref().unwrap_or("window");
     if !matches!(by, "window" | "zone" | "clerk") {
         return Err(AppError::Invalid(
@@ -261,14 +273,7 @@ pub async fn queue_overruns(
     Path(code): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Json<crate::hall::api::Items<Overrun>>> {
-    let center = centers::by_code(app.db.pool(), &code).await?;
-    if !user.can_see_center(center.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")));
-    }
-    let date = match q.date.as_deref() {
-        Some(d) => crate::calendar::parse_date(d)?.to_string(),
-        None => service_date(&app),
-    };
+    let (center, date) = stats_scope(&app, &user, &code, q.date.as_deref()).await?;
     Ok(Json(crate::hall::api::Items {
         items: stats::overruns_of_day(app.db.pool(), center.id, &date).await?,
     }))

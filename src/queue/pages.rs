@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::{CsrfToken, MaybeUser, PageUser},
+    auth::{CsrfToken, Viewer},
     error::{AppError, AppResult},
     extract::Fields,
     hall::{Center, Window, Zone, centers, windows, zones},
@@ -98,12 +98,11 @@ async fn kiosk_page(
 
 async fn kiosk(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Path(code): Path<String>,
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
-    render(&kiosk_page(&app, Chrome::new(user, csrf), center, None).await?)
+    render(&kiosk_page(&app, chrome, center, None).await?)
 }
 
 #[derive(Template)]
@@ -119,8 +118,7 @@ struct SlipPage {
 
 async fn kiosk_take(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Path(code): Path<String>,
     headers: axum::http::HeaderMap,
     form: Fields,
@@ -145,7 +143,7 @@ async fn kiosk_take(
             let base = crate::cases::api::public_base(&app, &headers);
             let qr = qr_svg(&format!("{base}{}", issued.follow));
             render(&SlipPage {
-                chrome: Chrome::new(user, csrf),
+                chrome,
                 issued_time: crate::clock::format_local(issued.issued_at),
                 priority: priority.and_then(Priority::parse).map(Priority::label),
                 center,
@@ -155,13 +153,7 @@ async fn kiosk_take(
         }
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &kiosk_page(
-                &app,
-                Chrome::new(user, csrf),
-                center,
-                Some(e.public_message()),
-            )
-            .await?,
+            &kiosk_page(&app, chrome, center, Some(e.public_message())).await?,
         ),
         Err(e) => Err(e.into()),
     }
@@ -261,12 +253,11 @@ struct DeskPage {
 
 async fn desk(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path((code, window)): Path<(String, String)>,
 ) -> PageResult {
     let center = centers::by_code(app.db.pool(), &code).await?;
-    let desk = api::desk_for(&app, &user, &center.code, &window)
+    let desk = api::desk_for(&app, &viewer.user, &center.code, &window)
         .await?
         .desk;
     let w = windows::by_code(app.db.pool(), center.id, &window).await?;
@@ -277,14 +268,14 @@ async fn desk(
         waiting,
         line,
     } = super::queries::desk_view(&app, center.id, &date, &desk).await?;
-    let other_posts = super::queries::posts_of(&app, user.id.get())
+    let other_posts = super::queries::posts_of(&app, viewer.user.id.get())
         .await?
         .into_iter()
         .filter(|p| !(p.center_code == center.code && p.window_code == w.code))
         .collect();
     render(&DeskPage {
         other_posts,
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         windows: windows::list(app.db.pool(), center.id)
             .await?
             .into_iter()
@@ -363,75 +354,50 @@ struct StatsQuery {
     ok: Option<String>,
 }
 
-/// What the statistics page shows of a day.
-struct DayStats {
-    by_window: Vec<StatLine>,
-    by_zone: Vec<StatLine>,
-    by_clerk: Vec<StatLine>,
-    overruns: Vec<Overrun>,
-    settings: Settings,
-}
-
-async fn stats_data(app: &App, center: &Center, date: &str) -> AppResult<DayStats> {
+/// The statistics page of a center's day, with the settings form.
+async fn stats_of(
+    app: &App,
+    viewer: Viewer,
+    center: Center,
+    date: String,
+    error: Option<String>,
+    ok: Option<String>,
+) -> AppResult<StatsPage> {
     let s = api::settings(app.db.pool(), center.id).await?;
-    let t = s.wait_target_minutes;
-    Ok(DayStats {
-        by_window: stats::of_day(app.db.pool(), center.id, date, "window", t).await?,
-        by_zone: stats::of_day(app.db.pool(), center.id, date, "zone", t).await?,
-        by_clerk: stats::of_day(app.db.pool(), center.id, date, "clerk", t).await?,
-        overruns: stats::overruns_of_day(app.db.pool(), center.id, date).await?,
+    let (t, day) = (s.wait_target_minutes, date.as_str());
+    Ok(StatsPage {
+        by_window: stats::of_day(app.db.pool(), center.id, day, "window", t).await?,
+        by_zone: stats::of_day(app.db.pool(), center.id, day, "zone", t).await?,
+        by_clerk: stats::of_day(app.db.pool(), center.id, day, "clerk", t).await?,
+        overruns: stats::overruns_of_day(app.db.pool(), center.id, day).await?,
+        chrome: viewer.chrome(),
+        rule: s.rule.as_str(),
         settings: s,
+        center,
+        date,
+        error,
+        ok,
     })
-}
-
-fn rule_name(r: Rule) -> &'static str {
-    match r {
-        Rule::Fifo => "fifo",
-        Rule::PriorityFirst => "priority_first",
-        Rule::AppointmentsFirst => "appointments_first",
-    }
 }
 
 async fn stats_page(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> PageResult {
-    let center = centers::by_code(app.db.pool(), &code).await?;
-    if !user.can_see_center(center.id) {
-        return Err(AppError::NotFound(format!("找不到编码为“{code}”的中心")).into());
-    }
-    let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
-        Some(d) => crate::calendar::parse_date(d)
-            .map_err(AppError::from)?
-            .to_string(),
-        None => api::service_date(&app),
-    };
-    let d = stats_data(&app, &center, &date).await?;
-    render(&StatsPage {
-        chrome: Chrome::new(Some(user), csrf),
-        rule: rule_name(d.settings.rule),
-        center,
-        date,
-        by_window: d.by_window,
-        by_zone: d.by_zone,
-        by_clerk: d.by_clerk,
-        overruns: d.overruns,
-        settings: d.settings,
-        error: None,
-        ok: q.ok,
-    })
+    let date = q.date.as_deref().filter(|d| !d.is_empty());
+    let (center, date) = api::stats_scope(&app, &viewer.user, &code, date).await?;
+    render(&stats_of(&app, viewer, center, date, None, q.ok).await?)
 }
 
 async fn settings_save(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     form: Fields,
 ) -> PageResult {
+    let user = &viewer.user;
     let center = centers::by_code(app.db.pool(), &code).await?;
     user.require_manage(center.id)?;
     let result = async {
@@ -447,7 +413,7 @@ async fn settings_save(
                 .parse()
                 .map_err(|_| AppError::Invalid("等候目标须为整数分钟".into()))?,
         };
-        api::save_settings(&app, &user, &center, &s).await
+        api::save_settings(&app, user, &center, &s).await
     }
     .await;
     match result {
@@ -457,23 +423,9 @@ async fn settings_save(
         .into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let date = api::service_date(&app);
-            let d = stats_data(&app, &center, &date).await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &StatsPage {
-                    chrome: Chrome::new(Some(user), csrf),
-                    rule: rule_name(d.settings.rule),
-                    center,
-                    date,
-                    by_window: d.by_window,
-                    by_zone: d.by_zone,
-                    by_clerk: d.by_clerk,
-                    overruns: d.overruns,
-                    settings: d.settings,
-                    error: Some(e.public_message()),
-                    ok: None,
-                },
-            )
+            let error = Some(e.public_message());
+            let page = stats_of(&app, viewer, center, date, error, None).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
     }

@@ -488,45 +488,35 @@ pub struct DisplayState {
     pub waiting: Vec<WaitingItem>,
 }
 
+/// The calls of a center's service day `date` whose ticket (`t`) meets `only`, newest first,
+/// at most `limit`.
+async fn calls_of(
+    app: &App,
+    center: &Center,
+    date: &str,
+    only: &str,
+    limit: i64,
+) -> AppResult<Vec<CallItem>> {
+    let rows: Vec<CallRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select w.code as window, w.name as window_name, w.kind as window_kind, \
+         (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
+         t.number as ticket, t.state, t.called_at \
+         from tickets t join windows w on w.id = t.window_id \
+         where t.center_id = $1 and t.service_date = $2 and {only} \
+         order by t.called_at desc limit $3"
+    )))
+    .bind(center.id)
+    .bind(date)
+    .bind(limit)
+    .fetch_all(app.db.pool())
+    .await?;
+    Ok(rows.into_iter().map(CallItem::from).collect())
+}
+
 pub async fn display_state(app: &App, center: &Center) -> AppResult<DisplayState> {
     let date = service_date(app);
-    let call_rows = |sql: &'static str, limit: i64| {
-        sqlx::query(sql)
-            .bind(center.id)
-            .bind(date.clone())
-            .bind(limit)
-            .fetch_all(app.db.pool())
-    };
-    let to_items = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<Vec<CallItem>> {
-        Ok(rows
-            .iter()
-            .map(|r| CallRow::from_row(r).map(CallItem::from))
-            .collect::<Result<_, _>>()?)
-    };
-    let calls = to_items(
-        call_rows(
-            "select w.code as window, w.name as window_name, w.kind as window_kind, \
-             (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
-             t.number as ticket, t.state, t.called_at \
-             from tickets t join windows w on w.id = t.window_id \
-             where t.center_id = $1 and t.service_date = $2 and t.state in ('called', 'serving') \
-             order by t.called_at desc limit $3",
-            50,
-        )
-        .await?,
-    )?;
-    let recent = to_items(
-        call_rows(
-            "select w.code as window, w.name as window_name, w.kind as window_kind, \
-             (select string_agg(ws.special, ',') from window_specials ws where ws.window_id = w.id) as specials, \
-             t.number as ticket, t.state, t.called_at \
-             from tickets t join windows w on w.id = t.window_id \
-             where t.center_id = $1 and t.service_date = $2 and t.called_at is not null \
-             order by t.called_at desc limit $3",
-            10,
-        )
-        .await?,
-    )?;
+    let calls = calls_of(app, center, &date, "t.state in ('called', 'serving')", 50).await?;
+    let recent = calls_of(app, center, &date, "t.called_at is not null", 10).await?;
     let waiting = sqlx::query(
         "select z.code as zone, z.name as zone_name, coalesce(q.waiting, 0) as waiting \
          from zones z left join queue_waiting q \

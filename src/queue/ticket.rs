@@ -16,31 +16,19 @@ use crate::{
     state::StateMachine,
 };
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
     pub enum Priority {
         /// 老年人
-        Elderly = "elderly",
+        Elderly = "elderly" => "老年人",
         /// 残疾人
-        Disabled = "disabled",
+        Disabled = "disabled" => "残疾人",
         /// 孕妇
-        Pregnant = "pregnant",
+        Pregnant = "pregnant" => "孕妇",
         /// 军人
-        Military = "military",
+        Military = "military" => "军人",
         /// 预约签到
-        Appointment = "appointment",
-    }
-}
-
-impl Priority {
-    pub fn label(self) -> &'static str {
-        match self {
-            Priority::Elderly => "老年人",
-            Priority::Disabled => "残疾人",
-            Priority::Pregnant => "孕妇",
-            Priority::Military => "军人",
-            Priority::Appointment => "预约",
-        }
+        Appointment = "appointment" => "预约",
     }
 }
 
@@ -56,25 +44,15 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// The three holds halls use (挂起).
     pub enum HoldKind {
         /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
-        Away = "away",
+        Away = "away" => "不持件",
         /// 持件: the visitor returns to this same window.
-        WithDocs = "with_docs",
+        WithDocs = "with_docs" => "持件",
         /// 等待: the clerk serves others meanwhile; the ticket stays with this window.
-        Waiting = "waiting",
-    }
-}
-
-impl HoldKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            HoldKind::Away => "不持件",
-            HoldKind::WithDocs => "持件",
-            HoldKind::Waiting => "等待",
-        }
+        Waiting = "waiting" => "等待",
     }
 }
 

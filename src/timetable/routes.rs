@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, MaybeUser, PageUser},
+    auth::{CurrentUser, Viewer},
     calendar::{self, DaySchedule, HolidayTable, Hours, MonthDay, Period, Season},
     error::{AppError, AppResult},
     extract::{ApiJson, Fields, Path, Query},
@@ -136,8 +136,7 @@ async fn hours_data(app: &App, code: &str) -> AppResult<(Center, Arc<HolidayTabl
 
 async fn hours_page(
     State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    chrome: Chrome,
     Path(code): Path<String>,
 ) -> PageResult {
     let (center, table, hours, now) = hours_data(&app, &code).await?;
@@ -160,7 +159,7 @@ async fn hours_page(
         )
     });
     render(&HoursPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         now_status: now_status(&table, &hours, &today_schedule, at),
         today: day_view(&today_schedule, &table, now),
         missing_notice: week.iter().find(|s| s.year_missing).map(|s| s.date.year()),
@@ -274,15 +273,14 @@ struct HoursAdminPage {
 
 async fn hours_admin(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    let center = managed_center(&app, &user, &code).await?;
+    let center = managed_center(&app, &viewer.user, &code).await?;
     let hours = center_hours(app.db.pool(), center.id).await?;
     render(&HoursAdminPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         center,
         form: hours_form(&hours),
         error: None,
@@ -292,15 +290,14 @@ async fn hours_admin(
 
 async fn hours_admin_save(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     form: Fields,
 ) -> PageResult {
-    let center = managed_center(&app, &user, &code).await?;
+    let center = managed_center(&app, &viewer.user, &code).await?;
     let result = async {
         let hours = hours_from_form(&form)?;
-        service::set_hours(&app, &user, center.id, &hours).await
+        service::set_hours(&app, &viewer.user, center.id, &hours).await
     }
     .await;
     match result {
@@ -311,7 +308,7 @@ async fn hours_admin_save(
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &HoursAdminPage {
-                chrome: Chrome::new(Some(user), csrf),
+                chrome: viewer.chrome(),
                 center,
                 form,
                 error: Some(e.public_message()),
@@ -389,13 +386,12 @@ fn require_manager(user: &CurrentUser) -> AppResult<()> {
 
 async fn holidays_admin(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    require_manager(&user)?;
+    require_manager(&viewer.user)?;
     render(&HolidaysPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         years: year_items(&app).await?,
         form: next_year_form(&app),
         text: String::new(),
@@ -407,14 +403,13 @@ async fn holidays_admin(
 /// The year form's submission: checked field by field, then imported as the text would be.
 async fn holidays_form_import(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     fields: Fields,
 ) -> PageResult {
-    require_manager(&user)?;
+    require_manager(&viewer.user)?;
     let mut form = YearForm::from_fields(&fields);
     let imported = match form.to_toml() {
-        Some(toml) => match service::import_year(&app, &user, &toml).await {
+        Some(toml) => match service::import_year(&app, &viewer.user, &toml).await {
             Ok(y) => Some(y.year()),
             Err(e @ AppError::Invalid(_)) => {
                 form.error = Some(e.public_message());
@@ -429,7 +424,7 @@ async fn holidays_form_import(
         None => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &HolidaysPage {
-                chrome: Chrome::new(Some(user), csrf),
+                chrome: viewer.chrome(),
                 years: year_items(&app).await?,
                 form,
                 text: String::new(),
@@ -444,13 +439,8 @@ fn imported_flash(year: i16) -> PageResult {
     done("/admin/holidays", &format!("已导入 {year} 年节假日安排"))
 }
 
-async fn holidays_import(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    form: Fields,
-) -> PageResult {
-    require_manager(&user)?;
+async fn holidays_import(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -> PageResult {
+    require_manager(&viewer.user)?;
     let text = form
         .0
         .iter()
@@ -458,7 +448,7 @@ async fn holidays_import(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let result = async {
-        let y = service::import_year(&app, &user, &text).await?;
+        let y = service::import_year(&app, &viewer.user, &text).await?;
         AppResult::Ok(y.year())
     }
     .await;
@@ -467,7 +457,7 @@ async fn holidays_import(
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &HolidaysPage {
-                chrome: Chrome::new(Some(user), csrf),
+                chrome: viewer.chrome(),
                 years: year_items(&app).await?,
                 form: next_year_form(&app),
                 text,

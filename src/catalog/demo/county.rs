@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{CASE_KINDS, LIMIT_UNITS, MatterInput, WindowRight, code_of, queries, store};
+use crate::catalog::{CASE_KINDS, LIMIT_UNITS, MatterInput, WindowRight, code_of, store};
 use crate::{
     audit::Actor,
     db::Tx,
@@ -279,11 +279,7 @@ pub fn matters(center: &str, types: &HashMap<String, String>) -> AppResult<Vec<M
 
 /// Loads the county catalogue into the center `center` (its code) inside the demo transaction.
 pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResult<()> {
-    let types: HashMap<String, String> = queries::types_in(tx)
-        .await?
-        .into_iter()
-        .map(|(c, n)| (n, c))
-        .collect();
+    let types = super::type_codes(tx).await?;
     for m in matters(center, &types)? {
         store::save(tx, actor, &m, "create", now).await?;
     }

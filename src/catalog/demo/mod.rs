@@ -131,13 +131,18 @@ fn code(no: u32) -> String {
     format!("GXML-{no:03}")
 }
 
-/// Loads the demo catalogue into the center `center` (its code) inside the demo transaction.
-pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResult<()> {
-    let types: HashMap<String, String> = queries::types_in(tx)
+/// The 事项类型 codes by their names, as the demo data names the types.
+async fn type_codes(tx: &mut Tx) -> AppResult<HashMap<String, String>> {
+    Ok(queries::types_in(tx)
         .await?
         .into_iter()
         .map(|(c, n)| (n, c))
-        .collect();
+        .collect())
+}
+
+/// Loads the demo catalogue into the center `center` (its code) inside the demo transaction.
+pub async fn load(tx: &mut Tx, actor: &Actor, center: &str, now: i64) -> AppResult<()> {
+    let types = type_codes(tx).await?;
     let mut guides: HashMap<(u32, String), MatterInput> = guides()?
         .into_iter()
         .map(|g| ((g.item, g.situation.unwrap_or_default()), g.fields))

@@ -11,7 +11,7 @@ use super::Flash;
 use crate::{
     app::App,
     audit::{self, AuditEntry},
-    auth::{CsrfToken, PageUser, policy},
+    auth::{Viewer, policy},
     error::AppError,
     hall::centers,
     web::{Chrome, PageResult, render},
@@ -26,24 +26,24 @@ struct AuditPage {
 
 pub(super) async fn audit_index(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    if !policy::can_read_audit(&user) {
+    let user = &viewer.user;
+    if !policy::can_read_audit(user) {
         return Err(AppError::forbidden().into());
     }
     let mut scope: Option<Vec<i64>> = (!user.is_admin()).then(|| user.center_ids.clone());
     if let Some(code) = f.center.as_deref().filter(|c| !c.is_empty()) {
         let c = centers::by_code(app.db.pool(), code).await?;
-        if !policy::can_see_center(&user, c.id) {
+        if !policy::can_see_center(user, c.id) {
             return Err(AppError::NotFound("找不到该中心".into()).into());
         }
         scope = Some(vec![c.id]);
     }
     let entries = audit::recent(app.db.pool(), scope.as_deref(), 200).await?;
     render(&AuditPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         entries,
     })
 }

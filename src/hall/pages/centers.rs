@@ -4,14 +4,17 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::{
+    extract::State,
+    routing::{MethodRouter, post},
+};
 
 use crate::extract::{Path, Query};
 
-use super::{Flash, Shown, Viewer, done, refusal};
+use super::{Flash, Shown, Viewer, done, refused};
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::CurrentUser,
     error::AppResult,
     extract::Fields,
     hall::{
@@ -21,7 +24,7 @@ use crate::{
         windows::{self, WindowInput},
         zones::{self, ZoneInput},
     },
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, render},
 };
 
 #[derive(Template)]
@@ -42,7 +45,7 @@ impl CenterNewPage {
         error: Option<String>,
     ) -> AppResult<Self> {
         Ok(Self {
-            chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+            chrome: viewer.chrome(),
             parents: centers::list(app.db.pool()).await?,
             levels: Level::ALL.to_vec(),
             form,
@@ -63,29 +66,25 @@ fn center_input(f: &Fields, with_code: bool) -> CenterInput {
     }
 }
 
-pub(super) async fn center_new(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-) -> PageResult {
-    service::require_center_creator(&user)?;
+pub(super) async fn center_new(State(app): State<Arc<App>>, viewer: Viewer) -> PageResult {
+    service::require_center_creator(&viewer.user)?;
     let form = Fields(vec![("level".into(), "township".into())]);
-    render(&CenterNewPage::new(&app, Viewer { user, csrf }, form, None).await?)
+    render(&CenterNewPage::new(&app, viewer, form, None).await?)
 }
 
 pub(super) async fn center_create(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     form: Fields,
 ) -> PageResult {
-    service::require_center_creator(&user)?;
-    match service::create_center(&app, &user, &center_input(&form, true)).await {
+    service::require_center_creator(&viewer.user)?;
+    match service::create_center(&app, &viewer.user, &center_input(&form, true)).await {
         Ok(c) => done(&format!("/admin/centers/{}", c.code), "中心已创建"),
         Err(e) => {
-            let (status, msg) = refusal(e, Shown::Rules)?;
-            let page = CenterNewPage::new(&app, Viewer { user, csrf }, form, Some(msg)).await?;
-            render_status(status, &page)
+            refused(e, Shown::Rules, async |msg| {
+                CenterNewPage::new(&app, viewer, form, Some(msg)).await
+            })
+            .await
         }
     }
 }
@@ -118,7 +117,7 @@ async fn center_page_data(
     ok: Option<String>,
 ) -> AppResult<CenterPage> {
     Ok(CenterPage {
-        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        chrome: viewer.chrome(),
         parents: centers::list(app.db.pool())
             .await?
             .into_iter()
@@ -139,60 +138,82 @@ async fn center_page_data(
 
 pub(super) async fn center_show(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    let c = service::managed_center(&app, &user, &code).await?;
-    let viewer = Viewer { user, csrf };
+    let c = service::managed_center(&app, &viewer.user, &code).await?;
     let page = center_page_data(&app, viewer, c, "", None, Fields(Vec::new()), f.ok).await?;
     render(&page)
 }
 
-/// Runs a change to a center's structure; on a rule failure re-renders the center page with
-/// the reason beside the form `error_for`.
-async fn center_change(
-    app: &App,
-    viewer: Viewer,
-    code: &str,
-    form: Fields,
-    error_for: &'static str,
-    ok: &str,
-    change: impl AsyncFnOnce(&App, &CurrentUser, &Fields) -> AppResult<()>,
-) -> PageResult {
-    let c = service::managed_center(app, &viewer.user, code).await?;
-    match change(app, &viewer.user, &form).await {
-        Ok(()) => done(&format!("/admin/centers/{code}"), ok),
-        Err(e) => {
-            let (status, msg) = refusal(e, Shown::RulesAndMissing)?;
-            let page = center_page_data(app, viewer, c, error_for, Some(msg), form, None).await?;
-            render_status(status, &page)
-        }
-    }
+/// A form on a center's page that changes the center's structure.
+#[derive(Clone, Copy)]
+pub(super) enum CenterForm {
+    /// Edits the center itself.
+    Center,
+    /// Adds a zone.
+    Zone,
+    /// Adds a window.
+    Window,
 }
 
-pub(super) async fn center_update(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path(code): Path<String>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    center_change(
-        &app,
-        viewer,
-        &code,
-        form,
-        "center",
-        "中心信息已保存",
-        async |app, user, form| {
-            service::update_center(app, user, &code, &center_input(form, false)).await?;
-            Ok(())
-        },
-    )
-    .await
+impl CenterForm {
+    /// The form an error is shown beside (the page's `error_for`).
+    fn name(self) -> &'static str {
+        match self {
+            Self::Center => "center",
+            Self::Zone => "zone",
+            Self::Window => "window",
+        }
+    }
+
+    /// The flash after the change.
+    fn done(self) -> &'static str {
+        match self {
+            Self::Center => "中心信息已保存",
+            Self::Zone => "专区已添加",
+            Self::Window => "窗口已添加",
+        }
+    }
+
+    async fn submit(self, app: &App, user: &CurrentUser, code: &str, f: &Fields) -> AppResult<()> {
+        match self {
+            Self::Center => {
+                service::update_center(app, user, code, &center_input(f, false)).await?;
+            }
+            Self::Zone => {
+                service::create_zone(app, user, code, &zone_input(f, true)?).await?;
+            }
+            Self::Window => {
+                service::create_window(app, user, code, &window_input(f, true)?).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The POST route of the form: runs the change; on a rule failure re-renders the center
+    /// page with the reason beside this form.
+    pub(super) fn route(self) -> MethodRouter<Arc<App>> {
+        post(
+            move |State(app): State<Arc<App>>,
+                  viewer: Viewer,
+                  Path(code): Path<String>,
+                  form: Fields| async move {
+                let c = service::managed_center(&app, &viewer.user, &code).await?;
+                match self.submit(&app, &viewer.user, &code, &form).await {
+                    Ok(()) => done(&format!("/admin/centers/{code}"), self.done()),
+                    Err(e) => {
+                        refused(e, Shown::RulesAndMissing, async |msg| {
+                            let error = Some(msg);
+                            center_page_data(&app, viewer, c, self.name(), error, form, None).await
+                        })
+                        .await
+                    }
+                }
+            },
+        )
+    }
 }
 
 pub(super) fn zone_input(f: &Fields, with_code: bool) -> AppResult<ZoneInput> {
@@ -202,29 +223,6 @@ pub(super) fn zone_input(f: &Fields, with_code: bool) -> AppResult<ZoneInput> {
         ticket_prefix: Some(f.get("ticket_prefix").to_owned()),
         sort_order: f.int("sort_order", "排序")?.unwrap_or(0),
     })
-}
-
-pub(super) async fn zone_create(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path(code): Path<String>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    center_change(
-        &app,
-        viewer,
-        &code,
-        form,
-        "zone",
-        "专区已添加",
-        async |app, user, form| {
-            service::create_zone(app, user, &code, &zone_input(form, true)?).await?;
-            Ok(())
-        },
-    )
-    .await
 }
 
 pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput> {
@@ -241,27 +239,4 @@ pub(super) fn window_input(f: &Fields, with_code: bool) -> AppResult<WindowInput
             .unwrap_or(15),
         joint_property_tax: f.checked("joint_property_tax"),
     })
-}
-
-pub(super) async fn window_create(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path(code): Path<String>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    center_change(
-        &app,
-        viewer,
-        &code,
-        form,
-        "window",
-        "窗口已添加",
-        async |app, user, form| {
-            service::create_window(app, user, &code, &window_input(form, true)?).await?;
-            Ok(())
-        },
-    )
-    .await
 }

@@ -10,6 +10,9 @@ mod tokens;
 mod windows;
 mod zones;
 
+use centers::CenterForm;
+use windows::WindowForm;
+
 use std::sync::Arc;
 
 use askama::Template;
@@ -24,17 +27,11 @@ use serde::Deserialize;
 use super::{Center, posts, service};
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, PageUser},
-    error::AppError,
+    auth::Viewer,
+    error::{AppError, AppResult},
     extract::Query,
-    web::{Chrome, PageResult, done, render},
+    web::{Chrome, PageResult, done, render, render_status},
 };
-
-/// Who is looking at a page, with the token their forms carry.
-struct Viewer {
-    user: CurrentUser,
-    csrf: CsrfToken,
-}
 
 /// Flash message after a redirect (`?ok=…`).
 #[derive(Deserialize, Default)]
@@ -82,6 +79,17 @@ fn refusal(e: AppError, shown: Shown) -> Result<(StatusCode, String), AppError> 
     Ok((status, e.public_message()))
 }
 
+/// Answers a refused form: `page`, given the reason, rendered with the refusal's status
+/// ([`refusal`]); any other error is passed on.
+async fn refused<P: Template>(
+    e: AppError,
+    shown: Shown,
+    page: impl AsyncFnOnce(String) -> AppResult<P>,
+) -> PageResult {
+    let (status, msg) = refusal(e, shown)?;
+    render_status(status, &page(msg).await?)
+}
+
 // ---- overview ----
 
 struct CenterSummary {
@@ -98,14 +106,9 @@ struct IndexPage {
     ok: Option<String>,
 }
 
-async fn index(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Query(f): Query<Flash>,
-) -> PageResult {
+async fn index(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
     let mut rows = Vec::new();
-    for c in service::visible_centers(&app, &user).await? {
+    for c in service::visible_centers(&app, &viewer.user).await? {
         let posts = posts::of_center(app.db.pool(), c.id).await?;
         rows.push(CenterSummary {
             windows: posts.len(),
@@ -117,7 +120,7 @@ async fn index(
         });
     }
     render(&IndexPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         rows,
         ok: f.ok,
     })
@@ -130,28 +133,28 @@ pub fn router() -> Router<Arc<App>> {
         .route("/admin/centers/new", get(centers::center_new))
         .route(
             "/admin/centers/{center}",
-            get(centers::center_show).post(centers::center_update),
+            get(centers::center_show).merge(CenterForm::Center.route()),
         )
-        .route("/admin/centers/{center}/zones", post(centers::zone_create))
+        .route("/admin/centers/{center}/zones", CenterForm::Zone.route())
         .route(
             "/admin/centers/{center}/zones/{zone}",
             get(zones::zone_show).post(zones::zone_update),
         )
         .route(
             "/admin/centers/{center}/windows",
-            post(centers::window_create),
+            CenterForm::Window.route(),
         )
         .route(
             "/admin/centers/{center}/windows/{window}",
-            get(windows::window_show).post(windows::window_update),
+            get(windows::window_show).merge(WindowForm::Edit.route()),
         )
         .route(
             "/admin/centers/{center}/windows/{window}/posts",
-            post(windows::post_assign),
+            WindowForm::Assign.route(),
         )
         .route(
             "/admin/centers/{center}/windows/{window}/posts/remove",
-            post(windows::post_remove),
+            WindowForm::Remove.route(),
         )
         .route("/admin/centers/{center}/posts", get(windows::posts_show))
         .route(

@@ -7,17 +7,17 @@ use axum::extract::State;
 
 use crate::extract::{Path, Query};
 
-use super::{Flash, Shown, Viewer, done, refusal};
+use super::{Flash, Shown, Viewer, done, refused};
 use crate::{
     app::App,
-    auth::{CsrfToken, PageUser, Role},
+    auth::Role,
     error::AppResult,
     extract::Fields,
     hall::{
         Center, service,
         staff::{self, Staff, StaffInput},
     },
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, render},
 };
 
 #[derive(Template)]
@@ -84,7 +84,7 @@ async fn staff_page(
         .collect();
     Ok(StaffPage {
         roles: grantable_roles(&viewer),
-        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        chrome: viewer.chrome(),
         staff,
         centers,
         form,
@@ -96,25 +96,20 @@ async fn staff_page(
 
 pub(super) async fn staff_index(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    service::require_staff_manager(&user)?;
-    let viewer = Viewer { user, csrf };
+    service::require_staff_manager(&viewer.user)?;
     render(&staff_page(&app, viewer, Fields(Vec::new()), None, f.ok, None).await?)
 }
 
 pub(super) async fn staff_create(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     form: Fields,
 ) -> PageResult {
-    service::require_staff_manager(&user)?;
-    let result = service::create_staff(&app, &user, &staff_input(&form, true)).await;
-    let viewer = Viewer { user, csrf };
-    match result {
+    service::require_staff_manager(&viewer.user)?;
+    match service::create_staff(&app, &viewer.user, &staff_input(&form, true)).await {
         Ok(created) => {
             let login = created.staff.login;
             let msg = format!("已添加人员 {login}");
@@ -123,11 +118,10 @@ pub(super) async fn staff_create(
             render(&page)
         }
         Err(e) => {
-            let (status, msg) = refusal(e, Shown::RulesAndForbidden)?;
-            render_status(
-                status,
-                &staff_page(&app, viewer, form, Some(msg), None, None).await?,
-            )
+            refused(e, Shown::RulesAndForbidden, async |msg| {
+                staff_page(&app, viewer, form, Some(msg), None, None).await
+            })
+            .await
         }
     }
 }
@@ -171,7 +165,7 @@ async fn person_page(
     let person = service::visible_person(app, &viewer.user, &centers, login).await?;
     Ok(PersonPage {
         roles: grantable_roles(&viewer),
-        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        chrome: viewer.chrome(),
         form: form.unwrap_or_else(|| person_form(&person)),
         person,
         centers,
@@ -181,31 +175,27 @@ async fn person_page(
 
 pub(super) async fn person_show(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(login): Path<String>,
 ) -> PageResult {
-    service::require_staff_manager(&user)?;
-    render(&person_page(&app, Viewer { user, csrf }, &login, None, None).await?)
+    service::require_staff_manager(&viewer.user)?;
+    render(&person_page(&app, viewer, &login, None, None).await?)
 }
 
 pub(super) async fn person_update(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(login): Path<String>,
     form: Fields,
 ) -> PageResult {
-    let result = service::update_staff(&app, &user, &login, &staff_input(&form, false)).await;
-    let viewer = Viewer { user, csrf };
-    match result {
+    let input = staff_input(&form, false);
+    match service::update_staff(&app, &viewer.user, &login, &input).await {
         Ok(_) => done("/admin/staff", &format!("已保存 {login}")),
         Err(e) => {
-            let (status, msg) = refusal(e, Shown::RulesAndForbidden)?;
-            render_status(
-                status,
-                &person_page(&app, viewer, &login, Some(form), Some(msg)).await?,
-            )
+            refused(e, Shown::RulesAndForbidden, async |msg| {
+                person_page(&app, viewer, &login, Some(form), Some(msg)).await
+            })
+            .await
         }
     }
 }

@@ -7,14 +7,14 @@ use axum::extract::State;
 
 use crate::extract::{Path, Query};
 
-use super::{Flash, Shown, Viewer, done, refusal};
+use super::{Flash, Shown, Viewer, done, refused};
 use crate::{
     app::App,
-    auth::{CsrfToken, PageUser, service, tokens},
+    auth::{PageUser, service, tokens},
     error::AppResult,
     extract::Fields,
     ids::TokenId,
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, render},
 };
 
 #[derive(Template)]
@@ -35,7 +35,7 @@ async fn tokens_page(
     ok: Option<String>,
 ) -> AppResult<TokensPage> {
     Ok(TokensPage {
-        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        chrome: viewer.chrome(),
         tokens: tokens::list(app.db.pool()).await?,
         new_token,
         error,
@@ -45,32 +45,27 @@ async fn tokens_page(
 
 pub(super) async fn tokens_index(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    service::require_token_admin(&user)?;
-    render(&tokens_page(&app, Viewer { user, csrf }, None, None, f.ok).await?)
+    service::require_token_admin(&viewer.user)?;
+    render(&tokens_page(&app, viewer, None, None, f.ok).await?)
 }
 
 pub(super) async fn token_create(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     form: Fields,
 ) -> PageResult {
-    service::require_token_admin(&user)?;
-    let result =
-        service::create_token(&app, &user, Some(form.get("login")), form.get("name")).await;
-    let viewer = Viewer { user, csrf };
-    match result {
+    service::require_token_admin(&viewer.user)?;
+    let (login, name) = (Some(form.get("login")), form.get("name"));
+    match service::create_token(&app, &viewer.user, login, name).await {
         Ok(t) => render(&tokens_page(&app, viewer, Some(t), None, None).await?),
         Err(e) => {
-            let (status, msg) = refusal(e, Shown::InvalidOrMissingAs422)?;
-            render_status(
-                status,
-                &tokens_page(&app, viewer, None, Some(msg), None).await?,
-            )
+            refused(e, Shown::InvalidOrMissingAs422, async |msg| {
+                tokens_page(&app, viewer, None, Some(msg), None).await
+            })
+            .await
         }
     }
 }

@@ -4,14 +4,17 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::{
+    extract::State,
+    routing::{MethodRouter, post},
+};
 
 use crate::extract::{Path, Query};
 
-use super::{Flash, Shown, Viewer, centers::window_input, done, refusal};
+use super::{Flash, Shown, Viewer, centers::window_input, done, refused};
 use crate::{
     app::App,
-    auth::{CsrfToken, CurrentUser, PageUser},
+    auth::CurrentUser,
     error::{AppError, AppResult},
     extract::Fields,
     hall::{
@@ -21,7 +24,7 @@ use crate::{
         staff::{self, Staff},
         windows, zones,
     },
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, render},
 };
 
 #[derive(Template)]
@@ -79,7 +82,7 @@ async fn window_page(
         .into_iter()
         .find(|p| p.window_code == window.code);
     Ok(WindowPage {
-        chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+        chrome: viewer.chrome(),
         zones: zones::list(app.db.pool(), center.id).await?,
         kinds: WindowKind::ALL.to_vec(),
         specials: Special::ALL.to_vec(),
@@ -99,111 +102,90 @@ async fn window_page(
 
 pub(super) async fn window_show(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path((code, window)): Path<(String, String)>,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    let c = service::managed_center(&app, &user, &code).await?;
+    let c = service::managed_center(&app, &viewer.user, &code).await?;
     let w = windows::by_code(app.db.pool(), c.id, &window).await?;
-    let viewer = Viewer { user, csrf };
     render(&window_page(&app, viewer, c, w, None, None, f.ok).await?)
 }
 
-/// Runs a change at one window; on a refusal re-renders the window's page with the reason
-/// (and the submitted edit form, when it was that form).
-async fn window_action(
-    app: &App,
-    viewer: Viewer,
-    code: &str,
-    window: &str,
-    form: Fields,
-    ok: &str,
-    act: impl AsyncFnOnce(&App, &CurrentUser, &Fields) -> AppResult<()>,
-) -> PageResult {
-    let c = service::managed_center(app, &viewer.user, code).await?;
-    let w = windows::by_code(app.db.pool(), c.id, window).await?;
-    match act(app, &viewer.user, &form).await {
-        Ok(()) => done(&format!("/admin/centers/{code}/windows/{window}"), ok),
-        Err(e) => {
-            let (status, msg) = refusal(e, Shown::AllAs422)?;
-            let keep = form.0.iter().any(|(k, _)| k == "kind").then_some(form);
-            let page = window_page(app, viewer, c, w, keep, Some(msg), None).await?;
-            render_status(status, &page)
+/// A form on a window's page: its edit form and the post forms.
+#[derive(Clone, Copy)]
+pub(super) enum WindowForm {
+    /// Edits the window.
+    Edit,
+    /// Puts a person on a post.
+    Assign,
+    /// Takes a person off their post.
+    Remove,
+}
+
+impl WindowForm {
+    /// The flash after the change.
+    fn done(self) -> &'static str {
+        match self {
+            Self::Edit => "窗口已保存",
+            Self::Assign => "岗位已安排",
+            Self::Remove => "已撤下岗位",
         }
     }
-}
 
-pub(super) async fn window_update(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path((code, window)): Path<(String, String)>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    window_action(
-        &app,
-        viewer,
-        &code,
-        &window,
-        form,
-        "窗口已保存",
-        async |app, user, form| {
-            service::update_window(app, user, &code, &window, &window_input(form, false)?).await?;
-            Ok(())
-        },
-    )
-    .await
-}
-
-pub(super) async fn post_assign(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path((code, window)): Path<(String, String)>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    window_action(
-        &app,
-        viewer,
-        &code,
-        &window,
-        form,
-        "岗位已安排",
-        async |app, user, form| {
-            let post = service::parse_post(form.get("post"))?;
-            let login = form.get("login");
-            if login.is_empty() {
-                return Err(AppError::Invalid("请选择人员".into()));
+    async fn submit(
+        self,
+        app: &App,
+        user: &CurrentUser,
+        (code, window): (&str, &str),
+        form: &Fields,
+    ) -> AppResult<()> {
+        match self {
+            Self::Edit => {
+                let input = window_input(form, false)?;
+                service::update_window(app, user, code, window, &input).await?;
+                Ok(())
             }
-            service::assign_post(app, user, &code, &window, login, post).await
-        },
-    )
-    .await
-}
+            Self::Assign => {
+                let post = service::parse_post(form.get("post"))?;
+                let login = form.get("login");
+                if login.is_empty() {
+                    return Err(AppError::Invalid("请选择人员".into()));
+                }
+                service::assign_post(app, user, code, window, login, post).await
+            }
+            Self::Remove => service::remove_post(app, user, code, window, form.get("login")).await,
+        }
+    }
 
-pub(super) async fn post_remove(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-    Path((code, window)): Path<(String, String)>,
-    form: Fields,
-) -> PageResult {
-    let viewer = Viewer { user, csrf };
-    window_action(
-        &app,
-        viewer,
-        &code,
-        &window,
-        form,
-        "已撤下岗位",
-        async |app, user, form| {
-            service::remove_post(app, user, &code, &window, form.get("login")).await
-        },
-    )
-    .await
+    /// The POST route of the form: runs the change at the window; on a refusal re-renders
+    /// the window's page with the reason (and the submitted edit form, when it was that form).
+    pub(super) fn route(self) -> MethodRouter<Arc<App>> {
+        post(
+            move |State(app): State<Arc<App>>,
+                  viewer: Viewer,
+                  Path((code, window)): Path<(String, String)>,
+                  form: Fields| async move {
+                let c = service::managed_center(&app, &viewer.user, &code).await?;
+                let w = windows::by_code(app.db.pool(), c.id, &window).await?;
+                match self
+                    .submit(&app, &viewer.user, (&code, &window), &form)
+                    .await
+                {
+                    Ok(()) => done(
+                        &format!("/admin/centers/{code}/windows/{window}"),
+                        self.done(),
+                    ),
+                    Err(e) => {
+                        refused(e, Shown::AllAs422, async |msg| {
+                            let keep = form.0.iter().any(|(k, _)| k == "kind").then_some(form);
+                            window_page(&app, viewer, c, w, keep, Some(msg), None).await
+                        })
+                        .await
+                    }
+                }
+            },
+        )
+    }
 }
 
 #[derive(Template)]
@@ -216,13 +198,12 @@ struct PostsPage {
 
 pub(super) async fn posts_show(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path(code): Path<String>,
 ) -> PageResult {
-    let c = service::visible_center(&app, &user, &code).await?;
+    let c = service::visible_center(&app, &viewer.user, &code).await?;
     render(&PostsPage {
-        chrome: Chrome::new(Some(user), csrf),
+        chrome: viewer.chrome(),
         posts: posts::of_center(app.db.pool(), c.id).await?,
         center: c,
     })

@@ -7,13 +7,12 @@ use axum::extract::State;
 
 use crate::extract::Path;
 
-use super::{Shown, Viewer, centers::zone_input, done, refusal};
+use super::{Shown, Viewer, centers::zone_input, done, refused};
 use crate::{
     app::App,
-    auth::{CsrfToken, PageUser},
     extract::Fields,
     hall::{Center, Zone, service, zones},
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, render},
 };
 
 #[derive(Template)]
@@ -35,7 +34,7 @@ impl ZonePage {
         error: Option<String>,
     ) -> Self {
         Self {
-            chrome: Chrome::new(Some(viewer.user), viewer.csrf),
+            chrome: viewer.chrome(),
             center,
             zone,
             form,
@@ -46,31 +45,29 @@ impl ZonePage {
 
 pub(super) async fn zone_show(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path((code, zone)): Path<(String, String)>,
 ) -> PageResult {
-    let c = service::managed_center(&app, &user, &code).await?;
+    let c = service::managed_center(&app, &viewer.user, &code).await?;
     let z = zones::by_code(app.db.pool(), c.id, &zone).await?;
     let form = Fields(vec![
         ("name".into(), z.name.clone()),
         ("sort_order".into(), z.sort_order.to_string()),
         ("ticket_prefix".into(), z.ticket_prefix.clone()),
     ]);
-    render(&ZonePage::new(Viewer { user, csrf }, c, z, form, None))
+    render(&ZonePage::new(viewer, c, z, form, None))
 }
 
 pub(super) async fn zone_update(
     State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    viewer: Viewer,
     Path((code, zone)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
-    let c = service::managed_center(&app, &user, &code).await?;
+    let c = service::managed_center(&app, &viewer.user, &code).await?;
     let z = zones::by_code(app.db.pool(), c.id, &zone).await?;
     let result = match zone_input(&form, false) {
-        Ok(input) => service::update_zone(&app, &user, &code, &zone, &input)
+        Ok(input) => service::update_zone(&app, &viewer.user, &code, &zone, &input)
             .await
             .map(drop),
         Err(e) => Err(e),
@@ -78,11 +75,10 @@ pub(super) async fn zone_update(
     match result {
         Ok(()) => done(&format!("/admin/centers/{code}"), "专区已保存"),
         Err(e) => {
-            let (status, msg) = refusal(e, Shown::Rules)?;
-            render_status(
-                status,
-                &ZonePage::new(Viewer { user, csrf }, c, z, form, Some(msg)),
-            )
+            refused(e, Shown::Rules, async |msg| {
+                Ok(ZonePage::new(viewer, c, z, form, Some(msg)))
+            })
+            .await
         }
     }
 }
