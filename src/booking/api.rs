@@ -18,6 +18,7 @@ use super::queries::{self, Line, MatterChoice, StatLine};
 use super::service::{
     self, BookInput, By, MatterRuleInput, RescheduleInput, SettingsInput, SlotList,
 };
+use super::web::{Caller, StaffCall};
 use super::{Appointment, Settings};
 use crate::app::App;
 use crate::auth::{CurrentUser, MaybeUser, policy};
@@ -189,6 +190,26 @@ async fn item(app: &App, a: &Appointment, full: bool) -> AppResult<BookingItem> 
     Ok(BookingItem::of(&line_of(app, a).await?, full))
 }
 
+/// What a member of staff who answered a booking is told: the booking as it is now, unmasked.
+async fn answered(app: &App, a: AppResult<Appointment>) -> AppResult<Json<BookingItem>> {
+    Ok(Json(item(app, &a?, true).await?))
+}
+
+/// Lines of a center as `user` (posted at `posts`) sees them.
+fn listed(
+    user: &CurrentUser,
+    posts: &[WindowId],
+    center: CenterId,
+    lines: &[Line],
+) -> Json<BookingList> {
+    Json(BookingList {
+        items: lines
+            .iter()
+            .map(|l| BookingItem::of(l, serves(user, posts, center, l.window_id)))
+            .collect(),
+    })
+}
+
 /// Books an hour (public, 网上预约). Staff signed in who name a `channel` book for a caller
 /// (电话预约 / 现场预约).
 #[utoipa::path(post, path = "/api/v1/appointments", summary = "预约（公开）", tag = "booking",
@@ -219,23 +240,11 @@ const NO_PHONE: &str = "请填写预约时的手机号";
 #[utoipa::path(get, path = "/api/v1/appointments/{code}", summary = "查询预约", tag = "booking",
     params(("code" = String, Path), PhoneQuery),
     responses((status = 200, body = BookingItem), (status = 404, description = "预约码或手机号不符")))]
-pub async fn get_one(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
-    Query(q): Query<PhoneQuery>,
-) -> AppResult<Json<BookingItem>> {
+pub async fn get_one(call: Caller, Query(q): Query<PhoneQuery>) -> AppResult<Json<BookingItem>> {
+    let (State(app), MaybeUser(user), Path(code)) = call;
     let who = By::of(&user, &q.phone, NO_PHONE)?;
-    let a = match who {
-        By::Citizen { phone } => service::find(&app, &code, Some(phone)).await?,
-        By::Staff(u) => {
-            let a = service::find(&app, &code, None).await?;
-            if !policy::can_see_center(u, a.center_id.get()) {
-                return Err(AppError::NotFound("找不到该预约".into()));
-            }
-            a
-        }
-    };
+    let a = service::find(&app, &code, who.phone()).await?;
+    who.may_see(a.center_id, "找不到该预约")?;
     let full = match &user {
         Some(u) if q.phone.is_none() => {
             serves(u, &posts_of(&app, u).await?, a.center_id, a.window_id)
@@ -249,12 +258,8 @@ pub async fn get_one(
 #[utoipa::path(delete, path = "/api/v1/appointments/{code}", summary = "取消预约", tag = "booking",
     params(("code" = String, Path), PhoneQuery),
     responses((status = 200, body = BookingItem), (status = 409, description = "状态不允许取消")))]
-pub async fn cancel(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
-    Query(q): Query<PhoneQuery>,
-) -> AppResult<Json<BookingItem>> {
+pub async fn cancel(call: Caller, Query(q): Query<PhoneQuery>) -> AppResult<Json<BookingItem>> {
+    let (State(app), MaybeUser(user), Path(code)) = call;
     let who = By::of(&user, &q.phone, NO_PHONE)?;
     let a = service::cancel(&app, &code, who).await?;
     Ok(Json(item(&app, &a, q.phone.is_some()).await?))
@@ -265,12 +270,11 @@ pub async fn cancel(
     request_body = RescheduleInput, params(("code" = String, Path), PhoneQuery),
     responses((status = 200, body = BookingItem), (status = 409, description = "slot_full 或状态不允许")))]
 pub async fn reschedule(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
+    call: Caller,
     Query(q): Query<PhoneQuery>,
     ApiJson(input): ApiJson<RescheduleInput>,
 ) -> AppResult<Json<BookingItem>> {
+    let (State(app), MaybeUser(user), Path(code)) = call;
     let who = By::of(&user, &q.phone, NO_PHONE)?;
     let a = service::reschedule(&app, &code, who, &input).await?;
     Ok(Json(item(&app, &a, q.phone.is_some()).await?))
@@ -297,13 +301,9 @@ pub async fn check_in(
 /// 同意 a pending request (staff of the center).
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/confirm", summary = "同意预约", tag = "booking",
     params(("code" = String, Path)), responses((status = 200, body = BookingItem)))]
-pub async fn confirm(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
-) -> AppResult<Json<BookingItem>> {
-    let a = service::confirm(&app, &user, &code).await?;
-    Ok(Json(item(&app, &a, true).await?))
+pub async fn confirm(call: StaffCall) -> AppResult<Json<BookingItem>> {
+    let (State(app), user, Path(code)) = call;
+    answered(&app, service::confirm(&app, &user, &code).await).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -316,13 +316,12 @@ pub struct RefuseInput {
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/refuse", summary = "不同意预约（报大厅审批）", tag = "booking",
     request_body = RefuseInput, params(("code" = String, Path)), responses((status = 200, body = BookingItem)))]
 pub async fn refuse(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<RefuseInput>,
 ) -> AppResult<Json<BookingItem>> {
-    let a = service::refuse(&app, &user, &code, &input.reason).await?;
-    Ok(Json(item(&app, &a, true).await?))
+    let (State(app), user, Path(code)) = call;
+    let a = service::refuse(&app, &user, &code, &input.reason).await;
+    answered(&app, a).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -335,13 +334,12 @@ pub struct RefusalDecision {
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/refusal", summary = "审批不同意预约", tag = "booking",
     request_body = RefusalDecision, params(("code" = String, Path)), responses((status = 200, body = BookingItem)))]
 pub async fn decide_refusal(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<RefusalDecision>,
 ) -> AppResult<Json<BookingItem>> {
-    let a = service::decide_refusal(&app, &user, &code, input.approve).await?;
-    Ok(Json(item(&app, &a, true).await?))
+    let (State(app), user, Path(code)) = call;
+    let a = service::decide_refusal(&app, &user, &code, input.approve).await;
+    answered(&app, a).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -383,12 +381,8 @@ pub async fn window_id(app: &App, center: CenterId, code: &str) -> AppResult<Win
 /// A center's (or one window's) bookings of a day (staff).
 #[utoipa::path(get, path = "/api/v1/centers/{center}/appointments", summary = "预约日程（工作人员）", tag = "booking",
     params(("center" = String, Path), DayQuery), responses((status = 200, body = BookingList)))]
-pub async fn day(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
-    Query(q): Query<DayQuery>,
-) -> AppResult<Json<BookingList>> {
+pub async fn day(call: StaffCall, Query(q): Query<DayQuery>) -> AppResult<Json<BookingList>> {
+    let (State(app), user, Path(center)) = call;
     let center = staff_center(&app, &user, &center).await?;
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => crate::calendar::parse_date(d)
@@ -402,32 +396,19 @@ pub async fn day(
     let posts = posts_of(&app, &user).await?;
     let mut conn = app.db.pool().acquire().await?;
     let lines = queries::day(&mut conn, center, date, window).await?;
-    Ok(Json(BookingList {
-        items: lines
-            .iter()
-            .map(|l| BookingItem::of(l, serves(&user, &posts, center, l.window_id)))
-            .collect(),
-    }))
+    Ok(listed(&user, &posts, center, &lines))
 }
 
 /// Requests waiting for an answer, oldest first (staff).
 #[utoipa::path(get, path = "/api/v1/centers/{center}/appointments/open", summary = "待答复的预约", tag = "booking",
     params(("center" = String, Path)), responses((status = 200, body = BookingList)))]
-pub async fn open(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
-) -> AppResult<Json<BookingList>> {
+pub async fn open(call: StaffCall) -> AppResult<Json<BookingList>> {
+    let (State(app), user, Path(center)) = call;
     let center = staff_center(&app, &user, &center).await?;
     let posts = posts_of(&app, &user).await?;
     let mut conn = app.db.pool().acquire().await?;
     let lines = queries::open(&mut conn, center).await?;
-    Ok(Json(BookingList {
-        items: lines
-            .iter()
-            .map(|l| BookingItem::of(l, serves(&user, &posts, center, l.window_id)))
-            .collect(),
-    }))
+    Ok(listed(&user, &posts, center, &lines))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -447,12 +428,8 @@ pub struct StatList {
 /// channel (hall managers and leaders).
 #[utoipa::path(get, path = "/api/v1/centers/{center}/appointments/stats", summary = "预约统计", tag = "booking",
     params(("center" = String, Path), RangeQuery), responses((status = 200, body = StatList)))]
-pub async fn stats(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
-    Query(q): Query<RangeQuery>,
-) -> AppResult<Json<StatList>> {
+pub async fn stats(call: StaffCall, Query(q): Query<RangeQuery>) -> AppResult<Json<StatList>> {
+    let (State(app), user, Path(center)) = call;
     let center = staff_center(&app, &user, &center).await?;
     if !policy::can_read_reports(&user, center.get())
         && !policy::can_serve_bookings(&user, center.get())
@@ -484,11 +461,8 @@ pub fn range(from: &str, to: &str) -> AppResult<(jiff::civil::Date, jiff::civil:
 /// A center's booking rules (staff of the center).
 #[utoipa::path(get, path = "/api/v1/centers/{center}/booking/settings", summary = "预约规则", tag = "booking",
     params(("center" = String, Path)), responses((status = 200, body = Settings)))]
-pub async fn get_settings(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
-) -> AppResult<Json<Settings>> {
+pub async fn get_settings(call: StaffCall) -> AppResult<Json<Settings>> {
+    let (State(app), user, Path(center)) = call;
     let center = staff_center(&app, &user, &center).await?;
     let mut conn = app.db.pool().acquire().await?;
     Ok(Json(queries::settings(&mut conn, center).await?))
@@ -498,11 +472,10 @@ pub async fn get_settings(
 #[utoipa::path(put, path = "/api/v1/centers/{center}/booking/settings", summary = "设置预约规则", tag = "booking",
     request_body = SettingsInput, params(("center" = String, Path)), responses((status = 200, body = Settings)))]
 pub async fn put_settings(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> AppResult<Json<Settings>> {
+    let (State(app), user, Path(center)) = call;
     Ok(Json(
         service::save_settings(&app, &user, &center, &input).await?,
     ))
@@ -512,11 +485,10 @@ pub async fn put_settings(
 #[utoipa::path(put, path = "/api/v1/booking/matters/{code}", summary = "设置事项的预约时段和答复方式", tag = "booking",
     request_body = MatterRuleInput, params(("code" = String, Path)), responses((status = 204)))]
 pub async fn put_matter(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<MatterRuleInput>,
 ) -> AppResult<StatusCode> {
+    let (State(app), user, Path(code)) = call;
     service::save_matter_rule(&app, &user, &code, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

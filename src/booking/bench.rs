@@ -32,6 +32,11 @@ const FLASH_PLACES: i64 = 50;
 /// Bookings kept in the database for `booking-month`.
 const MONTH_STORED: i64 = 3_000_000;
 
+/// One row of a report's table.
+const fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
+    Figure { name, value, unit }
+}
+
 /// What a scenario booked against.
 struct Prepared {
     center: i64,
@@ -115,25 +120,31 @@ async fn prepare(
                 .bind(&w)
                 .fetch_one(&mut *tx)
                 .await?;
-        sqlx::query("update windows set active = 1, booking_capacity = $1 where id = $2")
-            .bind(capacity)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "insert into window_posts (window_id, user_id, post) values ($1, $2, 'A') on conflict do nothing",
-        )
-        .bind(id)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into matter_windows (matter_id, window_id, rights) values ($1, $2, 'accept')",
-        )
-        .bind(matter)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        // Open, with its places, someone posted, serving the matter: (statement, $1, $2).
+        let steps = [
+            (
+                "update windows set active = 1, booking_capacity = $1 where id = $2",
+                capacity,
+                id,
+            ),
+            (
+                "insert into window_posts (window_id, user_id, post) values ($1, $2, 'A') on conflict do nothing",
+                id,
+                user,
+            ),
+            (
+                "insert into matter_windows (matter_id, window_id, rights) values ($1, $2, 'accept')",
+                matter,
+                id,
+            ),
+        ];
+        for (sql, first, second) in steps {
+            sqlx::query(sql)
+                .bind(first)
+                .bind(second)
+                .execute(&mut *tx)
+                .await?;
+        }
         ids.push(id);
     }
     tx.commit().await?;
@@ -383,31 +394,11 @@ pub async fn flash(args: &BenchArgs, db_url: &str) -> Result<Output, BenchError>
         hour.start,
         r.seconds,
         table(&[
-            Figure {
-                name: "granted (201)",
-                value: g as f64,
-                unit: ""
-            },
-            Figure {
-                name: "told slot_full (409)",
-                value: f as f64,
-                unit: ""
-            },
-            Figure {
-                name: "other answers",
-                value: (clients - g - f) as f64,
-                unit: ""
-            },
-            Figure {
-                name: "latency p50",
-                value: r.p50_ms,
-                unit: "ms"
-            },
-            Figure {
-                name: "latency p99",
-                value: r.p99_ms,
-                unit: "ms"
-            },
+            figure("granted (201)", g as f64, ""),
+            figure("told slot_full (409)", f as f64, ""),
+            figure("other answers", (clients - g - f) as f64, ""),
+            figure("latency p50", r.p50_ms, "ms"),
+            figure("latency p99", r.p99_ms, "ms"),
         ]),
         if others.is_empty() {
             String::new()
@@ -506,12 +497,12 @@ async fn store_history(db: &Db, p: &Prepared, matter_id: i64) -> Result<i64, Ben
     .await?;
     tx.commit().await?;
     if db.backend() == Backend::Postgres {
-        sqlx::query("analyze appointments")
-            .execute(db.pool())
-            .await?;
-        sqlx::query("analyze booking_hours")
-            .execute(db.pool())
-            .await?;
+        for table in ["appointments", "booking_hours"] {
+            let analyze = format!("analyze {table}");
+            sqlx::query(sqlx::AssertSqlSafe(analyze))
+                .execute(db.pool())
+                .await?;
+        }
     }
     Ok(MONTH_STORED)
 }

@@ -1,7 +1,7 @@
 //! Check-in (签到) at the kiosk or the counter, which turns a booking into a priority ticket,
 //! and the no-show a booking becomes when nobody comes within the grace time.
 
-use super::service::{BOOKINGS, Change, act, system};
+use super::service::{BOOKINGS, act, system};
 use super::{Appointment, BookingAction, BookingState, queries};
 use crate::app::App;
 use crate::audit::Actor;
@@ -178,23 +178,18 @@ pub async fn mark_no_show(app: &App, id: BookingId) -> AppResult<bool> {
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                if BOOKINGS
-                    .transition::<BookingState>(&mut tx, a.id.get(), BookingAction::MarkNoShow, now)
-                    .await?
-                    .is_none()
-                {
-                    return Ok(false);
-                }
-                let change = Change {
-                    action: BookingAction::MarkNoShow.as_str(),
-                    from: Some(a.state),
-                    to: BookingState::NoShow,
-                    note: "超过签到宽限时间未到",
-                };
-                BOOKINGS
-                    .step(&mut tx, a.id.get(), &system(), change, now)
+                let moved = BOOKINGS
+                    .advance(
+                        &mut tx,
+                        a.id.get(),
+                        a.state,
+                        BookingAction::MarkNoShow,
+                        &system(),
+                        "超过签到宽限时间未到",
+                        now,
+                    )
                     .await?;
-                Ok(true)
+                Ok(moved.is_some())
             })
         })
         .await

@@ -11,35 +11,27 @@ pub mod api;
 pub mod pages;
 pub mod service;
 
+use super::common::{go, row_by};
 use crate::db::Conn;
 use crate::error::AppResult;
 use crate::ids::{CenterId, HomeVisitId, UserId};
 use crate::state::{StateMachine, Transition, in_list};
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// Who may ask for a home visit (`home_visits.applicant_kind`).
     pub enum ApplicantKind {
         /// 高龄老人.
-        Elderly = "elderly",
+        Elderly = "elderly" => "高龄老人",
         /// 重病患者.
-        Sick = "sick",
+        Sick = "sick" => "重病患者",
         /// 残疾人.
-        Disabled = "disabled",
+        Disabled = "disabled" => "残疾人",
         /// 重点企业: identified by its unified social credit code.
-        Enterprise = "enterprise",
+        Enterprise = "enterprise" => "重点企业",
     }
 }
 
 impl ApplicantKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Elderly => "高龄老人",
-            Self::Sick => "重病患者",
-            Self::Disabled => "残疾人",
-            Self::Enterprise => "重点企业",
-        }
-    }
-
     /// The label of the applicant's number.
     pub fn number_label(self) -> &'static str {
         match self {
@@ -49,72 +41,48 @@ impl ApplicantKind {
     }
 }
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// Where a home visit is (`home_visits.state`).
     pub enum VisitState {
         /// 待答复.
-        Pending = "pending",
+        Pending = "pending" => "待答复",
         /// 已安排: date, time, place, materials and staff agreed.
-        Arranged = "arranged",
+        Arranged = "arranged" => "已安排上门",
         /// 拒绝待批: a clerk proposed to refuse; the hall manager decides.
-        Refusing = "refusing",
+        Refusing = "refusing" => "拒绝待审批",
         /// 未同意 (final).
-        Refused = "refused",
+        Refused = "refused" => "未同意",
         /// 已取消 (final).
-        Cancelled = "cancelled",
+        Cancelled = "cancelled" => "已取消",
         /// 已上门办结 (final).
-        Done = "done",
+        Done = "done" => "已上门办结",
     }
 }
 
-crate::text_enum! {
-    /// What can be done to a home visit.
+crate::labelled_enum! {
+    /// What can be done to a home visit; its label is the step's name in the history.
     pub enum VisitAction {
         /// 安排上门: a clerk agrees date, time, place, materials and staff.
-        Arrange = "arrange",
+        Arrange = "arrange" => "安排上门",
         /// A clerk proposes 不同意 with a reason.
-        ProposeRefusal = "propose_refusal",
+        ProposeRefusal = "propose_refusal" => "提出不同意",
         /// The hall manager approves the refusal.
-        ApproveRefusal = "approve_refusal",
+        ApproveRefusal = "approve_refusal" => "批准不同意",
         /// The hall manager turns the refusal down: the request waits to be arranged again.
-        DenyRefusal = "deny_refusal",
+        DenyRefusal = "deny_refusal" => "驳回不同意",
         /// The applicant (code + phone) or staff cancel.
-        Cancel = "cancel",
+        Cancel = "cancel" => "取消申请",
         /// 办结: the visit took place.
-        Complete = "complete",
+        Complete = "complete" => "上门办结",
     }
 }
 
 impl VisitState {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "待答复",
-            Self::Arranged => "已安排上门",
-            Self::Refusing => "拒绝待审批",
-            Self::Refused => "未同意",
-            Self::Cancelled => "已取消",
-            Self::Done => "已上门办结",
-        }
-    }
-
     /// Waiting for the hall's answer (overdue when asked for before today).
     pub const OPEN: &'static [VisitState] = &[Self::Pending, Self::Refusing];
 
     /// What the staff page lists: open requests and visits still to make.
     pub const CURRENT: &'static [VisitState] = &[Self::Pending, Self::Refusing, Self::Arranged];
-}
-
-impl VisitAction {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Arrange => "安排上门",
-            Self::ProposeRefusal => "提出不同意",
-            Self::ApproveRefusal => "批准不同意",
-            Self::DenyRefusal => "驳回不同意",
-            Self::Cancel => "取消申请",
-            Self::Complete => "上门办结",
-        }
-    }
 }
 
 use VisitAction as A;
@@ -123,36 +91,12 @@ use VisitState as S;
 impl StateMachine for VisitState {
     type Action = VisitAction;
     const TRANSITIONS: &'static [Transition<Self, VisitAction>] = &[
-        Transition {
-            action: A::Arrange,
-            from: &[S::Pending],
-            to: S::Arranged,
-        },
-        Transition {
-            action: A::ProposeRefusal,
-            from: &[S::Pending],
-            to: S::Refusing,
-        },
-        Transition {
-            action: A::ApproveRefusal,
-            from: &[S::Refusing],
-            to: S::Refused,
-        },
-        Transition {
-            action: A::DenyRefusal,
-            from: &[S::Refusing],
-            to: S::Pending,
-        },
-        Transition {
-            action: A::Cancel,
-            from: &[S::Pending, S::Arranged],
-            to: S::Cancelled,
-        },
-        Transition {
-            action: A::Complete,
-            from: &[S::Arranged],
-            to: S::Done,
-        },
+        go(A::Arrange, &[S::Pending], S::Arranged),
+        go(A::ProposeRefusal, &[S::Pending], S::Refusing),
+        go(A::ApproveRefusal, &[S::Refusing], S::Refused),
+        go(A::DenyRefusal, &[S::Refusing], S::Pending),
+        go(A::Cancel, &[S::Pending, S::Arranged], S::Cancelled),
+        go(A::Complete, &[S::Arranged], S::Done),
     ];
 }
 
@@ -187,21 +131,11 @@ pub const COLUMNS: &str = "v.id, v.code, v.center_id, v.matter, v.applicant_kind
     v.materials, v.refusal_reason, v.created_at, v.answered_at, v.updated_at";
 
 pub async fn by_id(conn: &mut Conn, id: HomeVisitId) -> AppResult<Option<HomeVisit>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from home_visits v where v.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    row_by(conn, COLUMNS, "home_visits v", "v.id", id).await
 }
 
 pub async fn by_code(conn: &mut Conn, code: &str) -> AppResult<Option<HomeVisit>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from home_visits v where v.code = $1"
-    )))
-    .bind(code)
-    .fetch_optional(&mut *conn)
-    .await?)
+    row_by(conn, COLUMNS, "home_visits v", "v.code", code).await
 }
 
 /// A center's home visits in `states`: open requests oldest first, then visits by their date.

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod bench;
 pub mod checkin;
+mod common;
 pub mod home;
 pub mod notify;
 pub mod pages;
@@ -28,6 +29,7 @@ pub mod service;
 pub mod slots;
 pub mod staff_pages;
 pub mod state;
+mod web;
 
 use std::sync::Arc;
 
@@ -41,44 +43,25 @@ use crate::app::App;
 use crate::db::{CivilDate, Micros};
 use crate::ids::{BookingId, CenterId, MatterId, TicketId, UserId, WindowId};
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// How a booking was made.
     pub enum Channel {
         /// 网上预约: the citizen's phone or the kiosk, 24 hours.
-        Online = "online",
+        Online = "online" => "网上预约",
         /// 电话预约, entered by staff.
-        Phone = "phone",
+        Phone = "phone" => "电话预约",
         /// 现场预约 at the counter, entered by staff.
-        Counter = "counter",
+        Counter = "counter" => "现场预约",
     }
 }
 
-impl Channel {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Online => "网上预约",
-            Self::Phone => "电话预约",
-            Self::Counter => "现场预约",
-        }
-    }
-}
-
-crate::text_enum! {
+crate::labelled_enum! {
     /// How a matter's requests are answered (`booking_matters.answer`).
     pub enum Answer {
         /// Confirmed at once.
-        Auto = "auto",
+        Auto = "auto" => "自动确认",
         /// A clerk answers the same day (seed 001 第三章五).
-        Clerk = "clerk",
-    }
-}
-
-impl Answer {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Auto => "自动确认",
-            Self::Clerk => "窗口当日答复",
-        }
+        Clerk = "clerk" => "窗口当日答复",
     }
 }
 
@@ -96,18 +79,26 @@ pub struct Appointment {
     pub starts_at: Micros,
     pub state: BookingState,
     pub channel: Channel,
-    pub name: String,
-    pub phone: String,
-    pub id_card: String,
-    pub reason: String,
-    pub agent_name: String,
-    pub agent_phone: String,
+    #[sqlx(flatten)]
+    pub person: Person,
     pub refusal_reason: String,
     pub ticket_id: Option<TicketId>,
     pub created_by: Option<UserId>,
     pub created_at: Micros,
     pub answered_at: Option<Micros>,
     pub updated_at: Micros,
+}
+
+/// The applicant's data of a booking, checked: who it is for, why, and the agent who booked it
+/// for them (if anyone).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Person {
+    pub name: String,
+    pub phone: String,
+    pub id_card: String,
+    pub reason: String,
+    pub agent_name: String,
+    pub agent_phone: String,
 }
 
 /// The columns of [`Appointment`], for `select`.

@@ -78,27 +78,24 @@ impl Message {
 
 /// The text of a message about `a`.
 pub fn text(a: &Appointment, center: &str, matter: &str, kind: Message) -> String {
-    let when = format!("{} {}-{}", a.service_date, a.start, a.slot_end);
+    let (code, start, end) = (&a.code, &a.start, &a.slot_end);
+    let when = format!("{} {start}-{end}", a.service_date);
     match kind {
-        Message::Received => format!(
-            "【{center}】已收到您{when}办理“{matter}”的预约申请（预约码 {}），今天内答复。",
-            a.code
-        ),
+        Message::Received => {
+            format!(
+                "【{center}】已收到您{when}办理“{matter}”的预约申请（预约码 {code}），今天内答复。"
+            )
+        }
         Message::Confirmed => format!(
-            "【{center}】您已预约{when}办理“{matter}”，预约码 {}。请携带身份证和申请材料，凭预约码或身份证签到取号。",
-            a.code
+            "【{center}】您已预约{when}办理“{matter}”，预约码 {code}。请携带身份证和申请材料，凭预约码或身份证签到取号。"
         ),
         Message::Refused => format!(
             "【{center}】很抱歉，您{when}办理“{matter}”的预约未获同意：{}。如有疑问请致电咨询。",
             a.refusal_reason
         ),
-        Message::Cancelled => format!(
-            "【{center}】您{when}办理“{matter}”的预约（{}）已取消。",
-            a.code
-        ),
+        Message::Cancelled => format!("【{center}】您{when}办理“{matter}”的预约（{code}）已取消。"),
         Message::Reminder => format!(
-            "【{center}】提醒：您预约了明天{}-{}办理“{matter}”，预约码 {}，请按时到达签到。",
-            a.start, a.slot_end, a.code
+            "【{center}】提醒：您预约了明天{start}-{end}办理“{matter}”，预约码 {code}，请按时到达签到。"
         ),
     }
 }
@@ -170,7 +167,7 @@ pub async fn queue(
         tx,
         a.center_id.get(),
         About::Appointment(a.id.get()),
-        &a.phone,
+        &a.person.phone,
         kind.kind(),
         &body,
         now,

@@ -15,7 +15,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Redirect},
     routing::{get, post},
 };
@@ -24,40 +24,14 @@ use serde::Deserialize;
 use super::api::{BookingItem, line_of};
 use super::queries::{self, MatterChoice};
 use super::service::{self, BookInput, By, SlotItem};
+use super::web::{Visitor, answered, refused, refused_now};
 use crate::app::App;
-use crate::auth::{CsrfToken, MaybeUser};
 use crate::error::{AppError, AppResult};
 use crate::extract::Fields;
 use crate::ids::CenterId;
 use crate::state::StateMachine;
-use crate::web::{Chrome, PageResult, render, render_status};
-
-/// The status and message a page shows for a refused use case; anything else is passed on.
-pub(super) fn shown(e: AppError) -> Result<(StatusCode, String), AppError> {
-    match e {
-        AppError::Invalid(_) | AppError::InvalidField { .. } | AppError::NotFound(_) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, e.public_message()))
-        }
-        AppError::InvalidState(_) | AppError::Conflict(_) | AppError::Full(_) => {
-            Ok((StatusCode::CONFLICT, e.public_message()))
-        }
-        AppError::Forbidden(_) => Ok((StatusCode::FORBIDDEN, e.public_message())),
-        other => Err(other),
-    }
-}
-
-pub(super) use crate::web::done;
-
-pub(super) fn qr_svg(text: &str) -> String {
-    match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(180, 180)
-            .quiet_zone(true)
-            .build(),
-        Err(_) => String::new(),
-    }
-}
+use crate::web::qr::qr_svg;
+use crate::web::{Chrome, PageResult, render};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct CenterRow {
@@ -92,14 +66,10 @@ struct CentersPage {
     centers: Vec<CenterRow>,
 }
 
-async fn centers_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
-) -> PageResult {
+async fn centers_page((State(app), chrome): Visitor) -> PageResult {
     render(&CentersPage {
-        chrome: Chrome::new(user, csrf),
         centers: all_centers(&app).await?,
+        chrome,
     })
 }
 
@@ -119,9 +89,7 @@ struct SearchQuery {
 }
 
 async fn matters_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path(center): Path<String>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
@@ -129,7 +97,7 @@ async fn matters_page(
     let mut conn = app.db.pool().acquire().await?;
     let matters = queries::bookable_matters(&mut conn, center.id, &q.q).await?;
     render(&MattersPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         center,
         q: q.q,
         matters,
@@ -223,21 +191,11 @@ pub(super) async fn book_page_for(
 }
 
 async fn book_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path((center, matter)): Path<(String, String)>,
 ) -> PageResult {
-    let page = book_page_for(
-        &app,
-        Chrome::new(user, csrf),
-        &center,
-        &matter,
-        BookInput::default(),
-        None,
-    )
-    .await?;
-    render(&page)
+    let form = BookInput::default();
+    render(&book_page_for(&app, chrome, &center, &matter, form, None).await?)
 }
 
 pub(super) fn book_input(center: &str, matter: &str, form: &Fields) -> BookInput {
@@ -258,9 +216,7 @@ pub(super) fn book_input(center: &str, matter: &str, form: &Fields) -> BookInput
 }
 
 async fn book_submit(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path((center, matter)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
@@ -268,17 +224,8 @@ async fn book_submit(
     match service::book(&app, None, &input).await {
         Ok(a) => Ok(Redirect::to(&format!("/a/{}?new=1", a.code)).into_response()),
         Err(e) => {
-            let (status, msg) = shown(e)?;
-            let page = book_page_for(
-                &app,
-                Chrome::new(user, csrf),
-                &center,
-                &matter,
-                input,
-                Some(msg),
-            )
-            .await?;
-            render_status(status, &page)
+            let page = |msg| book_page_for(&app, chrome, &center, &matter, input, Some(msg));
+            refused(e, page).await
         }
     }
 }
@@ -354,21 +301,16 @@ async fn booking_page_for(
 }
 
 async fn booking_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<BookingQuery>,
 ) -> PageResult {
-    let page = booking_page_for(&app, &headers, Chrome::new(user, csrf), &code, q, None).await?;
-    render(&page)
+    render(&booking_page_for(&app, &headers, chrome, &code, q, None).await?)
 }
 
 async fn booking_act(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     headers: HeaderMap,
     Path((code, action)): Path<(String, String)>,
     form: Fields,
@@ -389,22 +331,12 @@ async fn booking_act(
         }
         _ => return Err(AppError::NotFound("找不到该页面".into()).into()),
     };
-    match result {
-        Ok(msg) => done(&format!("/a/{}", code.trim().to_ascii_uppercase()), msg),
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            let page = booking_page_for(
-                &app,
-                &headers,
-                Chrome::new(user, csrf),
-                &code,
-                BookingQuery::default(),
-                Some(msg),
-            )
-            .await?;
-            render_status(status, &page)
-        }
-    }
+    let back = format!("/a/{}", code.trim().to_ascii_uppercase());
+    answered(result, &back, |msg| {
+        let q = BookingQuery::default();
+        booking_page_for(&app, &headers, chrome, &code, q, Some(msg))
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -416,9 +348,7 @@ struct FindPage {
 }
 
 async fn find_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let code = q
@@ -427,23 +357,17 @@ async fn find_page(
         .unwrap_or_default();
     let phone = q.get("phone").cloned().unwrap_or_default();
     if !code.is_empty() {
-        match service::find(&app, &code, Some(&phone)).await {
-            Ok(a) => return Ok(Redirect::to(&format!("/a/{}", a.code)).into_response()),
-            Err(e) => {
-                let (status, msg) = shown(e)?;
-                return render_status(
-                    status,
-                    &FindPage {
-                        chrome: Chrome::new(user, csrf),
-                        code,
-                        error: Some(msg),
-                    },
-                );
-            }
-        }
+        return match service::find(&app, &code, Some(&phone)).await {
+            Ok(a) => Ok(Redirect::to(&format!("/a/{}", a.code)).into_response()),
+            Err(e) => refused_now(e, |msg| FindPage {
+                chrome,
+                code,
+                error: Some(msg),
+            }),
+        };
     }
     render(&FindPage {
-        chrome: Chrome::new(user, csrf),
+        chrome,
         code,
         error: None,
     })
@@ -462,26 +386,27 @@ struct CheckInPage {
     qr: String,
 }
 
-async fn check_in_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
-    Path(center): Path<String>,
-) -> PageResult {
-    render(&CheckInPage {
-        chrome: Chrome::new(user, csrf),
-        center: center_row(&app, &center).await?,
-        error: None,
-        ticket: None,
-        booking: None,
-        qr: String::new(),
-    })
+impl CheckInPage {
+    /// The kiosk's form, before a check-in or after a refused one (`error`).
+    fn blank(chrome: Chrome, center: CenterRow, error: Option<String>) -> Self {
+        Self {
+            chrome,
+            center,
+            error,
+            ticket: None,
+            booking: None,
+            qr: String::new(),
+        }
+    }
+}
+
+async fn check_in_page((State(app), chrome): Visitor, Path(center): Path<String>) -> PageResult {
+    let center = center_row(&app, &center).await?;
+    render(&CheckInPage::blank(chrome, center, None))
 }
 
 async fn check_in_submit(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     headers: HeaderMap,
     Path(center): Path<String>,
     form: Fields,
@@ -496,28 +421,13 @@ async fn check_in_submit(
                 done.ticket.follow
             ));
             render(&CheckInPage {
-                chrome: Chrome::new(user, csrf),
-                center: row,
-                error: None,
                 booking: Some(BookingItem::of(&line, false)),
                 ticket: Some(done.ticket),
                 qr,
+                ..CheckInPage::blank(chrome, row, None)
             })
         }
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            render_status(
-                status,
-                &CheckInPage {
-                    chrome: Chrome::new(user, csrf),
-                    center: row,
-                    error: Some(msg),
-                    ticket: None,
-                    booking: None,
-                    qr: String::new(),
-                },
-            )
-        }
+        Err(e) => refused_now(e, |msg| CheckInPage::blank(chrome, row, Some(msg))),
     }
 }
 

@@ -311,21 +311,11 @@ pub async fn no_shows(conn: &mut Conn, id_card: &str, since: i64) -> AppResult<i
 }
 
 pub async fn by_id(conn: &mut Conn, id: BookingId) -> AppResult<Option<Appointment>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from appointments a where a.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    super::common::row_by(conn, COLUMNS, "appointments a", "a.id", id).await
 }
 
 pub async fn by_code(conn: &mut Conn, code: &str) -> AppResult<Option<Appointment>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from appointments a where a.code = $1"
-    )))
-    .bind(code)
-    .fetch_optional(&mut *conn)
-    .await?)
+    super::common::row_by(conn, COLUMNS, "appointments a", "a.code", code).await
 }
 
 /// Today's confirmed booking of an ID-card number at a center (the one due soonest).
@@ -348,20 +338,23 @@ pub async fn today_for_person(
 
 /// The center's and the matter's codes of a booking.
 pub async fn codes(conn: &mut Conn, a: &Appointment) -> AppResult<(String, String)> {
-    Ok(sqlx::query_as(
-        "select c.code, m.code from centers c, matters m where c.id = $1 and m.id = $2",
-    )
-    .bind(a.center_id)
-    .bind(a.matter_id)
-    .fetch_one(&mut *conn)
-    .await?)
+    center_and_matter(conn, a, "code").await
 }
 
 /// The center's and the matter's names of a booking.
 pub async fn names(conn: &mut Conn, a: &Appointment) -> AppResult<(String, String)> {
-    Ok(sqlx::query_as(
-        "select c.name, m.name from centers c, matters m where c.id = $1 and m.id = $2",
-    )
+    center_and_matter(conn, a, "name").await
+}
+
+/// The column `column` (`code` or `name`) of a booking's center and of its matter.
+async fn center_and_matter(
+    conn: &mut Conn,
+    a: &Appointment,
+    column: &'static str,
+) -> AppResult<(String, String)> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select c.{column}, m.{column} from centers c, matters m where c.id = $1 and m.id = $2"
+    )))
     .bind(a.center_id)
     .bind(a.matter_id)
     .fetch_one(&mut *conn)

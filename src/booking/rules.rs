@@ -153,11 +153,7 @@ pub async fn save_matter_rule(
             .ok_or_else(|| AppError::NotFound(format!("找不到编号为“{}”的事项", matter.trim())))?;
     drop(conn);
     require_rules_manager(user, center_id.get())?;
-    let now = app.clock.now_micros();
-    let actor = Actor::from(user);
-    let actor = &actor;
-    let code = matter.trim().to_owned();
-    let code = &code;
+    let (now, actor, code) = (app.clock.now_micros(), &Actor::from(user), matter.trim());
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
@@ -172,19 +168,8 @@ pub async fn save_matter_rule(
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
-                crate::audit::record(
-                    &mut tx,
-                    actor,
-                    "update",
-                    "booking_matter",
-                    code,
-                    Some(center_id.get()),
-                    None,
-                    Some(serde_json::json!({"periods": periods, "answer": answer})),
-                    now,
-                )
-                .await?;
-                Ok(())
+                let after = serde_json::json!({"periods": periods, "answer": answer});
+                audit_rule(&mut tx, actor, "booking_matter", code, center_id.get(), after, now).await
             })
         })
         .await
@@ -201,11 +186,7 @@ pub async fn save_window_capacity(
     in_range("capacity", "每小时可预约人数", capacity, 0, 1000)?;
     let c = crate::hall::centers::by_code(app.db.pool(), center.trim()).await?;
     require_rules_manager(user, c.id)?;
-    let now = app.clock.now_micros();
-    let actor = Actor::from(user);
-    let actor = &actor;
-    let window = window.trim().to_owned();
-    let window = &window;
+    let (now, actor, window) = (app.clock.now_micros(), &Actor::from(user), window.trim());
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
@@ -223,20 +204,34 @@ pub async fn save_window_capacity(
                         "本中心没有编号为“{window}”的窗口"
                     )));
                 }
-                crate::audit::record(
-                    &mut tx,
-                    actor,
-                    "update",
-                    "booking_capacity",
-                    &format!("{}/{window}", c.code),
-                    Some(c.id),
-                    None,
-                    Some(serde_json::json!({"capacity": capacity})),
-                    now,
-                )
-                .await?;
-                Ok(())
+                let key = format!("{}/{window}", c.code);
+                let after = serde_json::json!({"capacity": capacity});
+                audit_rule(&mut tx, actor, "booking_capacity", &key, c.id, after, now).await
             })
         })
         .await
+}
+
+/// The audit record of a rule a manager set: what it is now (`after`) of `record` `key`.
+async fn audit_rule(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    record: &str,
+    key: &str,
+    center: i64,
+    after: serde_json::Value,
+    now: i64,
+) -> AppResult<()> {
+    crate::audit::record(
+        tx,
+        actor,
+        "update",
+        record,
+        key,
+        Some(center),
+        None,
+        Some(after),
+        now,
+    )
+    .await
 }

@@ -12,28 +12,17 @@ use jiff::civil::Time;
 
 use crate::calendar::DaySchedule;
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// The periods a matter is booked in (`booking_matters.periods`).
     pub enum BookingPeriods {
         /// Not bookable.
-        None = "none",
+        None = "none" => "不开放预约",
         /// 延时错时 periods only (the 预约服务目录's rule, seed 000 §5.2.3).
-        Extended = "extended",
+        Extended = "extended" => "延时错时时段",
         /// Regular hours only.
-        Regular = "regular",
+        Regular = "regular" => "正常工作时间",
         /// Both.
-        Both = "both",
-    }
-}
-
-impl BookingPeriods {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::None => "不开放预约",
-            Self::Extended => "延时错时时段",
-            Self::Regular => "正常工作时间",
-            Self::Both => "正常工作时间和延时错时时段",
-        }
+        Both = "both" => "正常工作时间和延时错时时段",
     }
 }
 

@@ -15,15 +15,16 @@ use axum::{
 use serde::Deserialize;
 
 use super::api::{BookingItem, line_of, posts_of, serves, staff_center};
-use super::pages::{BookPage, CenterRow, all_centers, book_input, book_page_for, done, shown};
+use super::pages::{BookPage, CenterRow, all_centers, book_input, book_page_for};
 use super::queries::{self, Line, MatterChoice, MatterRule, StatLine, Step, WindowCapacity};
 use super::service::{self, BookInput, By};
+use super::web::{Staff, answered, refused};
 use super::{BookingState, Settings};
 use crate::app::App;
-use crate::auth::{CsrfToken, CurrentUser, PageUser, policy};
+use crate::auth::{CsrfToken, CurrentUser, Viewer, policy};
 use crate::error::{AppError, AppResult};
 use crate::extract::Fields;
-use crate::web::{Chrome, PageResult, render, render_status};
+use crate::web::{Chrome, PageResult, done, render};
 
 // ---- staff ----
 
@@ -124,19 +125,14 @@ async fn staff_page_for(
 }
 
 async fn staff_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Query(q): Query<StaffQuery>,
 ) -> PageResult {
-    let page = staff_page_for(&app, user, csrf, q, None).await?;
-    render(&page)
+    render(&staff_page_for(&app, user, csrf, q, None).await?)
 }
 
 async fn staff_act(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Path((code, action)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
@@ -170,20 +166,14 @@ async fn staff_act(
         window: form.get("window").into(),
         ok: None,
     };
-    match result {
-        Ok(msg) => done(
-            &format!(
-                "/appointments?center={}&date={}&window={}",
-                back.center, back.date, back.window
-            ),
-            msg,
-        ),
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            let page = staff_page_for(&app, user, csrf, back, Some(msg)).await?;
-            render_status(status, &page)
-        }
-    }
+    let url = format!(
+        "/appointments?center={}&date={}&window={}",
+        back.center, back.date, back.window
+    );
+    answered(result, &url, |msg| {
+        staff_page_for(&app, user, csrf, back, Some(msg))
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -203,32 +193,28 @@ struct NewQuery {
     matter: String,
 }
 
-async fn new_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
+/// The phone and counter booking page at the center `center` (the first the user serves where
+/// none is named); with `book`, the form of that matter, filled in and with the reason it was
+/// refused.
+async fn new_page_for(
+    app: &App,
+    user: CurrentUser,
     csrf: CsrfToken,
-    Query(q): Query<NewQuery>,
-) -> PageResult {
-    let (centers, center) = pick_center(&app, &user, &q.center).await?;
+    center: &str,
+    book: Option<(&str, BookInput, Option<String>)>,
+) -> AppResult<NewPage> {
+    let (centers, center) = pick_center(app, &user, center).await?;
     let mut conn = app.db.pool().acquire().await?;
     let matters = queries::bookable_matters(&mut conn, center.id, "").await?;
     drop(conn);
     let chrome = Chrome::new(Some(user), csrf);
-    let book = match q.matter.trim() {
-        "" => None,
-        m => Some(
-            book_page_for(
-                &app,
-                chrome.clone(),
-                &center.code,
-                m,
-                BookInput::default(),
-                None,
-            )
-            .await?,
-        ),
+    let book = match book {
+        None => None,
+        Some((matter, form, error)) => {
+            Some(book_page_for(app, chrome.clone(), &center.code, matter, form, error).await?)
+        }
     };
-    render(&NewPage {
+    Ok(NewPage {
         chrome,
         centers,
         center,
@@ -237,10 +223,19 @@ async fn new_page(
     })
 }
 
+async fn new_page(
+    (State(app), Viewer { user, csrf }): Staff,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let book = match q.matter.trim() {
+        "" => None,
+        m => Some((m, BookInput::default(), None)),
+    };
+    render(&new_page_for(&app, user, csrf, &q.center, book).await?)
+}
+
 async fn new_submit(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Path((center, matter)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
@@ -254,24 +249,9 @@ async fn new_submit(
             &format!("已预约，预约码 {}", a.code),
         ),
         Err(e) => {
-            let (status, msg) = shown(e)?;
-            let (centers, c) = pick_center(&app, &user, &center).await?;
-            let mut conn = app.db.pool().acquire().await?;
-            let matters = queries::bookable_matters(&mut conn, c.id, "").await?;
-            drop(conn);
-            let chrome = Chrome::new(Some(user), csrf);
-            let book =
-                book_page_for(&app, chrome.clone(), &center, &matter, input, Some(msg)).await?;
-            render_status(
-                status,
-                &NewPage {
-                    chrome,
-                    centers,
-                    center: c,
-                    matters,
-                    book: Some(book),
-                },
-            )
+            let page =
+                |msg| new_page_for(&app, user, csrf, &center, Some((&matter, input, Some(msg))));
+            refused(e, page).await
         }
     }
 }
@@ -297,9 +277,7 @@ struct StatsQuery {
 }
 
 async fn stats_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Query(q): Query<StatsQuery>,
 ) -> PageResult {
     let (centers, center) = pick_center(&app, &user, &q.center).await?;
@@ -415,13 +393,10 @@ async fn settings_page_for(
 }
 
 async fn settings_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Query(q): Query<CenterQuery>,
 ) -> PageResult {
-    let page = settings_page_for(&app, user, csrf, &q.center, q.ok, None).await?;
-    render(&page)
+    render(&settings_page_for(&app, user, csrf, &q.center, q.ok, None).await?)
 }
 
 fn number(form: &Fields, name: &str, label: &str) -> AppResult<i64> {
@@ -432,9 +407,7 @@ fn number(form: &Fields, name: &str, label: &str) -> AppResult<i64> {
 }
 
 async fn settings_submit(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Path((center, what)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
@@ -470,14 +443,12 @@ async fn settings_submit(
         }
     }
     .await;
-    match result {
-        Ok(msg) => done(&format!("/appointments/settings?center={center}"), msg),
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            let page = settings_page_for(&app, user, csrf, &center, None, Some(msg)).await?;
-            render_status(status, &page)
-        }
-    }
+    answered(
+        result,
+        &format!("/appointments/settings?center={center}"),
+        |msg| settings_page_for(&app, user, csrf, &center, None, Some(msg)),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -488,11 +459,7 @@ struct MessagesPage {
     messages: Vec<(super::notify::Outgoing, String)>,
 }
 
-async fn messages_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
-) -> PageResult {
+async fn messages_page((State(app), Viewer { user, csrf }): Staff) -> PageResult {
     let centers: Vec<i64> = my_centers(&app, &user)
         .await?
         .into_iter()
@@ -532,9 +499,7 @@ struct HistoryPage {
 }
 
 async fn history_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Path(code): Path<String>,
 ) -> PageResult {
     let a = service::find(&app, &code, None).await?;

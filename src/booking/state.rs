@@ -3,62 +3,50 @@
 //! cancellation, check-in or a no-show. Every write is guarded by [`StateMachine::guard`], so of
 //! two racing requests the second changes nothing and answers 409 `invalid_state`.
 
+use super::common::go;
 use crate::state::{StateMachine, Transition};
 
-crate::text_enum! {
+crate::labelled_enum! {
     /// Where a booking is (`appointments.state`).
     pub enum BookingState {
         /// 待答复: asked for, not yet answered.
-        Pending = "pending",
+        Pending = "pending" => "待答复",
         /// 已确认: the hour is the citizen's.
-        Confirmed = "confirmed",
+        Confirmed = "confirmed" => "已确认",
         /// 拒绝待批: a clerk proposed to refuse; the hall manager decides.
-        Refusing = "refusing",
+        Refusing = "refusing" => "拒绝待审批",
         /// 未同意 (final): refused with a reason, approved by the hall manager.
-        Refused = "refused",
+        Refused = "refused" => "未同意",
         /// 已取消 (final).
-        Cancelled = "cancelled",
+        Cancelled = "cancelled" => "已取消",
         /// 已签到 (final): turned into a priority ticket.
-        CheckedIn = "checked_in",
+        CheckedIn = "checked_in" => "已签到",
         /// 爽约 (final): did not come within the grace time.
-        NoShow = "no_show",
+        NoShow = "no_show" => "爽约",
     }
 }
 
-crate::text_enum! {
-    /// What can be done to a booking.
+crate::labelled_enum! {
+    /// What can be done to a booking; its label is the step's name in the history.
     pub enum BookingAction {
         /// 同意 (automatically, by a clerk, or by the manager turning down a proposed refusal).
-        Confirm = "confirm",
+        Confirm = "confirm" => "同意预约",
         /// A clerk proposes 不同意 with a reason.
-        ProposeRefusal = "propose_refusal",
+        ProposeRefusal = "propose_refusal" => "提出不同意",
         /// The hall manager approves the refusal.
-        ApproveRefusal = "approve_refusal",
+        ApproveRefusal = "approve_refusal" => "批准不同意",
         /// The citizen (code + phone) or staff cancel.
-        Cancel = "cancel",
+        Cancel = "cancel" => "取消预约",
         /// Another hour: the booking is answered again.
-        Reschedule = "reschedule",
+        Reschedule = "reschedule" => "改约",
         /// 签到 at the kiosk or the counter.
-        CheckIn = "check_in",
+        CheckIn = "check_in" => "签到取号",
         /// 爽约, after the grace time.
-        MarkNoShow = "mark_no_show",
+        MarkNoShow = "mark_no_show" => "记录爽约",
     }
 }
 
 impl BookingState {
-    /// The label the pages show.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "待答复",
-            Self::Confirmed => "已确认",
-            Self::Refusing => "拒绝待审批",
-            Self::Refused => "未同意",
-            Self::Cancelled => "已取消",
-            Self::CheckedIn => "已签到",
-            Self::NoShow => "爽约",
-        }
-    }
-
     /// Holds a place of its hour (released by a refusal or a cancellation).
     pub fn holds_place(self) -> bool {
         matches!(
@@ -74,62 +62,19 @@ impl BookingState {
     pub const OPEN: &'static [BookingState] = &[Self::Pending, Self::Refusing];
 }
 
-impl BookingAction {
-    /// The step's name in the history.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Confirm => "同意预约",
-            Self::ProposeRefusal => "提出不同意",
-            Self::ApproveRefusal => "批准不同意",
-            Self::Cancel => "取消预约",
-            Self::Reschedule => "改约",
-            Self::CheckIn => "签到取号",
-            Self::MarkNoShow => "记录爽约",
-        }
-    }
-}
-
 use BookingAction as A;
 use BookingState as S;
 
 impl StateMachine for BookingState {
     type Action = BookingAction;
     const TRANSITIONS: &'static [Transition<Self, BookingAction>] = &[
-        Transition {
-            action: A::Confirm,
-            from: &[S::Pending, S::Refusing],
-            to: S::Confirmed,
-        },
-        Transition {
-            action: A::ProposeRefusal,
-            from: &[S::Pending],
-            to: S::Refusing,
-        },
-        Transition {
-            action: A::ApproveRefusal,
-            from: &[S::Refusing],
-            to: S::Refused,
-        },
-        Transition {
-            action: A::Cancel,
-            from: &[S::Pending, S::Confirmed],
-            to: S::Cancelled,
-        },
-        Transition {
-            action: A::Reschedule,
-            from: &[S::Pending, S::Confirmed],
-            to: S::Pending,
-        },
-        Transition {
-            action: A::CheckIn,
-            from: &[S::Confirmed],
-            to: S::CheckedIn,
-        },
-        Transition {
-            action: A::MarkNoShow,
-            from: &[S::Confirmed],
-            to: S::NoShow,
-        },
+        go(A::Confirm, &[S::Pending, S::Refusing], S::Confirmed),
+        go(A::ProposeRefusal, &[S::Pending], S::Refusing),
+        go(A::ApproveRefusal, &[S::Refusing], S::Refused),
+        go(A::Cancel, &[S::Pending, S::Confirmed], S::Cancelled),
+        go(A::Reschedule, &[S::Pending, S::Confirmed], S::Pending),
+        go(A::CheckIn, &[S::Confirmed], S::CheckedIn),
+        go(A::MarkNoShow, &[S::Confirmed], S::NoShow),
     ];
 }
 

@@ -5,6 +5,7 @@ mod assets;
 pub mod control_chars;
 pub mod error_shapes;
 pub mod headers;
+pub mod qr;
 
 use std::sync::Arc;
 

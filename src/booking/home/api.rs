@@ -18,6 +18,7 @@ use super::service::{self, ArrangeInput, By, VisitInput};
 use super::{HomeVisit, Member, VisitState};
 use crate::app::App;
 use crate::auth::{CurrentUser, MaybeUser, policy};
+use crate::booking::web::{Caller, StaffCall};
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::identity;
@@ -153,6 +154,15 @@ pub async fn item_for(
     ))
 }
 
+/// What a member of staff who answered a visit is told: the visit as they see it now.
+async fn answered(
+    app: &App,
+    user: &CurrentUser,
+    v: AppResult<HomeVisit>,
+) -> AppResult<Json<VisitItem>> {
+    Ok(Json(item_for(app, &v?, Some(user)).await?))
+}
+
 /// Asks for a home visit (public).
 #[utoipa::path(post, path = "/api/v1/home-visits", summary = "申请上门服务（公开）", tag = "booking",
     request_body = VisitInput,
@@ -179,25 +189,12 @@ const NO_PHONE: &str = "请填写申请时的手机号";
 #[utoipa::path(get, path = "/api/v1/home-visits/{code}", summary = "查询上门服务申请", tag = "booking",
     params(("code" = String, Path), PhoneQuery),
     responses((status = 200, body = VisitItem), (status = 404, description = "编号或手机号不符")))]
-pub async fn get_one(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
-    Query(q): Query<PhoneQuery>,
-) -> AppResult<Json<VisitItem>> {
-    match By::of(&user, &q.phone, NO_PHONE)? {
-        By::Citizen { phone } => {
-            let v = service::find(&app, &code, Some(phone)).await?;
-            Ok(Json(item_for(&app, &v, None).await?))
-        }
-        By::Staff(u) => {
-            let v = service::find(&app, &code, None).await?;
-            if !policy::can_see_center(u, v.center_id.get()) {
-                return Err(AppError::NotFound("找不到该上门服务申请".into()));
-            }
-            Ok(Json(item_for(&app, &v, Some(u)).await?))
-        }
-    }
+pub async fn get_one(call: Caller, Query(q): Query<PhoneQuery>) -> AppResult<Json<VisitItem>> {
+    let (State(app), MaybeUser(user), Path(code)) = call;
+    let who = By::of(&user, &q.phone, NO_PHONE)?;
+    let v = service::find(&app, &code, who.phone()).await?;
+    who.may_see(v.center_id, "找不到该上门服务申请")?;
+    Ok(Json(item_for(&app, &v, who.staff()).await?))
 }
 
 /// Cancels a request or an arranged visit (code + phone, or staff of its center).
@@ -205,17 +202,10 @@ pub async fn get_one(
     params(("code" = String, Path), PhoneQuery),
     responses((status = 200, body = VisitItem), (status = 404, description = "编号或手机号不符"),
         (status = 409, description = "状态不允许取消")))]
-pub async fn cancel(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    Path(code): Path<String>,
-    Query(q): Query<PhoneQuery>,
-) -> AppResult<Json<VisitItem>> {
+pub async fn cancel(call: Caller, Query(q): Query<PhoneQuery>) -> AppResult<Json<VisitItem>> {
+    let (State(app), MaybeUser(user), Path(code)) = call;
     let who = By::of(&user, &q.phone, NO_PHONE)?;
-    let staff = match &who {
-        By::Staff(u) => Some(*u),
-        By::Citizen { .. } => None,
-    };
+    let staff = who.staff();
     let v = service::cancel(&app, &code, who).await?;
     Ok(Json(item_for(&app, &v, staff).await?))
 }
@@ -260,12 +250,8 @@ pub async fn list_for(
 /// A center's home visits (staff): open requests first (oldest first), arranged visits by date.
 #[utoipa::path(get, path = "/api/v1/centers/{center}/home-visits", summary = "上门服务申请（工作人员）", tag = "booking",
     params(("center" = String, Path), ListQuery), responses((status = 200, body = VisitList)))]
-pub async fn list(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(center): Path<String>,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Json<VisitList>> {
+pub async fn list(call: StaffCall, Query(q): Query<ListQuery>) -> AppResult<Json<VisitList>> {
+    let (State(app), user, Path(center)) = call;
     let center = crate::booking::api::staff_center(&app, &user, &center).await?;
     let one;
     let states: &[VisitState] = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -291,13 +277,16 @@ pub async fn list(
     responses((status = 200, body = VisitItem), (status = 422, description = "少于两名工作人员或输入无效"),
         (status = 409, description = "状态不允许安排")))]
 pub async fn arrange(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<ArrangeInput>,
 ) -> AppResult<Json<VisitItem>> {
-    let v = service::arrange(&app, &user, &code, &input).await?;
-    Ok(Json(item_for(&app, &v, Some(&user)).await?))
+    let (State(app), user, Path(code)) = call;
+    answered(
+        &app,
+        &user,
+        service::arrange(&app, &user, &code, &input).await,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -311,13 +300,16 @@ pub struct RefuseInput {
 #[utoipa::path(post, path = "/api/v1/home-visits/{code}/refuse", summary = "不同意上门服务（报大厅审批）", tag = "booking",
     request_body = RefuseInput, params(("code" = String, Path)), responses((status = 200, body = VisitItem)))]
 pub async fn refuse(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<RefuseInput>,
 ) -> AppResult<Json<VisitItem>> {
-    let v = service::refuse(&app, &user, &code, &input.reason).await?;
-    Ok(Json(item_for(&app, &v, Some(&user)).await?))
+    let (State(app), user, Path(code)) = call;
+    answered(
+        &app,
+        &user,
+        service::refuse(&app, &user, &code, &input.reason).await,
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -330,25 +322,20 @@ pub struct RefusalDecision {
 #[utoipa::path(post, path = "/api/v1/home-visits/{code}/refusal", summary = "审批不同意上门服务", tag = "booking",
     request_body = RefusalDecision, params(("code" = String, Path)), responses((status = 200, body = VisitItem)))]
 pub async fn decide_refusal(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
+    call: StaffCall,
     ApiJson(input): ApiJson<RefusalDecision>,
 ) -> AppResult<Json<VisitItem>> {
-    let v = service::decide_refusal(&app, &user, &code, input.approve).await?;
-    Ok(Json(item_for(&app, &v, Some(&user)).await?))
+    let (State(app), user, Path(code)) = call;
+    let v = service::decide_refusal(&app, &user, &code, input.approve).await;
+    answered(&app, &user, v).await
 }
 
 /// 办结: the visit took place (staff of the center).
 #[utoipa::path(post, path = "/api/v1/home-visits/{code}/done", summary = "上门服务办结", tag = "booking",
     params(("code" = String, Path)), responses((status = 200, body = VisitItem), (status = 409, description = "尚未安排")))]
-pub async fn done(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(code): Path<String>,
-) -> AppResult<Json<VisitItem>> {
-    let v = service::complete(&app, &user, &code).await?;
-    Ok(Json(item_for(&app, &v, Some(&user)).await?))
+pub async fn done(call: StaffCall) -> AppResult<Json<VisitItem>> {
+    let (State(app), user, Path(code)) = call;
+    answered(&app, &user, service::complete(&app, &user, &code).await).await
 }
 
 pub fn router() -> Router<Arc<App>> {

@@ -22,13 +22,14 @@ use super::api::{VisitItem, item_for, list_for};
 use super::service::{self, ArrangeInput, By, VisitInput};
 use super::{ApplicantKind, Member, VisitAction, VisitState};
 use crate::app::App;
-use crate::auth::{CsrfToken, CurrentUser, MaybeUser, PageUser, policy};
-use crate::booking::pages::{CenterRow, center_row, done, shown};
+use crate::auth::{CsrfToken, CurrentUser, Viewer, policy};
+use crate::booking::pages::{CenterRow, center_row};
 use crate::booking::staff_pages::pick_center;
+use crate::booking::web::{Staff, Visitor, answered, refused, refused_now};
 use crate::error::{AppError, AppResult};
 use crate::extract::Fields;
 use crate::state::StateMachine;
-use crate::web::{Chrome, PageResult, render, render_status};
+use crate::web::{Chrome, PageResult, done, render};
 
 // ---- applicants ----
 
@@ -46,33 +47,37 @@ impl RequestPage {
     fn kinds(&self) -> &'static [ApplicantKind] {
         ApplicantKind::ALL
     }
+
+    /// The form of `center` with `form` filled in, and the reason it was refused (`error`).
+    fn new(
+        app: &App,
+        chrome: Chrome,
+        center: CenterRow,
+        form: VisitInput,
+        error: Option<String>,
+    ) -> Self {
+        Self {
+            chrome,
+            center,
+            form,
+            today: crate::timetable::today(app).to_string(),
+            error,
+        }
+    }
 }
 
-async fn request_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
-    Path(center): Path<String>,
-) -> PageResult {
+async fn request_page((State(app), chrome): Visitor, Path(center): Path<String>) -> PageResult {
     let center = center_row(&app, &center).await?;
-    let today = crate::timetable::today(&app).to_string();
-    render(&RequestPage {
-        chrome: Chrome::new(user, csrf),
-        form: VisitInput {
-            center: center.code.clone(),
-            wanted_date: today.clone(),
-            ..VisitInput::default()
-        },
-        center,
-        today,
-        error: None,
-    })
+    let form = VisitInput {
+        center: center.code.clone(),
+        wanted_date: crate::timetable::today(&app).to_string(),
+        ..VisitInput::default()
+    };
+    render(&RequestPage::new(&app, chrome, center, form, None))
 }
 
 async fn request_submit(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path(center): Path<String>,
     form: Fields,
 ) -> PageResult {
@@ -90,19 +95,9 @@ async fn request_submit(
     };
     match service::request(&app, &input).await {
         Ok(v) => Ok(Redirect::to(&format!("/h/{}?new=1", v.code)).into_response()),
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            render_status(
-                status,
-                &RequestPage {
-                    chrome: Chrome::new(user, csrf),
-                    center,
-                    form: input,
-                    today: crate::timetable::today(&app).to_string(),
-                    error: Some(msg),
-                },
-            )
-        }
+        Err(e) => refused_now(e, |msg| {
+            RequestPage::new(&app, chrome, center, input, Some(msg))
+        }),
     }
 }
 
@@ -150,20 +145,15 @@ async fn visit_page_for(
 }
 
 async fn visit_page(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path(code): Path<String>,
     Query(q): Query<VisitQuery>,
 ) -> PageResult {
-    let page = visit_page_for(&app, Chrome::new(user, csrf), &code, q, None).await?;
-    render(&page)
+    render(&visit_page_for(&app, chrome, &code, q, None).await?)
 }
 
 async fn visit_cancel(
-    State(app): State<Arc<App>>,
-    MaybeUser(user): MaybeUser,
-    csrf: CsrfToken,
+    (State(app), chrome): Visitor,
     Path(code): Path<String>,
     form: Fields,
 ) -> PageResult {
@@ -173,16 +163,11 @@ async fn visit_cancel(
     match service::cancel(&app, &code, by).await {
         Ok(v) => done(&format!("/h/{}", v.code), "上门服务申请已取消"),
         Err(e) => {
-            let (status, msg) = shown(e)?;
-            let page = visit_page_for(
-                &app,
-                Chrome::new(user, csrf),
-                &code,
-                VisitQuery::default(),
-                Some(msg),
-            )
-            .await?;
-            render_status(status, &page)
+            let page = |msg| {
+                let q = VisitQuery::default();
+                visit_page_for(&app, chrome, &code, q, Some(msg))
+            };
+            refused(e, page).await
         }
     }
 }
@@ -245,19 +230,14 @@ async fn staff_page_for(
 }
 
 async fn staff_page(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Query(q): Query<StaffQuery>,
 ) -> PageResult {
-    let page = staff_page_for(&app, user, csrf, q, None).await?;
-    render(&page)
+    render(&staff_page_for(&app, user, csrf, q, None).await?)
 }
 
 async fn staff_act(
-    State(app): State<Arc<App>>,
-    PageUser(user): PageUser,
-    csrf: CsrfToken,
+    (State(app), Viewer { user, csrf }): Staff,
     Path((code, action)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
@@ -298,15 +278,12 @@ async fn staff_act(
         _ => return Err(AppError::NotFound("找不到该页面".into()).into()),
     };
     let center = form.get("center").to_owned();
-    match result {
-        Ok(msg) => done(&format!("/appointments/home?center={center}"), msg),
-        Err(e) => {
-            let (status, msg) = shown(e)?;
-            let q = StaffQuery { center, ok: None };
-            let page = staff_page_for(&app, user, csrf, q, Some(msg)).await?;
-            render_status(status, &page)
-        }
-    }
+    let back = format!("/appointments/home?center={center}");
+    answered(result, &back, |msg| {
+        let q = StaffQuery { center, ok: None };
+        staff_page_for(&app, user, csrf, q, Some(msg))
+    })
+    .await
 }
 
 pub fn router() -> Router<Arc<App>> {

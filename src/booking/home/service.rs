@@ -16,7 +16,7 @@ use crate::auth::{CurrentUser, policy};
 use crate::booking::notify;
 pub use crate::booking::service::By;
 use crate::booking::service::{
-    Change, Lifecycle, add_days, check_phone, checked_text, citizen, new_code, staff_on,
+    Change, Lifecycle, add_days, check_phone, checked_text, citizen, new_code, phone_matches,
 };
 use crate::db::{Conn, Tx};
 use crate::error::{AppError, AppResult};
@@ -201,18 +201,11 @@ async fn act(
     now: i64,
 ) -> AppResult<VisitState> {
     let Some(to) = VISITS
-        .transition::<VisitState>(tx, v.id.get(), action, now)
+        .advance(tx, v.id.get(), v.state, action, actor, note, now)
         .await?
     else {
         return Err(refused_step(v, action));
     };
-    let change = Change {
-        action: action.as_str(),
-        from: Some(v.state),
-        to,
-        note,
-    };
-    VISITS.step(tx, v.id.get(), actor, change, now).await?;
     audit(
         tx,
         actor,
@@ -327,36 +320,20 @@ pub async fn request(app: &App, input: &VisitInput) -> AppResult<HomeVisit> {
 /// The visit with `code`, if `phone` is its phone.
 pub async fn find(app: &App, code: &str, phone: Option<&str>) -> AppResult<HomeVisit> {
     let mut conn = app.db.pool().acquire().await?;
-    let code = code.trim().to_ascii_uppercase();
-    let v = super::by_code(&mut conn, &code).await?;
-    let matches = |v: &HomeVisit| match phone {
-        None => true,
-        Some(p) => {
-            let p: String = p.chars().filter(char::is_ascii_digit).collect();
-            !p.is_empty() && v.phone == p
-        }
-    };
-    v.filter(matches)
+    super::by_code(&mut conn, &code.trim().to_ascii_uppercase())
+        .await?
+        .filter(|v| phone_matches(phone, &[&v.phone]))
         .ok_or_else(|| AppError::NotFound("找不到该上门服务申请，请核对编号和手机号".into()))
 }
 
 async fn for_action(app: &App, code: &str, by: &By<'_>) -> AppResult<(HomeVisit, Actor)> {
-    match by {
-        By::Citizen { phone } => Ok((find(app, code, Some(phone)).await?, citizen())),
-        By::Staff(user) => {
-            let v = find(app, code, None).await?;
-            let actor = staff_on(
-                user,
-                v.center_id,
-                policy::can_serve_home_visits,
-                (
-                    "找不到该上门服务申请",
-                    "只有本中心的工作人员可以办理上门服务",
-                ),
-            )?;
-            Ok((v, actor))
-        }
-    }
+    let v = find(app, code, by.phone()).await?;
+    let refusals = (
+        "找不到该上门服务申请",
+        "只有本中心的工作人员可以办理上门服务",
+    );
+    let actor = by.actor(v.center_id, policy::can_serve_home_visits, refusals)?;
+    Ok((v, actor))
 }
 
 /// The members of the visit's center named in `logins`: at least [`MIN_STAFF`] different ones.
@@ -555,30 +532,34 @@ pub async fn decide_refusal(
 
 /// 办结: after the visit a clerk of the center marks it done.
 pub async fn complete(app: &App, user: &CurrentUser, code: &str) -> AppResult<HomeVisit> {
-    let (v, actor) = for_action(app, code, &By::Staff(user)).await?;
-    let now = app.clock.now_micros();
-    let (v, actor) = (&v, &actor);
-    app.db
-        .transaction(|mut tx| {
-            Box::pin(async move {
-                act(&mut tx, v, VisitAction::Complete, actor, "", now).await?;
-                reload(&mut tx, v.id).await
-            })
-        })
-        .await
+    only_step(app, code, &By::Staff(user), VisitAction::Complete, None).await
 }
 
 /// Cancels a request or an arranged visit (the applicant with code + phone, or staff).
 pub async fn cancel(app: &App, code: &str, by: By<'_>) -> AppResult<HomeVisit> {
-    let (v, actor) = for_action(app, code, &by).await?;
+    only_step(app, code, &by, VisitAction::Cancel, Some("home_cancelled")).await
+}
+
+/// Performs `action`, which changes nothing but the state, on the visit with `code`; the
+/// applicant is told `message` (a kind of [`text`]) where there is one.
+async fn only_step(
+    app: &App,
+    code: &str,
+    by: &By<'_>,
+    action: VisitAction,
+    message: Option<&str>,
+) -> AppResult<HomeVisit> {
+    let (v, actor) = for_action(app, code, by).await?;
     let now = app.clock.now_micros();
     let (v, actor) = (&v, &actor);
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                act(&mut tx, v, VisitAction::Cancel, actor, "", now).await?;
+                act(&mut tx, v, action, actor, "", now).await?;
                 let b = reload(&mut tx, v.id).await?;
-                tell(&mut tx, &b, "home_cancelled", now).await?;
+                if let Some(kind) = message {
+                    tell(&mut tx, &b, kind, now).await?;
+                }
                 Ok(b)
             })
         })

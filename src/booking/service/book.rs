@@ -5,12 +5,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::person::{Wanted, fairness, lock_person, person};
-use super::place::{chosen_slot, plan, take_place};
+use super::place::{chosen_slot, plan, take_place, tell_booked};
 use super::steps::{BOOKINGS, Change};
-use super::{citizen, instant, new_code, staff};
+use super::{citizen, instant, new_code, reload, staff};
 use crate::app::App;
 use crate::auth::{CurrentUser, policy};
-use crate::booking::notify::{self, Message};
+use crate::booking::notify;
 use crate::booking::{Answer, Appointment, BookingState, Channel, queries};
 use crate::error::{AppError, AppResult};
 use crate::ids::BookingId;
@@ -148,15 +148,8 @@ pub async fn book(
                     note: &note,
                 };
                 BOOKINGS.step(&mut tx, id.get(), actor, change, now).await?;
-                let a = queries::by_id(&mut tx, id)
-                    .await?
-                    .ok_or_else(|| AppError::internal("booking vanished inside its transaction"))?;
-                let kind = if state == BookingState::Confirmed {
-                    Message::Confirmed
-                } else {
-                    Message::Received
-                };
-                notify::queue(&mut tx, &a, &plan.bookable.center_name, &plan.bookable.name, kind, now).await?;
+                let a = reload(&mut tx, id).await?;
+                tell_booked(&mut tx, &a, plan, now).await?;
                 if state == BookingState::Confirmed {
                     notify::schedule_followups(&mut tx, &a, &settings, now).await?;
                 }

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::answers::confirm_in;
-use super::person::{Person, Wanted, fairness, lock_person};
-use super::place::{chosen_slot, plan_of, take_place};
+use super::person::{Wanted, fairness, lock_person};
+use super::place::{chosen_slot, plan_of, take_place, tell_booked};
 use super::steps::{act, refused_step};
 use super::{By, for_action, instant, names, reload, system};
 use crate::app::App;
 use crate::booking::notify::{self, Message};
-use crate::booking::{Answer, Appointment, BookingAction, BookingState, queries};
+use crate::booking::{Answer, Appointment, BookingAction, queries};
 use crate::error::{AppError, AppResult};
 use crate::state::StateMachine;
 
@@ -65,14 +65,7 @@ pub async fn reschedule(
     }
     let plan = plan_of(app, &a).await?;
     let (date, slot) = chosen_slot(app, &plan, &input.date, &input.start).await?;
-    let p = Person {
-        name: a.name.clone(),
-        phone: a.phone.clone(),
-        id_card: a.id_card.clone(),
-        reason: a.reason.clone(),
-        agent_name: a.agent_name.clone(),
-        agent_phone: a.agent_phone.clone(),
-    };
+    let p = a.person.clone();
     let backend = app.db.backend();
     let (a, actor, plan, p) = (&a, &actor, &plan, &p);
     app.db
@@ -122,12 +115,7 @@ pub async fn reschedule(
                     b = reload(&mut tx, a.id).await?;
                     notify::schedule_followups(&mut tx, &b, &plan.settings, now).await?;
                 }
-                let kind = if b.state == BookingState::Confirmed {
-                    Message::Confirmed
-                } else {
-                    Message::Received
-                };
-                notify::queue(&mut tx, &b, &plan.bookable.center_name, &plan.bookable.name, kind, now).await?;
+                tell_booked(&mut tx, &b, plan, now).await?;
                 Ok(b)
             })
         })

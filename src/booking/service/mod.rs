@@ -32,7 +32,7 @@ pub use book::{BookInput, book};
 pub use change::{RescheduleInput, cancel, reschedule};
 pub use person::check_phone;
 pub(super) use person::checked_text;
-pub(super) use steps::{BOOKINGS, Change, Lifecycle, act};
+pub(super) use steps::{BOOKINGS, Change, Lifecycle, act, phone_matches};
 pub use view::{MAX_VIEW_DAYS, SlotItem, SlotList, SlotView, slots};
 
 pub(super) fn bad_date(field: &str, e: impl std::fmt::Display) -> AppError {
@@ -99,16 +99,9 @@ pub(in crate::booking) fn system() -> Actor {
 /// The booking with `code`, if `phone` is its phone (or the agent's).
 pub async fn find(app: &App, code: &str, phone: Option<&str>) -> AppResult<Appointment> {
     let mut conn = app.db.pool().acquire().await?;
-    let code = code.trim().to_ascii_uppercase();
-    let a = queries::by_code(&mut conn, &code).await?;
-    let matches = |a: &Appointment| match phone {
-        None => true,
-        Some(p) => {
-            let p: String = p.chars().filter(char::is_ascii_digit).collect();
-            !p.is_empty() && (a.phone == p || a.agent_phone == p)
-        }
-    };
-    a.filter(matches)
+    queries::by_code(&mut conn, &code.trim().to_ascii_uppercase())
+        .await?
+        .filter(|a| phone_matches(phone, &[&a.person.phone, &a.person.agent_phone]))
         .ok_or_else(|| AppError::NotFound("找不到该预约，请核对预约码和手机号".into()))
 }
 
@@ -136,6 +129,47 @@ impl<'a> By<'a> {
             (None, None) => Err(AppError::invalid_field("phone", missing)),
         }
     }
+
+    /// The phone the citizen gave; staff give none.
+    pub(in crate::booking) fn phone(&self) -> Option<&'a str> {
+        match self {
+            By::Citizen { phone } => Some(*phone),
+            By::Staff(_) => None,
+        }
+    }
+
+    /// The member of staff, if it is one.
+    pub(in crate::booking) fn staff(&self) -> Option<&'a CurrentUser> {
+        match self {
+            By::Citizen { .. } => None,
+            By::Staff(user) => Some(*user),
+        }
+    }
+
+    /// Refuses staff who cannot see `center` as if its request (`not_found`) did not exist;
+    /// the citizen's phone opened it already.
+    pub(in crate::booking) fn may_see(&self, center: CenterId, not_found: &str) -> AppResult<()> {
+        match self {
+            By::Staff(user) if !policy::can_see_center(user, center.get()) => {
+                Err(AppError::NotFound(not_found.into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Who acts on a request of `center` the citizen's phone opened: the citizen, or staff
+    /// who may `serve` its requests ([`staff_on`], refused with `refusals`).
+    pub(in crate::booking) fn actor(
+        &self,
+        center: CenterId,
+        serve: fn(&CurrentUser, i64) -> bool,
+        refusals: (&str, &str),
+    ) -> AppResult<Actor> {
+        match self {
+            By::Citizen { .. } => Ok(citizen()),
+            By::Staff(user) => staff_on(user, center, serve, refusals),
+        }
+    }
 }
 
 pub(super) async fn for_action(
@@ -143,19 +177,10 @@ pub(super) async fn for_action(
     code: &str,
     by: &By<'_>,
 ) -> AppResult<(Appointment, Actor)> {
-    match by {
-        By::Citizen { phone } => Ok((find(app, code, Some(phone)).await?, citizen())),
-        By::Staff(user) => {
-            let a = find(app, code, None).await?;
-            let actor = staff_on(
-                user,
-                a.center_id,
-                policy::can_serve_bookings,
-                ("找不到该预约", "只有本中心的工作人员可以办理预约"),
-            )?;
-            Ok((a, actor))
-        }
-    }
+    let a = find(app, code, by.phone()).await?;
+    let refusals = ("找不到该预约", "只有本中心的工作人员可以办理预约");
+    let actor = by.actor(a.center_id, policy::can_serve_bookings, refusals)?;
+    Ok((a, actor))
 }
 
 /// Staff acting on a request of `center` (a booking, a home visit): refused as not found

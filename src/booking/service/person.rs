@@ -4,21 +4,11 @@
 use jiff::civil::Date;
 
 use super::book::BookInput;
-use crate::booking::{Settings, queries};
+use crate::booking::{Person, Settings, queries};
 use crate::db::{Backend, Conn, Tx};
 use crate::error::{AppError, AppResult};
 use crate::identity;
 use crate::ids::BookingId;
-
-/// The applicant's data, checked.
-pub(super) struct Person {
-    pub name: String,
-    pub phone: String,
-    pub id_card: String,
-    pub reason: String,
-    pub agent_name: String,
-    pub agent_phone: String,
-}
 
 /// A one-line text of `min` to `max` characters, trimmed, with no control characters.
 pub(super) fn plain(

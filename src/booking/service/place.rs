@@ -5,10 +5,11 @@ use jiff::civil::Date;
 
 use super::{add_days, bad_date, date_field, now_local};
 use crate::app::App;
+use crate::booking::notify::{self, Message};
 use crate::booking::queries::{self, Bookable, Offer};
 use crate::booking::slots::{self, BookingPeriods, Slot, parse_hhmm};
-use crate::booking::{Appointment, Settings};
-use crate::db::Tx;
+use crate::booking::{Appointment, BookingState, Settings};
+use crate::db::{Conn, Tx};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CenterId, WindowId};
 
@@ -136,4 +137,21 @@ pub(super) async fn take_place(
     Err(AppError::Full(format!(
         "{day} {start} 的预约名额已满，请选择其他时段"
     )))
+}
+
+/// Tells the applicant of `a`, just booked or moved along `plan`, that it is confirmed or that
+/// it was received and waits for the answer.
+pub(super) async fn tell_booked(
+    tx: &mut Conn,
+    a: &Appointment,
+    plan: &Plan,
+    now: i64,
+) -> AppResult<()> {
+    let kind = if a.state == BookingState::Confirmed {
+        Message::Confirmed
+    } else {
+        Message::Received
+    };
+    let (center, matter) = (&plan.bookable.center_name, &plan.bookable.name);
+    notify::queue(tx, a, center, matter, kind, now).await
 }

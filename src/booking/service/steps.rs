@@ -86,6 +86,32 @@ impl Lifecycle {
         .rows_affected();
         Ok((n == 1).then_some(to))
     }
+
+    /// Moves record `id` (now in `from`) along `action` and appends the step with `note`;
+    /// `None` when the record had moved on, and then nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    pub(in crate::booking) async fn advance<S: StateMachine>(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        from: S,
+        action: S::Action,
+        actor: &Actor,
+        note: &str,
+        now: i64,
+    ) -> AppResult<Option<S>> {
+        let Some(to) = self.transition::<S>(tx, id, action, now).await? else {
+            return Ok(None);
+        };
+        let change = Change {
+            action: action.as_str(),
+            from: Some(from),
+            to,
+            note,
+        };
+        self.step(tx, id, actor, change, now).await?;
+        Ok(Some(to))
+    }
 }
 
 pub(super) fn refused_step(a: &Appointment, action: BookingAction) -> AppError {
@@ -105,17 +131,20 @@ pub(in crate::booking) async fn act(
     note: &str,
     now: i64,
 ) -> AppResult<BookingState> {
-    match BOOKINGS.transition(tx, a.id.get(), action, now).await? {
-        Some(to) => {
-            let change = Change {
-                action: action.as_str(),
-                from: Some(a.state),
-                to,
-                note,
-            };
-            BOOKINGS.step(tx, a.id.get(), actor, change, now).await?;
-            Ok(to)
+    BOOKINGS
+        .advance(tx, a.id.get(), a.state, action, actor, note, now)
+        .await?
+        .ok_or_else(|| refused_step(a, action))
+}
+
+/// The digits of `given`, if any, are one of `phones`: how a citizen's phone opens a record
+/// (no phone given: staff, who need none).
+pub(in crate::booking) fn phone_matches(given: Option<&str>, phones: &[&str]) -> bool {
+    match given {
+        None => true,
+        Some(p) => {
+            let p: String = p.chars().filter(char::is_ascii_digit).collect();
+            !p.is_empty() && phones.contains(&p.as_str())
         }
-        None => Err(refused_step(a, action)),
     }
 }
