@@ -177,20 +177,6 @@ pub struct MissingInput {
     pub items: Vec<String>,
 }
 
-/// 一次性告知.
-#[utoipa::path(post, path = "/api/v1/cases/{number}/notify-missing", summary = "一次性告知补正", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = MissingInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn notify_missing(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<MissingInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::notify_missing(&app, &user, &number, &input.items).await?;
-    answer(&app, case).await
-}
-
 /// A refusal's reason and basis.
 #[derive(Deserialize, ToSchema)]
 pub struct RefuseInput {
@@ -200,34 +186,6 @@ pub struct RefuseInput {
     pub basis: String,
 }
 
-/// 不予受理.
-#[utoipa::path(post, path = "/api/v1/cases/{number}/refuse", summary = "不予受理（登记否定报备）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = RefuseInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn refuse(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<RefuseInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::refuse(&app, &user, &number, &input.reason, &input.basis).await?;
-    answer(&app, case).await
-}
-
-/// The department's decision.
-#[utoipa::path(post, path = "/api/v1/cases/{number}/decide", summary = "审批决定（准予/不予）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = DecideInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn decide(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<DecideInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::decide(&app, &user, &number, &input).await?;
-    answer(&app, case).await
-}
-
 /// The chief representative's sign-off.
 #[derive(Deserialize, ToSchema)]
 pub struct SignInput {
@@ -235,32 +193,6 @@ pub struct SignInput {
     pub approve: bool,
     #[serde(default)]
     pub note: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/sign", summary = "首席代表签批或退回", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = SignInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn sign(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<SignInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::sign(&app, &user, &number, input.approve, &input.note).await?;
-    answer(&app, case).await
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/suspend", summary = "中止计时（补正、公示、听证、专家评审、现场踏勘等）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = SuspendInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn suspend(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<SuspendInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::suspend(&app, &user, &number, &input).await?;
-    answer(&app, case).await
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/resume", summary = "恢复计时", tag = "cases",
@@ -275,49 +207,10 @@ pub async fn resume(
     answer(&app, case).await
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/extensions", summary = "申请延期（不超过法定时限）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = ExtendInput,
-    responses((status = 200, body = CaseItem), (status = 422, description = "超过法定时限等")))]
-pub async fn extend(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<ExtendInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::request_extension(&app, &user, &number, &input).await?;
-    answer(&app, case).await
-}
-
 /// Approve or refuse the pending extension.
 #[derive(Deserialize, ToSchema)]
 pub struct GrantInput {
     pub approve: bool,
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/extensions/decide", summary = "批准或不批准延期（首席代表、大厅管理员）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = GrantInput,
-    responses((status = 200, body = CaseItem)))]
-pub async fn grant(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<GrantInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::decide_extension(&app, &user, &number, input.approve).await?;
-    answer(&app, case).await
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/issue", summary = "出件（窗口领取核验身份，或政务专递）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = IssueInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "状态不允许（invalid_state）")))]
-pub async fn issue(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<IssueInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::issue(&app, &user, &number, &input).await?;
-    answer(&app, case).await
 }
 
 /// A 容缺 material handed in.
@@ -326,49 +219,10 @@ pub struct SupplyInput {
     pub position: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/supply", summary = "补交容缺材料", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = SupplyInput,
-    responses((status = 200, body = CaseItem)))]
-pub async fn supply(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<SupplyInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::supply(&app, &user, &number, input.position).await?;
-    answer(&app, case).await
-}
-
 /// The leader's opinion on a refusal.
 #[derive(Deserialize, ToSchema)]
 pub struct OpinionInput {
     pub opinion: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/opinion", summary = "否定报备：领导意见", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = OpinionInput,
-    responses((status = 200, body = CaseItem)))]
-pub async fn opinion(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<OpinionInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::refusal_opinion(&app, &user, &number, &input.opinion).await?;
-    answer(&app, case).await
-}
-
-#[utoipa::path(post, path = "/api/v1/cases/{number}/tasks/done", summary = "联办件：协办部门办结本环节并填写意见", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = TaskDoneInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "环节已办结或状态不允许（invalid_state）")))]
-pub async fn task_done(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<TaskDoneInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::finish_task(&app, &user, &number, &input).await?;
-    answer(&app, case).await
 }
 
 /// A 上报 with its note.
@@ -392,18 +246,60 @@ pub async fn report(
     answer(&app, case).await
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{number}/pay", summary = "登记缴费（网上支付凭证；现金仅限老年人）", tag = "cases",
-    params(("number" = String, Path, description = "办件编号")), request_body = PayInput,
-    responses((status = 200, body = CaseItem), (status = 409, description = "无需缴费、已缴费或尚未办结（invalid_state）"),
-        (status = 422, description = "非老年人现金缴费等")))]
-pub async fn pay(
-    State(app): State<Arc<App>>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-    ApiJson(input): ApiJson<PayInput>,
-) -> AppResult<Json<CaseItem>> {
-    let case = service::pay(&app, &user, &number, &input).await?;
-    answer(&app, case).await
+/// The handlers of the steps on one case: `POST` with the case number in the path and a JSON
+/// body, answering the case after the step as a [`CaseItem`]. Each names its path, summary,
+/// body and error responses, and the use case it runs with the app, the caller, the number and
+/// the body.
+macro_rules! case_steps {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($path:tt, $summary:tt, $input:ident $(, $response:tt)*)
+            => |$app:ident, $user:ident, $number:ident, $body:ident| $call:expr;
+    )+) => {$(
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, summary = $summary, tag = "cases",
+            params(("number" = String, Path, description = "办件编号")), request_body = $input,
+            responses((status = 200, body = CaseItem) $(, $response)*))]
+        pub async fn $name(
+            State($app): State<Arc<App>>,
+            $user: CurrentUser,
+            Path($number): Path<String>,
+            ApiJson($body): ApiJson<$input>,
+        ) -> AppResult<Json<CaseItem>> {
+            let case = $call.await?;
+            answer(&$app, case).await
+        }
+    )+};
+}
+
+case_steps! {
+    /// 一次性告知.
+    notify_missing("/api/v1/cases/{number}/notify-missing", "一次性告知补正", MissingInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::notify_missing(&app, &user, &number, &input.items);
+    /// 不予受理.
+    refuse("/api/v1/cases/{number}/refuse", "不予受理（登记否定报备）", RefuseInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::refuse(&app, &user, &number, &input.reason, &input.basis);
+    /// The department's decision.
+    decide("/api/v1/cases/{number}/decide", "审批决定（准予/不予）", DecideInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::decide(&app, &user, &number, &input);
+    sign("/api/v1/cases/{number}/sign", "首席代表签批或退回", SignInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::sign(&app, &user, &number, input.approve, &input.note);
+    suspend("/api/v1/cases/{number}/suspend", "中止计时（补正、公示、听证、专家评审、现场踏勘等）", SuspendInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::suspend(&app, &user, &number, &input);
+    extend("/api/v1/cases/{number}/extensions", "申请延期（不超过法定时限）", ExtendInput, (status = 422, description = "超过法定时限等"))
+        => |app, user, number, input| service::request_extension(&app, &user, &number, &input);
+    grant("/api/v1/cases/{number}/extensions/decide", "批准或不批准延期（首席代表、大厅管理员）", GrantInput)
+        => |app, user, number, input| service::decide_extension(&app, &user, &number, input.approve);
+    issue("/api/v1/cases/{number}/issue", "出件（窗口领取核验身份，或政务专递）", IssueInput, (status = 409, description = "状态不允许（invalid_state）"))
+        => |app, user, number, input| service::issue(&app, &user, &number, &input);
+    supply("/api/v1/cases/{number}/supply", "补交容缺材料", SupplyInput)
+        => |app, user, number, input| service::supply(&app, &user, &number, input.position);
+    opinion("/api/v1/cases/{number}/opinion", "否定报备：领导意见", OpinionInput)
+        => |app, user, number, input| service::refusal_opinion(&app, &user, &number, &input.opinion);
+    task_done("/api/v1/cases/{number}/tasks/done", "联办件：协办部门办结本环节并填写意见", TaskDoneInput, (status = 409, description = "环节已办结或状态不允许（invalid_state）"))
+        => |app, user, number, input| service::finish_task(&app, &user, &number, &input);
+    pay("/api/v1/cases/{number}/pay", "登记缴费（网上支付凭证；现金仅限老年人）", PayInput, (status = 409, description = "无需缴费、已缴费或尚未办结（invalid_state）"), (status = 422, description = "非老年人现金缴费等"))
+        => |app, user, number, input| service::pay(&app, &user, &number, &input);
 }
 
 /// The hall's public address: the configured one, or the one the request came in by.

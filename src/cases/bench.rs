@@ -311,32 +311,17 @@ pub async fn notice(args: &BenchArgs, db_url: &str) -> Result<Output, BenchError
     chains.sort_by(f64::total_cmp);
     pdfs.sort_by(f64::total_cmp);
     let figures = [
-        Figure {
-            name: "chains per second",
-            value: chains.len() as f64 / seconds.max(1e-9),
-            unit: "/s",
-        },
-        Figure {
-            name: "intake→notice p50",
-            value: percentile(&chains, 0.5),
-            unit: "ms",
-        },
-        Figure {
-            name: "intake→notice p99",
-            value: percentile(&chains, 0.99),
-            unit: "ms",
-        },
-        Figure {
-            name: "notice PDF p50",
-            value: percentile(&pdfs, 0.5),
-            unit: "ms",
-        },
-        Figure {
-            name: "notice PDF p99",
-            value: percentile(&pdfs, 0.99),
-            unit: "ms",
-        },
-    ];
+        (
+            "chains per second",
+            chains.len() as f64 / seconds.max(1e-9),
+            "/s",
+        ),
+        ("intake→notice p50", percentile(&chains, 0.5), "ms"),
+        ("intake→notice p99", percentile(&chains, 0.99), "ms"),
+        ("notice PDF p50", percentile(&pdfs, 0.5), "ms"),
+        ("notice PDF p99", percentile(&pdfs, 0.99), "ms"),
+    ]
+    .map(|(name, value, unit)| Figure { name, value, unit });
     let table = format!(
         "case-notice: {} chains (intake, accept, PDF) by {clients} clients in {seconds:.1} s, {} errors{}\n{}",
         chains.len(),

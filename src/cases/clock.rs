@@ -125,22 +125,24 @@ mod tests {
         HolidayTable::builtin()
     }
 
+    /// [`due`] of `days` working days, with `ext` days' extension and the 80% warning share.
+    fn working(
+        t: &HolidayTable,
+        accepted: Date,
+        days: u32,
+        stops: &[Stop],
+        ext: u32,
+        today: Date,
+    ) -> Due {
+        due(t, accepted, days, "working_days", stops, ext, 80, today).unwrap()
+    }
+
     #[test]
     fn promised_case_skips_the_spring_festival_and_counts_the_makeup_saturday() {
         let t = table();
         // Accepted on Friday 2026-02-13; 春节 2026 is 15–23 February, with 调休 working
         // Saturdays on 14 and 28 February (国办发明电〔2025〕7号).
-        let d = due(
-            &t,
-            date(2026, 2, 13),
-            3,
-            "working_days",
-            &[],
-            0,
-            80,
-            date(2026, 2, 13),
-        )
-        .unwrap();
+        let d = working(&t, date(2026, 2, 13), 3, &[], 0, date(2026, 2, 13));
         // 14 Feb (调休 Saturday) counts, then 24 and 25 Feb.
         assert_eq!(d.due, date(2026, 2, 25));
         assert_eq!(d.warn, d.due, "80% of 3 days rounds up to 3");
@@ -150,63 +152,23 @@ mod tests {
     fn suspension_and_extension_move_the_due_date() {
         let t = table();
         let accepted = date(2026, 3, 2); // a Monday
-        let base = due(&t, accepted, 5, "working_days", &[], 0, 80, accepted).unwrap();
+        let base = working(&t, accepted, 5, &[], 0, accepted);
         assert_eq!(base.due, date(2026, 3, 9));
         assert_eq!(base.warn, date(2026, 3, 6), "4 of 5 working days");
         // Stopped Wednesday and Thursday (resumed on Friday): two working days added back.
         let stops = [stop(date(2026, 3, 4), Some(date(2026, 3, 5)))];
-        let d = due(
-            &t,
-            accepted,
-            5,
-            "working_days",
-            &stops,
-            0,
-            80,
-            date(2026, 3, 20),
-        )
-        .unwrap();
+        let d = working(&t, accepted, 5, &stops, 0, date(2026, 3, 20));
         assert_eq!(d.due, date(2026, 3, 11));
         // And an approved extension of 3 working days.
-        let d = due(
-            &t,
-            accepted,
-            5,
-            "working_days",
-            &stops,
-            3,
-            80,
-            date(2026, 3, 20),
-        )
-        .unwrap();
+        let d = working(&t, accepted, 5, &stops, 3, date(2026, 3, 20));
         assert_eq!(d.due, date(2026, 3, 16));
         // An open suspension counts up to today.
         let open = [stop(date(2026, 3, 4), None)];
-        let d = due(
-            &t,
-            accepted,
-            5,
-            "working_days",
-            &open,
-            0,
-            80,
-            date(2026, 3, 4),
-        )
-        .unwrap();
+        let d = working(&t, accepted, 5, &open, 0, date(2026, 3, 4));
         assert_eq!(d.due, date(2026, 3, 10));
         // Resumed on the day it began: nothing stopped.
         let empty = [stop(date(2026, 3, 4), Some(date(2026, 3, 3)))];
-        let d = due(
-            &t,
-            accepted,
-            5,
-            "working_days",
-            &empty,
-            0,
-            80,
-            date(2026, 3, 20),
-        )
-        .unwrap();
+        let d = working(&t, accepted, 5, &empty, 0, date(2026, 3, 20));
         assert_eq!(d.due, base.due);
     }
 
@@ -214,29 +176,9 @@ mod tests {
     fn immediate_case_on_a_holiday_is_due_the_next_working_day() {
         let t = table();
         // 国庆节 2026 is 1–7 October; Thursday 8 October is the first working day after it.
-        let d = due(
-            &t,
-            date(2026, 10, 1),
-            0,
-            "working_days",
-            &[],
-            0,
-            80,
-            date(2026, 10, 1),
-        )
-        .unwrap();
+        let d = working(&t, date(2026, 10, 1), 0, &[], 0, date(2026, 10, 1));
         assert_eq!(d.due, date(2026, 10, 8));
-        let d = due(
-            &t,
-            date(2026, 9, 30),
-            0,
-            "working_days",
-            &[],
-            0,
-            80,
-            date(2026, 9, 30),
-        )
-        .unwrap();
+        let d = working(&t, date(2026, 9, 30), 0, &[], 0, date(2026, 9, 30));
         assert_eq!(d.due, date(2026, 9, 30));
     }
 

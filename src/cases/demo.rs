@@ -22,6 +22,18 @@ async fn user(app: &App, login: &str) -> AppResult<Option<crate::auth::CurrentUs
     }
 }
 
+type Person = (&'static str, (i16, i8, i8), u16, &'static str);
+
+/// The applicants: name, the birth day and sequence number of an ID card of region 360721,
+/// and phone.
+const PEOPLE: [Person; 5] = [
+    ("王建明", (1978, 5, 17), 31, "13807970001"),
+    ("李秀英", (1965, 11, 2), 42, "13807970002"),
+    ("赵志刚", (1990, 1, 23), 15, "13807970003"),
+    ("张丽", (1988, 7, 9), 26, "13807970004"),
+    ("刘强", (1972, 3, 30), 57, "13807970005"),
+];
+
 /// Loads the demo cases once, into a demo hall that has none.
 pub async fn load(app: &App) -> AppResult<()> {
     let existing: i64 = sqlx::query_scalar("select count(*) from cases")
@@ -47,43 +59,16 @@ pub async fn load(app: &App) -> AppResult<()> {
     if codes.is_empty() {
         return Ok(());
     }
-    let people = [
-        (
-            "王建明",
-            make_id_card("360721", date(1978, 5, 17), 31),
-            "13807970001",
-        ),
-        (
-            "李秀英",
-            make_id_card("360721", date(1965, 11, 2), 42),
-            "13807970002",
-        ),
-        (
-            "赵志刚",
-            make_id_card("360721", date(1990, 1, 23), 15),
-            "13807970003",
-        ),
-        (
-            "张丽",
-            make_id_card("360721", date(1988, 7, 9), 26),
-            "13807970004",
-        ),
-        (
-            "刘强",
-            make_id_card("360721", date(1972, 3, 30), 57),
-            "13807970005",
-        ),
-    ];
     let mut numbers = Vec::new();
-    for (i, (name, id, phone)) in people.iter().enumerate() {
+    for (i, &(name, (y, m, d), seq, phone)) in PEOPLE.iter().enumerate() {
         let input = IntakeInput {
             center: Some("GX-ML".into()),
             situation: codes[i % codes.len()].clone(),
             applicant: ApplicantInput {
-                name: (*name).into(),
-                id_card: Some(id.clone()),
+                name: name.into(),
+                id_card: Some(make_id_card("360721", date(y, m, d), seq)),
                 credit_code: None,
-                phone: Some((*phone).into()),
+                phone: Some(phone.into()),
             },
             window: Some("TY01".into()),
             ..Default::default()

@@ -15,6 +15,39 @@
 //! * `notice.rs`: the written notices as PDFs (typst, CJK fonts from a font directory);
 //! * `warn.rs`: the deadline job; `api.rs`, `pages.rs`: JSON and pages.
 
+/// [`crate::text_enum!`] with each value's Chinese name beside its stored text, and a method
+/// (`label`, unless named after the enum) that answers it: `Variant = "text" => "名称"`.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident $(as $method:ident)? {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal => $label:literal ),+ $(,)?
+        }
+    ) => {
+        crate::text_enum! {
+            $(#[$meta])*
+            $vis enum $name {
+                $( $(#[$vmeta])* $variant = $text ),+
+            }
+        }
+
+        impl $name {
+            named_enum!(@method $($method)?, $( $variant => $label ),+);
+        }
+    };
+    (@method , $( $variant:ident => $label:literal ),+) => {
+        named_enum!(@method label, $( $variant => $label ),+);
+    };
+    (@method $method:ident, $( $variant:ident => $label:literal ),+) => {
+        /// The Chinese name the pages, notices and history show.
+        pub fn $method(self) -> &'static str {
+            match self {
+                $( Self::$variant => $label ),+
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod bench;
 pub mod clock;
@@ -38,28 +71,17 @@ use crate::app::App;
 use crate::db::{CivilDate, Micros};
 use crate::ids::{CaseId, CenterId, MatterId, TicketId, UserId, WindowId};
 
-crate::text_enum! {
+named_enum! {
     /// 办件类型 (seed 003 四件管理).
     pub enum CaseKind {
-        /// 即办件: done on the spot or the same day.
-        Immediate = "immediate",
-        /// 承诺件: due in the promised working days.
-        Promised = "promised",
-        /// 联办件: a lead window and co-departments.
-        Joint = "joint",
-        /// 上报件: forwarded to the upper level's center.
-        Reported = "reported",
-    }
-}
-
-impl CaseKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Immediate => "即办件",
-            Self::Promised => "承诺件",
-            Self::Joint => "联办件",
-            Self::Reported => "上报件",
-        }
+        /// Done on the spot or the same day.
+        Immediate = "immediate" => "即办件",
+        /// Due in the promised working days.
+        Promised = "promised" => "承诺件",
+        /// A lead window and co-departments.
+        Joint = "joint" => "联办件",
+        /// Forwarded to the upper level's center.
+        Reported = "reported" => "上报件",
     }
 }
 
@@ -73,47 +95,25 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
+named_enum! {
     /// What happened to one material of a case.
     pub enum MaterialState {
-        /// 已收取
-        Received = "received",
-        /// 缺少 (listed in the 一次性告知)
-        Missing = "missing",
+        Received = "received" => "已收取",
+        /// Listed in the 一次性告知.
+        Missing = "missing" => "缺少",
         /// 容缺: to be supplied by its due day on the applicant's commitment.
-        Tolerated = "tolerated",
-        /// 已补齐
-        Supplied = "supplied",
+        Tolerated = "tolerated" => "容缺后补",
+        Supplied = "supplied" => "已补齐",
     }
 }
 
-impl MaterialState {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Received => "已收取",
-            Self::Missing => "缺少",
-            Self::Tolerated => "容缺后补",
-            Self::Supplied => "已补齐",
-        }
-    }
-}
-
-crate::text_enum! {
+named_enum! {
     /// The department's decision.
     pub enum Decision {
         /// 准予
-        Approved = "approved",
+        Approved = "approved" => "准予办理",
         /// 不予许可 / 不予办理
-        Rejected = "rejected",
-    }
-}
-
-impl Decision {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Approved => "准予办理",
-            Self::Rejected => "不予办理",
-        }
+        Rejected = "rejected" => "不予办理",
     }
 }
 
@@ -127,22 +127,13 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
+named_enum! {
     /// A deadline warning (电子监察).
     pub enum Warning {
         /// 黄牌预警: most of the promised time has passed.
-        Yellow = "yellow",
+        Yellow = "yellow" => "即将到期",
         /// 红牌: overdue.
-        Red = "red",
-    }
-}
-
-impl Warning {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Yellow => "即将到期",
-            Self::Red => "已超期",
-        }
+        Red = "red" => "已超期",
     }
 }
 

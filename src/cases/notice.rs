@@ -21,28 +21,15 @@ use crate::error::{AppError, AppResult};
 
 const TEMPLATE: &str = include_str!("../../templates/cases/notice.typ");
 
-crate::text_enum! {
-    /// Which notice.
-    pub enum NoticeKind {
-        /// 受理通知书 and 材料接收清单.
-        Accept = "accept",
-        /// 补正告知书 (一次性告知).
-        Missing = "missing",
-        /// 不予受理通知书.
-        Refuse = "refuse",
-        /// 延期告知书.
-        Extension = "extension",
-    }
-}
-
-impl NoticeKind {
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Accept => "受理通知书",
-            Self::Missing => "补正材料告知书",
-            Self::Refuse => "不予受理通知书",
-            Self::Extension => "延期办理告知书",
-        }
+named_enum! {
+    /// Which notice, with its title.
+    pub enum NoticeKind as title {
+        /// With the 材料接收清单.
+        Accept = "accept" => "受理通知书",
+        /// 一次性告知.
+        Missing = "missing" => "补正材料告知书",
+        Refuse = "refuse" => "不予受理通知书",
+        Extension = "extension" => "延期办理告知书",
     }
 }
 

@@ -118,59 +118,61 @@ impl Default for Settings {
     }
 }
 
-pub async fn by_number(conn: &mut Conn, number: &str) -> AppResult<Option<Case>> {
-    let sql = format!("select {CASE_COLUMNS} from cases c where c.number = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(number)
-        .fetch_optional(&mut *conn)
+/// The rows of `T` that `sql` selects, with `value` bound as `$1`.
+pub(super) async fn select<'q, T, V>(
+    conn: &mut Conn,
+    sql: impl Into<String>,
+    value: V,
+) -> AppResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    V: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.into()))
+        .bind(value)
+        .fetch_all(&mut *conn)
         .await?)
+}
+
+/// The case whose `column` (of `cases c`, a unique one) is `value`.
+async fn case_by<'q, T>(conn: &mut Conn, column: &str, value: T) -> AppResult<Option<Case>>
+where
+    T: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    let sql = format!("select {CASE_COLUMNS} from cases c where {column} = $1");
+    Ok(select(conn, sql, value).await?.pop())
+}
+
+pub async fn by_number(conn: &mut Conn, number: &str) -> AppResult<Option<Case>> {
+    case_by(conn, "c.number", number).await
 }
 
 pub async fn by_id(conn: &mut Conn, id: CaseId) -> AppResult<Option<Case>> {
-    let sql = format!("select {CASE_COLUMNS} from cases c where c.id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    case_by(conn, "c.id", id).await
 }
 
 pub async fn materials(conn: &mut Conn, id: CaseId) -> AppResult<Vec<CaseMaterial>> {
-    Ok(sqlx::query_as(
-        "select position, name, form, copies, required, tolerable, state, due_on \
-         from case_materials where case_id = $1 order by position",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql = "select position, name, form, copies, required, tolerable, state, due_on \
+         from case_materials where case_id = $1 order by position";
+    select(conn, sql, id).await
 }
 
 pub async fn steps(conn: &mut Conn, id: CaseId) -> AppResult<Vec<Step>> {
-    Ok(sqlx::query_as(
-        "select at, actor, action, from_state, to_state, note from case_steps \
-         where case_id = $1 order by id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql = "select at, actor, action, from_state, to_state, note from case_steps \
+         where case_id = $1 order by id";
+    select(conn, sql, id).await
 }
 
 pub async fn stops(conn: &mut Conn, id: CaseId) -> AppResult<Vec<Stop>> {
-    Ok(sqlx::query_as(
-        "select id, reason, start_on, end_on from case_suspensions where case_id = $1 order by id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql =
+        "select id, reason, start_on, end_on from case_suspensions where case_id = $1 order by id";
+    select(conn, sql, id).await
 }
 
 pub async fn extensions(conn: &mut Conn, id: CaseId) -> AppResult<Vec<ExtensionRow>> {
-    Ok(sqlx::query_as(
-        "select id, days, reason, state, requested_at from case_extensions \
-         where case_id = $1 order by id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql = "select id, days, reason, state, requested_at from case_extensions \
+         where case_id = $1 order by id";
+    select(conn, sql, id).await
 }
 
 /// Working days of the approved extensions.
@@ -268,7 +270,8 @@ impl CaseLine {
     }
 }
 
-fn id_list(ids: &[CenterId]) -> String {
+/// The ids as an SQL list, `0` for none.
+pub(super) fn id_list(ids: &[CenterId]) -> String {
     if ids.is_empty() {
         return "0".into();
     }
@@ -384,14 +387,7 @@ pub async fn kind_counts(
     let sql = format!(
         "select {oname} as name, count(*) as n from cases c {ojoin} \
          where {} and c.due_on < $1 and c.center_id in ({list}) and c.decided_at is null group by {ogroup}",
-        crate::state::in_list(
-            "c.state",
-            &[
-                CaseState::Accepted,
-                CaseState::Suspended,
-                CaseState::Signing
-            ]
-        ),
+        crate::state::in_list("c.state", CaseState::BACK_OFFICE),
         oname = if by_matter { "m.name" } else { "c.department" },
         ojoin = if by_matter {
             "join matters m on m.id = c.matter_id"

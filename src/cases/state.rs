@@ -6,69 +6,53 @@
 
 use crate::state::{StateMachine, Transition};
 
-crate::text_enum! {
-    /// Where a case is (the `cases.state` column).
+named_enum! {
+    /// Where a case is (the `cases.state` column), with the label the pages show.
     pub enum CaseState {
         /// 已收件: materials received, acceptance not yet decided.
-        Received = "received",
-        /// 待补正: 一次性告知 given; the same case continues when the applicant comes back.
-        Correcting = "correcting",
+        Received = "received" => "已收件",
+        /// 一次性告知 given; the same case continues when the applicant comes back.
+        Correcting = "correcting" => "待补正",
         /// 已受理: in the back office, the clock running.
-        Accepted = "accepted",
-        /// 中止: the clock stopped (补正 in the back office, 公示, 听证, 专家评审 …).
-        Suspended = "suspended",
+        Accepted = "accepted" => "审批中",
+        /// The clock stopped (补正 in the back office, 公示, 听证, 专家评审 …).
+        Suspended = "suspended" => "中止（暂停计时）",
         /// 待签批: the department's decision waits for the chief representative.
-        Signing = "signing",
+        Signing = "signing" => "待首席代表签批",
         /// 已办结: approved or rejected, waiting at the issuance window.
-        Decided = "decided",
-        /// 不予受理 (final).
-        Refused = "refused",
-        /// 已出件: collected or posted (final).
-        Issued = "issued",
+        Decided = "decided" => "待出件",
+        /// Final.
+        Refused = "refused" => "不予受理",
+        /// Collected or posted (final).
+        Issued = "issued" => "已出件",
     }
 }
 
-crate::text_enum! {
-    /// What can be done to a case.
+named_enum! {
+    /// What can be done to a case, with the step's name in the history.
     pub enum CaseAction {
-        /// 受理
-        Accept = "accept",
-        /// 一次性告知 (补正告知书)
-        NotifyMissing = "notify_missing",
-        /// 不予受理
-        Refuse = "refuse",
+        Accept = "accept" => "受理",
+        /// The 补正告知书.
+        NotifyMissing = "notify_missing" => "一次性告知",
+        Refuse = "refuse" => "不予受理",
         /// Stop the clock (补正 asked by the approver, or a special procedure).
-        Suspend = "suspend",
+        Suspend = "suspend" => "中止计时",
         /// Restart the clock.
-        Resume = "resume",
+        Resume = "resume" => "恢复计时",
         /// The department decides (准予 / 不予许可) with no sign-off.
-        Decide = "decide",
+        Decide = "decide" => "作出决定",
         /// The department proposes its decision to the chief representative.
-        Propose = "propose",
+        Propose = "propose" => "提交首席代表签批",
         /// 首席代表 signs the proposed decision.
-        Sign = "sign",
+        Sign = "sign" => "首席代表签批",
         /// 首席代表 sends the proposal back.
-        SendBack = "send_back",
+        SendBack = "send_back" => "首席代表退回",
         /// 出件: the result handed over or posted.
-        Issue = "issue",
+        Issue = "issue" => "出件",
     }
 }
 
 impl CaseState {
-    /// The label the pages show.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Received => "已收件",
-            Self::Correcting => "待补正",
-            Self::Accepted => "审批中",
-            Self::Suspended => "中止（暂停计时）",
-            Self::Signing => "待首席代表签批",
-            Self::Decided => "待出件",
-            Self::Refused => "不予受理",
-            Self::Issued => "已出件",
-        }
-    }
-
     /// The clock of the promised limit runs (warnings apply).
     pub fn clock_runs(self) -> bool {
         matches!(self, Self::Accepted | Self::Signing)
@@ -78,6 +62,10 @@ impl CaseState {
     pub fn is_open(self) -> bool {
         !matches!(self, Self::Refused | Self::Issued)
     }
+
+    /// In the back office with a due date: accepted, suspended or waiting for sign-off (the
+    /// states of the partial index `cases_open_due`).
+    pub const BACK_OFFICE: &'static [CaseState] = &[Self::Accepted, Self::Suspended, Self::Signing];
 
     /// The open states, for supervision queries.
     pub const OPEN: &'static [CaseState] = &[
@@ -90,80 +78,31 @@ impl CaseState {
     ];
 }
 
-impl CaseAction {
-    /// The step's name in the history.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Accept => "受理",
-            Self::NotifyMissing => "一次性告知",
-            Self::Refuse => "不予受理",
-            Self::Suspend => "中止计时",
-            Self::Resume => "恢复计时",
-            Self::Decide => "作出决定",
-            Self::Propose => "提交首席代表签批",
-            Self::Sign => "首席代表签批",
-            Self::SendBack => "首席代表退回",
-            Self::Issue => "出件",
-        }
-    }
-}
-
 use CaseAction as A;
 use CaseState as S;
+
+/// A row of the table: `action` moves a case `from` any of these states `to` one.
+const fn go(action: A, from: &'static [S], to: S) -> Transition<S, A> {
+    Transition { action, from, to }
+}
 
 impl StateMachine for CaseState {
     type Action = CaseAction;
     const TRANSITIONS: &'static [Transition<Self, CaseAction>] = &[
-        Transition {
-            action: A::Accept,
-            from: &[S::Received, S::Correcting],
-            to: S::Accepted,
-        },
-        Transition {
-            action: A::NotifyMissing,
-            from: &[S::Received, S::Correcting],
-            to: S::Correcting,
-        },
-        Transition {
-            action: A::Refuse,
-            from: &[S::Received, S::Correcting],
-            to: S::Refused,
-        },
-        Transition {
-            action: A::Suspend,
-            from: &[S::Accepted],
-            to: S::Suspended,
-        },
-        Transition {
-            action: A::Resume,
-            from: &[S::Suspended],
-            to: S::Accepted,
-        },
-        Transition {
-            action: A::Decide,
-            from: &[S::Accepted],
-            to: S::Decided,
-        },
-        Transition {
-            action: A::Propose,
-            from: &[S::Accepted],
-            to: S::Signing,
-        },
-        Transition {
-            action: A::Sign,
-            from: &[S::Signing],
-            to: S::Decided,
-        },
-        Transition {
-            action: A::SendBack,
-            from: &[S::Signing],
-            to: S::Accepted,
-        },
-        Transition {
-            action: A::Issue,
-            from: &[S::Decided],
-            to: S::Issued,
-        },
+        go(A::Accept, &[S::Received, S::Correcting], S::Accepted),
+        go(
+            A::NotifyMissing,
+            &[S::Received, S::Correcting],
+            S::Correcting,
+        ),
+        go(A::Refuse, &[S::Received, S::Correcting], S::Refused),
+        go(A::Suspend, &[S::Accepted], S::Suspended),
+        go(A::Resume, &[S::Suspended], S::Accepted),
+        go(A::Decide, &[S::Accepted], S::Decided),
+        go(A::Propose, &[S::Accepted], S::Signing),
+        go(A::Sign, &[S::Signing], S::Decided),
+        go(A::SendBack, &[S::Signing], S::Accepted),
+        go(A::Issue, &[S::Decided], S::Issued),
     ];
 }
 

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use jiff::civil::Date;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{Warning, queries};
@@ -38,37 +39,53 @@ fn start_of(day: Date) -> Micros {
         .unwrap_or(Micros(0))
 }
 
+/// Enqueues the job `kind` with `payload` for the start of `day` (now, when that has passed).
+async fn enqueue_on(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &impl Serialize,
+    day: Date,
+    now: i64,
+) -> AppResult<()> {
+    let at = start_of(day).max(Micros(now));
+    crate::jobs::enqueue(tx, kind, payload, at, Micros(now)).await?;
+    Ok(())
+}
+
 /// Schedules the case's check for the start of `day`.
 pub async fn schedule(tx: &mut Tx, case: CaseId, day: Date, now: i64) -> AppResult<()> {
-    let at = start_of(day).max(Micros(now));
-    crate::jobs::enqueue(tx, KIND, &Payload { case }, at, Micros(now)).await?;
-    Ok(())
+    enqueue_on(tx, KIND, &Payload { case }, day, now).await
 }
 
 /// Schedules a co-department step's check for the start of `day`.
 pub async fn schedule_task(tx: &mut Tx, task: CaseTaskId, day: Date, now: i64) -> AppResult<()> {
-    let at = start_of(day).max(Micros(now));
-    crate::jobs::enqueue(tx, TASK_KIND, &TaskPayload { task }, at, Micros(now)).await?;
-    Ok(())
+    enqueue_on(tx, TASK_KIND, &TaskPayload { task }, day, now).await
 }
 
-/// Registers the handlers with the runner.
-pub fn register(jobs: &crate::jobs::Jobs) {
-    jobs.register(KIND, |app: Arc<App>, run| async move {
-        let payload: Payload =
-            serde_json::from_value(run.payload).map_err(|e| format!("任务参数无效：{e}"))?;
-        check(&app, payload.case)
+/// Registers `run` as the handler of `kind`, with the job's payload read as a `P`.
+fn handle<P, F, Fut>(jobs: &crate::jobs::Jobs, kind: &str, run: F)
+where
+    P: DeserializeOwned + Send + 'static,
+    F: Fn(Arc<App>, P) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = AppResult<Option<Warning>>> + Send + 'static,
+{
+    jobs.register(kind, move |app: Arc<App>, job| async move {
+        let payload: P =
+            serde_json::from_value(job.payload).map_err(|e| format!("任务参数无效：{e}"))?;
+        run(app, payload)
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
     });
-    jobs.register(TASK_KIND, |app: Arc<App>, run| async move {
-        let payload: TaskPayload =
-            serde_json::from_value(run.payload).map_err(|e| format!("任务参数无效：{e}"))?;
-        check_task(&app, payload.task)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+}
+
+/// Registers the handlers with the runner.
+pub fn register(jobs: &crate::jobs::Jobs) {
+    handle(jobs, KIND, |app, p: Payload| async move {
+        check(&app, p.case).await
+    });
+    handle(jobs, TASK_KIND, |app, p: TaskPayload| async move {
+        check_task(&app, p.task).await
     });
 }
 

@@ -65,17 +65,7 @@ pub async fn board(app: &App, code: &str) -> AppResult<Board> {
     let id = CenterId(center.id);
     Ok(Board {
         ready: lines(app, id, &[CaseState::Decided], "c.decided_at desc").await?,
-        working: lines(
-            app,
-            id,
-            &[
-                CaseState::Accepted,
-                CaseState::Suspended,
-                CaseState::Signing,
-            ],
-            "c.due_on, c.number",
-        )
-        .await?,
+        working: lines(app, id, CaseState::BACK_OFFICE, "c.due_on, c.number").await?,
         center: center.name,
     })
 }

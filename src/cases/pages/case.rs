@@ -113,12 +113,6 @@ fn fee_field(text: &str) -> Option<i64> {
     Some(service::parse_fen(t).unwrap_or(-1))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(super) struct Flash {
-    ok: Option<String>,
-}
-
 pub(super) async fn case_page(
     app: &App,
     user: CurrentUser,
@@ -182,10 +176,7 @@ pub(super) async fn case_page(
         supply_by,
         error: error.as_ref().map(|e| e.1.clone()),
     };
-    match error {
-        Some((status, _)) => render_status(status, &page),
-        None => render(&page),
-    }
+    render_after(error.map(|e| e.0), &page)
 }
 
 pub(super) async fn show(

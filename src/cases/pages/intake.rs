@@ -131,10 +131,7 @@ pub(super) async fn new_page(
         shown,
         error: problem,
     };
-    match error {
-        Some((status, _)) => render_status(status, &page),
-        None => render(&page),
-    }
+    render_after(error.map(|e| e.0), &page)
 }
 
 pub(super) async fn new_form(

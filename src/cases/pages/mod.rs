@@ -16,7 +16,6 @@ use axum::{
     Router,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Redirect},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -30,7 +29,7 @@ use crate::db::CivilDate;
 use crate::error::{AppError, AppResult};
 use crate::extract::Fields;
 use crate::ids::CenterId;
-use crate::web::{Chrome, PageResult, render, render_status};
+use crate::web::{Chrome, Flash, PageResult, done, render, render_status};
 
 /// A center the viewer belongs to.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -212,10 +211,12 @@ fn positions(form: &Fields, name: &str) -> Vec<i64> {
         .collect()
 }
 
-fn done(path: &str, msg: &str) -> PageResult {
-    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{path}{sep}ok={msg}")).into_response())
+/// A form's page: shown again with the refusal's status where a use case refused it.
+fn render_after(refused: Option<StatusCode>, page: &impl Template) -> PageResult {
+    match refused {
+        Some(status) => render_status(status, page),
+        None => render(page),
+    }
 }
 
 pub fn router() -> Router<Arc<App>> {

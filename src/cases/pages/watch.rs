@@ -91,16 +91,7 @@ pub(super) async fn supervision(
     };
     let today = crate::timetable::today(&app);
     let mut conn = app.db.pool().acquire().await?;
-    let list = ids
-        .iter()
-        .map(|c| c.0.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let list = if list.is_empty() {
-        "0".to_owned()
-    } else {
-        list
-    };
+    let list = queries::id_list(&ids);
     let sql = format!(
         "select c.number, m.name as matter, c.department, ce.name as center, c.state, c.due_on, \
          u.display_name as person, c.warning from cases c {} \
@@ -113,14 +104,7 @@ pub(super) async fn supervision(
         crate::db::dialect::indexed_by(app.db.backend(), "cases_open_due"),
         // The open states as the partial index `cases_open_due` names them, so both engines
         // walk only open cases in due order; a suspended clock does not run.
-        crate::state::in_list(
-            "c.state",
-            &[
-                CaseState::Accepted,
-                CaseState::Suspended,
-                CaseState::Signing
-            ]
-        )
+        crate::state::in_list("c.state", CaseState::BACK_OFFICE)
     );
     let watched: Vec<Watched> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(CivilDate(today))

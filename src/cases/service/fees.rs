@@ -228,18 +228,15 @@ pub async fn pay(app: &App, user: &CurrentUser, number: &str, input: &PayInput) 
             "请填写缴款凭证号或票据号（字母、数字和“-”）",
         ));
     }
-    let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::Forbidden("只有本中心的窗口工作人员可以登记缴费".into()));
-            }
+            allow(
+                policy::can_take_in(user, case.center_id.get()),
+                "只有本中心的窗口工作人员可以登记缴费",
+            )?;
             if case.state != CaseState::Decided {
-                return Err(AppError::InvalidState(format!(
-                    "办件当前状态为“{}”，办结后才能缴费",
-                    case.state.label()
-                )));
+                return Err(state_refusal(&case, "办结后才能缴费"));
             }
             if method == "cash" && !elderly(&case, today) {
                 return Err(AppError::invalid_field(
@@ -262,14 +259,11 @@ pub async fn pay(app: &App, user: &CurrentUser, number: &str, input: &PayInput) 
             let Some(fee) = fee(&mut tx, case.id).await? else {
                 return Err(AppError::InvalidState("本件无需缴费".into()));
             };
-            if done == 0 {
-                return Err(AppError::InvalidState("本件费用已缴纳".into()));
-            }
+            changed(done, "本件费用已缴纳")?;
             let how = if method == "cash" { "现金" } else { "网上支付" };
             let text = format!("缴费 {}（{how}，凭证 {receipt}）", fee.amount_text());
-            step(&mut tx, case.id, &actor(user), "pay", Some(case.state), case.state, &text, None, now).await?;
             super::super::messages::paid(&mut tx, &case, &fee, now).await?;
-            load(&mut tx, case.id).await
+            noted(&mut tx, &case, user, "pay", &text, now).await
         })
     })
     .await

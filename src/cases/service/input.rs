@@ -211,6 +211,21 @@ pub(super) fn ticked(sit: &Situation, checked: &[String]) -> AppResult<Vec<Strin
     Ok(out)
 }
 
+/// `text` trimmed, refused (saying `message` about `field`) when empty or longer than `most`
+/// characters.
+pub(super) fn required(
+    field: &str,
+    text: &str,
+    most: Option<usize>,
+    message: &str,
+) -> AppResult<String> {
+    let text = text.trim();
+    if text.is_empty() || most.is_some_and(|m| text.chars().count() > m) {
+        return Err(AppError::invalid_field(field, message));
+    }
+    Ok(text.to_owned())
+}
+
 pub(super) fn parse_day(field: &str, text: &str) -> AppResult<Date> {
     text.trim()
         .parse::<Date>()

@@ -34,13 +34,9 @@ pub(super) struct RightRow {
 
 /// The windows holding 受理权 or 收件权 for a matter.
 pub(super) async fn rights(conn: &mut Conn, matter: MatterId) -> AppResult<Vec<RightRow>> {
-    Ok(sqlx::query_as(
-        "select w.id as window_id, w.center_id, w.code, mw.rights from matter_windows mw \
-         join windows w on w.id = mw.window_id where mw.matter_id = $1",
-    )
-    .bind(matter)
-    .fetch_all(&mut *conn)
-    .await?)
+    let sql = "select w.id as window_id, w.center_id, w.code, mw.rights from matter_windows mw \
+         join windows w on w.id = mw.window_id where mw.matter_id = $1";
+    queries::select(conn, sql, matter).await
 }
 
 /// Which window takes the case and whether it may only collect (收件权).
@@ -176,11 +172,10 @@ pub async fn intake(app: &App, user: &CurrentUser, input: &IntakeInput) -> Outco
             code: center_code(&mut conn, sit.center_id).await?,
         },
     };
-    if !policy::can_take_in(user, center.id.get()) {
-        return Err(AppError::Forbidden(
-            "只有本中心的窗口工作人员可以受理办件".into(),
-        ));
-    }
+    allow(
+        policy::can_take_in(user, center.id.get()),
+        "只有本中心的窗口工作人员可以受理办件",
+    )?;
     if center.id != sit.center_id {
         let holds = rights(&mut conn, sit.id)
             .await?

@@ -64,19 +64,13 @@ const TASK_COLUMNS: &str = "id, case_id, department, limit_days, due_on, warn_on
 /// The co-departments' parts of a case, in the order they were given.
 pub async fn tasks(conn: &mut Conn, case: CaseId) -> AppResult<Vec<Task>> {
     let sql = format!("select {TASK_COLUMNS} from case_tasks where case_id = $1 order by id");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(case)
-        .fetch_all(&mut *conn)
-        .await?)
+    queries::select(conn, sql, case).await
 }
 
 /// One co-department's part, for its deadline job.
 pub async fn task_by_id(conn: &mut Conn, id: CaseTaskId) -> AppResult<Option<Task>> {
     let sql = format!("select {TASK_COLUMNS} from case_tasks where id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(queries::select(conn, sql, id).await?.pop())
 }
 
 /// Checks the co-departments given at acceptance: at least one, none twice, none the lead
@@ -237,27 +231,22 @@ pub async fn finish_task(
     input: &TaskDoneInput,
 ) -> Outcome {
     let dept = input.department.trim().to_owned();
-    let opinion = input.opinion.trim().to_owned();
-    if opinion.is_empty() || opinion.chars().count() > 500 {
-        return Err(AppError::invalid_field(
-            "opinion",
-            "请填写协办部门的审查意见（不超过 500 字）",
-        ));
-    }
-    let now = app.clock.now_micros();
+    let opinion = required(
+        "opinion",
+        &input.opinion,
+        Some(500),
+        "请填写协办部门的审查意见（不超过 500 字）",
+    )?;
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.deciding_center().get())
-                && !policy::is_chief_representative(user, case.deciding_center().get())
-            {
-                return Err(AppError::Forbidden("只有本中心的后台审批人员可以办理协办环节".into()));
-            }
+            let center = case.deciding_center().get();
+            allow(
+                policy::can_approve(user, center) || policy::is_chief_representative(user, center),
+                "只有本中心的后台审批人员可以办理协办环节",
+            )?;
             if !case.state.clock_runs() || case.state == CaseState::Signing {
-                return Err(AppError::InvalidState(format!(
-                    "办件当前状态为“{}”，不能办理协办环节",
-                    case.state.label()
-                )));
+                return Err(state_refusal(&case, "不能办理协办环节"));
             }
             let done = sqlx::query(
                 "update case_tasks set state = 'done', opinion = $1, done_by = $2, done_at = $3, done_on = $4 \
@@ -279,11 +268,23 @@ pub async fn finish_task(
                     None => AppError::invalid_field("department", format!("本件没有协办部门“{dept}”")),
                 });
             }
-            step(&mut tx, case.id, &actor(user), "task_done", Some(case.state), case.state, &format!("{dept}：{opinion}"), None, now).await?;
-            load(&mut tx, case.id).await
+            noted(&mut tx, &case, user, "task_done", &format!("{dept}：{opinion}"), now).await
         })
     })
     .await
+}
+
+/// The upper level's center of `center`, if it has one.
+pub(super) async fn parent_center(
+    conn: &mut Conn,
+    center: CenterId,
+) -> AppResult<Option<CenterId>> {
+    let parent: Option<Option<CenterId>> =
+        sqlx::query_scalar("select parent_id from centers where id = $1")
+            .bind(center)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(parent.flatten())
 }
 
 /// The co-departments still working, which the lead's decision waits for.
@@ -303,14 +304,12 @@ pub async fn report(app: &App, user: &CurrentUser, number: &str, note: &str) -> 
     if note.chars().count() > 500 {
         return Err(AppError::invalid_field("note", "上报说明不超过 500 字"));
     }
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::Forbidden(
-                    "只有本中心的窗口或部门工作人员可以上报办件".into(),
-                ));
-            }
+            allow(
+                policy::can_take_in(user, case.center_id.get()),
+                "只有本中心的窗口或部门工作人员可以上报办件",
+            )?;
             if case.kind != CaseKind::Reported {
                 return Err(AppError::InvalidState("只有上报件可以上报上级中心".into()));
             }
@@ -318,17 +317,9 @@ pub async fn report(app: &App, user: &CurrentUser, number: &str, note: &str) -> 
                 return Err(AppError::InvalidState("本件已上报".into()));
             }
             if case.state != CaseState::Accepted {
-                return Err(AppError::InvalidState(format!(
-                    "办件当前状态为“{}”，受理后才能上报",
-                    case.state.label()
-                )));
+                return Err(state_refusal(&case, "受理后才能上报"));
             }
-            let parent: Option<(Option<CenterId>,)> =
-                sqlx::query_as("select parent_id from centers where id = $1")
-                    .bind(case.center_id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let Some(parent) = parent.and_then(|p| p.0) else {
+            let Some(parent) = parent_center(&mut tx, case.center_id).await? else {
                 return Err(AppError::InvalidState(
                     "本中心没有上级中心，不能上报".into(),
                 ));
@@ -337,7 +328,7 @@ pub async fn report(app: &App, user: &CurrentUser, number: &str, note: &str) -> 
                 .bind(parent)
                 .fetch_one(&mut **tx)
                 .await?;
-            let done = sqlx::query(
+            let rows = sqlx::query(
                 "update cases set reported_to = $1, reported_at = $2, updated_at = $2 \
                  where id = $3 and state = 'accepted' and reported_to is null",
             )
@@ -347,27 +338,13 @@ pub async fn report(app: &App, user: &CurrentUser, number: &str, note: &str) -> 
             .execute(&mut **tx)
             .await?
             .rows_affected();
-            if done == 0 {
-                return Err(AppError::InvalidState("本件已上报".into()));
-            }
+            changed(rows, "本件已上报")?;
             let text = if note.is_empty() {
                 format!("连同申请材料上报至{parent_name}")
             } else {
                 format!("连同申请材料上报至{parent_name}：{note}")
             };
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                "report",
-                Some(case.state),
-                case.state,
-                &text,
-                None,
-                now,
-            )
-            .await?;
-            load(&mut tx, case.id).await
+            noted(&mut tx, &case, user, "report", &text, now).await
         })
     })
     .await

@@ -100,12 +100,95 @@ pub async fn visible(conn: &mut Conn, user: &CurrentUser, number: &str) -> Outco
     }
 }
 
+/// The case's state refuses `action`.
 pub(super) fn invalid_state(case: &Case, action: CaseAction) -> AppError {
-    AppError::InvalidState(format!(
-        "办件当前状态为“{}”，不能{}",
-        case.state.label(),
-        action.label()
-    ))
+    state_refusal(case, &format!("不能{}", action.label()))
+}
+
+/// A refusal naming the case's state: "办件当前状态为“…”，" followed by `then`.
+pub(super) fn state_refusal(case: &Case, then: &str) -> AppError {
+    AppError::InvalidState(format!("办件当前状态为“{}”，{then}", case.state.label()))
+}
+
+/// Refuses the step (409, saying `why`) when its guarded write changed no row.
+pub(super) fn changed(rows: u64, why: &str) -> AppResult<()> {
+    if rows == 0 {
+        Err(AppError::InvalidState(why.into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses the caller (403, saying `why`) unless `ok`.
+pub(super) fn allow(ok: bool, why: &str) -> AppResult<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(why.into()))
+    }
+}
+
+/// The caller works at the case's own center (a window clerk's step), or 403.
+pub(super) fn window_clerk(user: &CurrentUser, case: &Case) -> AppResult<()> {
+    if policy::can_take_in(user, case.center_id.get()) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// Records `action` of `user` in the case's history, with `note`, the state unchanged, and
+/// answers the case as it is now.
+pub(super) async fn noted(
+    tx: &mut Conn,
+    case: &Case,
+    user: &CurrentUser,
+    action: &str,
+    note: &str,
+    now: i64,
+) -> Outcome {
+    let state = case.state;
+    step(
+        tx,
+        case.id,
+        &actor(user),
+        action,
+        Some(state),
+        state,
+        note,
+        None,
+        now,
+    )
+    .await?;
+    load(tx, case.id).await
+}
+
+/// [`transit`] by `action` with `(set, binds)`, and the step in the history with `note`:
+/// the case as the update left it.
+pub(super) async fn advance(
+    tx: &mut Tx,
+    case: &Case,
+    user: &CurrentUser,
+    action: CaseAction,
+    (set, binds): (&str, Vec<Bind>),
+    note: &str,
+    now: i64,
+) -> AppResult<Case> {
+    let moved = transit(tx, case, action, set, binds, now).await?;
+    let (from, to) = (Some(case.state), moved.state);
+    step(
+        tx,
+        case.id,
+        &actor(user),
+        action.as_str(),
+        from,
+        to,
+        note,
+        None,
+        now,
+    )
+    .await?;
+    Ok(moved)
 }
 
 /// Moves a case by `action` with `set` (extra assignments, binds from $3), guarded by the
@@ -160,7 +243,7 @@ pub(super) enum Bind {
 }
 
 /// Runs `work` on the case `number` in one transaction, after checking that the caller may
-/// see it.
+/// see it; `work` is given the case and the instant of the step (read before the transaction).
 pub(super) async fn on_case<'a, T, F>(
     app: &App,
     user: &'a CurrentUser,
@@ -169,15 +252,16 @@ pub(super) async fn on_case<'a, T, F>(
 ) -> AppResult<T>
 where
     T: Send,
-    F: for<'c> FnOnce(Work<'c, 'a>, Case) -> futures_util::future::BoxFuture<'c, AppResult<T>>
+    F: for<'c> FnOnce(Work<'c, 'a>, Case, i64) -> futures_util::future::BoxFuture<'c, AppResult<T>>
         + Send
         + 'a,
 {
+    let now = app.clock.now_micros();
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
                 let case = visible(&mut tx, user, number).await?;
-                work(tx, case).await
+                work(tx, case, now).await
             })
         })
         .await

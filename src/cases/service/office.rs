@@ -87,22 +87,22 @@ pub(super) async fn set_due(
 
 /// Stops the clock (补正 in the back office, or a special procedure).
 pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &SuspendInput) -> Outcome {
-    let reason = input.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 50 {
-        return Err(AppError::invalid_field(
-            "reason",
-            "请填写中止计时的事由（如补正、公示、听证、专家评审、现场踏勘）",
-        ));
-    }
-    let now = app.clock.now_micros();
+    let reason = required(
+        "reason",
+        &input.reason,
+        Some(50),
+        "请填写中止计时的事由（如补正、公示、听证、专家评审、现场踏勘）",
+    )?;
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.deciding_center().get()) {
-                return Err(AppError::Forbidden("只有本中心的后台审批人员可以中止计时".into()));
-            }
-            let from = case.state;
-            let to = transit(&mut tx, &case, CaseAction::Suspend, "", vec![], now).await?.state;
+            allow(
+                policy::can_approve(user, case.deciding_center().get()),
+                "只有本中心的后台审批人员可以中止计时",
+            )?;
+            let note = format!("{reason} {}", input.note.trim());
+            let set = ("", vec![]);
+            let suspended = advance(&mut tx, &case, user, CaseAction::Suspend, set, note.trim(), now).await?;
             sqlx::query(
                 "insert into case_suspensions (case_id, reason, start_on, created_by, created_at) values ($1, $2, $3, $4, $5)",
             )
@@ -113,9 +113,7 @@ pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &Suspen
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            let note = format!("{reason} {}", input.note.trim());
-            step(&mut tx, case.id, &actor(user), CaseAction::Suspend.as_str(), Some(from), to, note.trim(), None, now).await?;
-            load(&mut tx, case.id).await
+            Ok(suspended)
         })
     })
     .await
@@ -125,19 +123,23 @@ pub async fn suspend(app: &App, user: &CurrentUser, number: &str, input: &Suspen
 pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
     let table = crate::timetable::holiday_table(app).await?;
     let table = &*table;
-    let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.deciding_center().get()) {
-                return Err(AppError::Forbidden(
-                    "只有本中心的后台审批人员可以恢复计时".into(),
-                ));
-            }
-            let from = case.state;
-            let to = transit(&mut tx, &case, CaseAction::Resume, "", vec![], now)
-                .await?
-                .state;
+            allow(
+                policy::can_approve(user, case.deciding_center().get()),
+                "只有本中心的后台审批人员可以恢复计时",
+            )?;
+            advance(
+                &mut tx,
+                &case,
+                user,
+                CaseAction::Resume,
+                ("", vec![]),
+                "",
+                now,
+            )
+            .await?;
             let yesterday = today.yesterday().unwrap_or(today);
             sqlx::query(
                 "update case_suspensions set end_on = $1 where case_id = $2 and end_on is null",
@@ -147,18 +149,6 @@ pub async fn resume(app: &App, user: &CurrentUser, number: &str) -> Outcome {
             .execute(&mut **tx)
             .await?;
             recompute(app, &mut tx, (case.id, table), now).await?;
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                CaseAction::Resume.as_str(),
-                Some(from),
-                to,
-                "",
-                None,
-                now,
-            )
-            .await?;
             load(&mut tx, case.id).await
         })
     })
@@ -205,13 +195,12 @@ pub async fn request_extension(
     number: &str,
     input: &ExtendInput,
 ) -> Outcome {
-    let reason = input.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(AppError::invalid_field(
-            "reason",
-            "请填写延期理由（将写入延期告知书）",
-        ));
-    }
+    let reason = required(
+        "reason",
+        &input.reason,
+        None,
+        "请填写延期理由（将写入延期告知书）",
+    )?;
     if !(1..=60).contains(&input.days) {
         return Err(AppError::invalid_field(
             "days",
@@ -219,14 +208,14 @@ pub async fn request_extension(
         ));
     }
     let days = input.days;
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_approve(user, case.deciding_center().get()) {
-                return Err(AppError::Forbidden("只有本中心的后台审批人员可以申请延期".into()));
-            }
+            allow(
+                policy::can_approve(user, case.deciding_center().get()),
+                "只有本中心的后台审批人员可以申请延期",
+            )?;
             if !case.state.clock_runs() && case.state != CaseState::Suspended {
-                return Err(AppError::InvalidState(format!("办件当前状态为“{}”，不能申请延期", case.state.label())));
+                return Err(state_refusal(&case, "不能申请延期"));
             }
             let exts = queries::extensions(&mut tx, case.id).await?;
             if exts.iter().any(|e| e.state == "requested") {
@@ -252,8 +241,8 @@ pub async fn request_extension(
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            step(&mut tx, case.id, &actor(user), "extend_request", Some(case.state), case.state, &format!("{days} 个工作日：{reason}"), None, now).await?;
-            load(&mut tx, case.id).await
+            let note = format!("{days} 个工作日：{reason}");
+            noted(&mut tx, &case, user, "extend_request", &note, now).await
         })
     })
     .await
@@ -268,14 +257,12 @@ pub async fn decide_extension(
 ) -> Outcome {
     let table = crate::timetable::holiday_table(app).await?;
     let table = &*table;
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_grant_extension(user, case.deciding_center().get()) {
-                return Err(AppError::Forbidden(
-                    "延期须由首席代表或大厅管理员批准".into(),
-                ));
-            }
+            allow(
+                policy::can_grant_extension(user, case.deciding_center().get()),
+                "延期须由首席代表或大厅管理员批准",
+            )?;
             let state = if approve { "approved" } else { "refused" };
             let done: Option<i64> = sqlx::query_scalar(
                 "update case_extensions set state = $1, decided_by = $2, decided_at = $3 \
@@ -298,19 +285,15 @@ pub async fn decide_extension(
             } else {
                 "extend_refuse"
             };
-            step(
+            noted(
                 &mut tx,
-                case.id,
-                &actor(user),
+                &case,
+                user,
                 action,
-                Some(case.state),
-                case.state,
                 &format!("{days} 个工作日"),
-                None,
                 now,
             )
-            .await?;
-            load(&mut tx, case.id).await
+            .await
         })
     })
     .await
@@ -320,13 +303,13 @@ pub async fn decide_extension(
 /// wants sign-off.
 pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideInput) -> Outcome {
     let (decision, note) = parse_decision(input)?;
-    let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_decide(user, case.deciding_center().get(), case.kind == CaseKind::Immediate) {
-                return Err(AppError::Forbidden("只有本中心的后台审批人员可以作出决定（即办件由受理窗口办结）".into()));
-            }
+            allow(
+                policy::can_decide(user, case.deciding_center().get(), case.kind == CaseKind::Immediate),
+                "只有本中心的后台审批人员可以作出决定（即办件由受理窗口办结）",
+            )?;
             if case.kind == CaseKind::Reported && case.reported_to.is_none() && case.state.allows(CaseAction::Decide) {
                 return Err(AppError::InvalidState("上报件须先上报上级中心，由上级中心作出决定".into()));
             }
@@ -341,7 +324,6 @@ pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideI
             };
             let settings = queries::settings(&mut tx, case.deciding_center()).await?;
             let action = if settings.chief_signoff != 0 { CaseAction::Propose } else { CaseAction::Decide };
-            let from = case.state;
             let set = if action == CaseAction::Decide {
                 ", decision = $3, decision_note = $4, decided_by = $5, decided_at = $6, decided_on = $7"
             } else {
@@ -356,13 +338,12 @@ pub async fn decide(app: &App, user: &CurrentUser, number: &str, input: &DecideI
                 binds.push(Bind::Int(now));
                 binds.push(Bind::Text(today.to_string()));
             }
-            let to = transit(&mut tx, &case, action, set, binds, now).await?.state;
-            charge(&mut tx, case.id, fee.as_ref(), now).await?;
             let mut text = format!("{}{}{}", decision.label(), if note.is_empty() { "" } else { "：" }, note);
             if let Some((fen, _)) = &fee {
                 text.push_str(&format!("；应收费用 {}", yuan(*fen)));
             }
-            step(&mut tx, case.id, &actor(user), action.as_str(), Some(from), to, &text, None, now).await?;
+            advance(&mut tx, &case, user, action, (set, binds), &text, now).await?;
+            charge(&mut tx, case.id, fee.as_ref(), now).await?;
             if action == CaseAction::Decide {
                 finished(&mut tx, case.id, now).await?;
             }
@@ -384,53 +365,25 @@ pub async fn sign(
     if !approve && note.is_empty() {
         return Err(AppError::invalid_field("note", "退回须写明理由"));
     }
-    let now = app.clock.now_micros();
     let today = crate::timetable::today(app);
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::is_chief_representative(user, case.deciding_center().get()) {
-                return Err(AppError::Forbidden("只有本中心的首席代表可以签批".into()));
-            }
-            let from = case.state;
-            let (action, to) = if approve {
-                let to = transit(
-                    &mut tx,
-                    &case,
-                    CaseAction::Sign,
+            allow(
+                policy::is_chief_representative(user, case.deciding_center().get()),
+                "只有本中心的首席代表可以签批",
+            )?;
+            if approve {
+                let set = (
                     ", decided_at = $3, decided_on = $4",
                     vec![Bind::Int(now), Bind::Text(today.to_string())],
-                    now,
-                )
-                .await?
-                .state;
+                );
+                advance(&mut tx, &case, user, CaseAction::Sign, set, &note, now).await?;
                 finished(&mut tx, case.id, now).await?;
-                (CaseAction::Sign, to)
             } else {
-                let to = transit(
-                    &mut tx,
-                    &case,
-                    CaseAction::SendBack,
-                    ", decision = ''",
-                    vec![],
-                    now,
-                )
-                .await?
-                .state;
+                let set = (", decision = ''", vec![]);
+                advance(&mut tx, &case, user, CaseAction::SendBack, set, &note, now).await?;
                 charge(&mut tx, case.id, None, now).await?;
-                (CaseAction::SendBack, to)
-            };
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                action.as_str(),
-                Some(from),
-                to,
-                &note,
-                None,
-                now,
-            )
-            .await?;
+            }
             load(&mut tx, case.id).await
         })
     })
@@ -441,14 +394,12 @@ pub async fn sign(
 pub async fn issue(app: &App, user: &CurrentUser, number: &str, input: &IssueInput) -> Outcome {
     let delivery = Delivery::parse(input.delivery.trim())
         .ok_or_else(|| AppError::invalid_field("delivery", "请选择窗口领取或邮寄送达"))?;
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::Forbidden(
-                    "只有本中心的窗口工作人员可以出件".into(),
-                ));
-            }
+            allow(
+                policy::can_take_in(user, case.center_id.get()),
+                "只有本中心的窗口工作人员可以出件",
+            )?;
             if let Some(f) = fee(&mut tx, case.id).await?
                 && !f.paid()
                 && case.state.allows(CaseAction::Issue)
@@ -489,34 +440,15 @@ pub async fn issue(app: &App, user: &CurrentUser, number: &str, input: &IssueInp
                     (t.clone(), format!("政务专递，邮件号 {t}"))
                 }
             };
-            let from = case.state;
-            let to = transit(
-                &mut tx,
-                &case,
-                CaseAction::Issue,
+            let set = (
                 ", delivery = $3, tracking_no = $4, closed_at = $5",
                 vec![
                     Bind::Text(delivery.as_str().into()),
                     Bind::Text(tracking),
                     Bind::Int(now),
                 ],
-                now,
-            )
-            .await?
-            .state;
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                CaseAction::Issue.as_str(),
-                Some(from),
-                to,
-                &note,
-                None,
-                now,
-            )
-            .await?;
-            let case = load(&mut tx, case.id).await?;
+            );
+            let case = advance(&mut tx, &case, user, CaseAction::Issue, set, &note, now).await?;
             if delivery == Delivery::Post {
                 crate::cases::messages::posted(&mut tx, &case, &case.tracking_no, now).await?;
             }

@@ -2,38 +2,22 @@
 
 use super::*;
 
-/// Everything a case page or the API's `GET` shows.
+/// Everything a case page shows: the [`Brief`] (its fields read through it) and the
+/// materials, stops, extensions, refusal and the center's settings.
 pub struct Full {
-    pub case: Case,
-    pub matter_code: String,
-    pub matter_name: String,
-    pub center_code: String,
-    pub center_name: String,
-    pub window_name: Option<String>,
-    pub ticket_number: Option<String>,
+    pub brief: Brief,
     pub materials: Vec<queries::CaseMaterial>,
-    pub steps: Vec<queries::Step>,
     pub stops: Vec<clock::Stop>,
     pub extensions: Vec<queries::ExtensionRow>,
     pub refusal: Option<queries::Refusal>,
     pub settings: Settings,
-    pub today: Date,
-    /// 联办件: the co-departments' parts.
-    pub tasks: Vec<Task>,
-    pub fee: Option<Fee>,
-    /// 上报件: the upper level's center it went to.
-    pub reported_to_name: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct Names {
-    matter_code: String,
-    matter_name: String,
-    center_code: String,
-    center_name: String,
-    window_name: Option<String>,
-    ticket_number: Option<String>,
-    reported_to_name: Option<String>,
+impl std::ops::Deref for Full {
+    type Target = Brief;
+    fn deref(&self) -> &Brief {
+        &self.brief
+    }
 }
 
 /// What the API answers about a case ([`crate::cases::api::CaseItem`]): the case with its
@@ -48,13 +32,25 @@ pub struct Brief {
     pub ticket_number: Option<String>,
     pub steps: Vec<queries::Step>,
     pub today: Date,
+    /// 联办件: the co-departments' parts.
     pub tasks: Vec<Task>,
     pub fee: Option<Fee>,
+    /// 上报件: the upper level's center it went to.
     pub reported_to_name: Option<String>,
 }
 
 /// A case with its names, history, parts and fee.
 pub async fn brief(app: &App, conn: &mut Conn, case: Case) -> AppResult<Brief> {
+    // The names in the order the statement selects them.
+    type Names = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let names: Names = sqlx::query_as(
         "select m.code as matter_code, m.name as matter_name, ce.code as center_code, ce.name as center_name, \
          w.name as window_name, t.number as ticket_number, rc.name as reported_to_name \
@@ -66,13 +62,13 @@ pub async fn brief(app: &App, conn: &mut Conn, case: Case) -> AppResult<Brief> {
     .fetch_one(&mut *conn)
     .await?;
     Ok(Brief {
-        matter_code: names.matter_code,
-        matter_name: names.matter_name,
-        center_code: names.center_code,
-        center_name: names.center_name,
-        window_name: names.window_name,
-        ticket_number: names.ticket_number,
-        reported_to_name: names.reported_to_name,
+        matter_code: names.0,
+        matter_name: names.1,
+        center_code: names.2,
+        center_name: names.3,
+        window_name: names.4,
+        ticket_number: names.5,
+        reported_to_name: names.6,
         steps: queries::steps(conn, case.id).await?,
         today: crate::timetable::today(app),
         tasks: tasks(conn, case.id).await?,
@@ -83,27 +79,14 @@ pub async fn brief(app: &App, conn: &mut Conn, case: Case) -> AppResult<Brief> {
 
 /// A case with everything about it.
 pub async fn full(app: &App, conn: &mut Conn, case: Case) -> AppResult<Full> {
-    let id = case.id;
-    let center = case.center_id;
-    let b = brief(app, conn, case).await?;
+    let (id, center) = (case.id, case.center_id);
     Ok(Full {
+        brief: brief(app, conn, case).await?,
         materials: queries::materials(conn, id).await?,
         stops: queries::stops(conn, id).await?,
         extensions: queries::extensions(conn, id).await?,
         refusal: queries::refusal(conn, id).await?,
         settings: queries::settings(conn, center).await?,
-        matter_code: b.matter_code,
-        matter_name: b.matter_name,
-        center_code: b.center_code,
-        center_name: b.center_name,
-        window_name: b.window_name,
-        ticket_number: b.ticket_number,
-        steps: b.steps,
-        today: b.today,
-        tasks: b.tasks,
-        fee: b.fee,
-        reported_to_name: b.reported_to_name,
-        case: b.case,
     })
 }
 

@@ -82,17 +82,16 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     let mut conn = app.db.pool().acquire().await?;
     let case = visible(&mut conn, user, number).await?;
     let center = case.center_id.get();
-    let allowed = if case.collect_only != 0 {
-        policy::can_accept_collected(user, center)
+    if case.collect_only != 0 {
+        allow(
+            policy::can_accept_collected(user, center),
+            "本件由仅有收件权的窗口收取，须由部门工作人员决定是否受理",
+        )?;
     } else {
-        policy::can_take_in(user, center)
-    };
-    if !allowed {
-        return Err(AppError::Forbidden(if case.collect_only != 0 {
-            "本件由仅有收件权的窗口收取，须由部门工作人员决定是否受理".into()
-        } else {
-            "只有本中心的窗口工作人员可以受理办件".into()
-        }));
+        allow(
+            policy::can_take_in(user, center),
+            "只有本中心的窗口工作人员可以受理办件",
+        )?;
     }
     if !case.state.allows(CaseAction::Accept) {
         return Err(invalid_state(&case, CaseAction::Accept));
@@ -172,18 +171,11 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
             .map(i64::from),
     };
     let legal = clock::working_days(sit.legal_limit, &sit.limit_unit).map(i64::from);
-    if kind == CaseKind::Reported {
-        let parent: Option<Option<CenterId>> =
-            sqlx::query_scalar("select parent_id from centers where id = $1")
-                .bind(case.center_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if parent.flatten().is_none() {
-            return Err(AppError::invalid_field(
-                "kind",
-                "本中心没有上级中心，不能按上报件受理",
-            ));
-        }
+    if kind == CaseKind::Reported && parent_center(&mut conn, case.center_id).await?.is_none() {
+        return Err(AppError::invalid_field(
+            "kind",
+            "本中心没有上级中心，不能按上报件受理",
+        ));
     }
     let tasks = if kind == CaseKind::Joint {
         check_tasks(&input.joint, &case.department, limit)?
@@ -235,28 +227,22 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                let from = case.state;
-                let accepted = transit(
-                    &mut tx,
-                    case,
-                    CaseAction::Accept,
-                    ", accepted_on = $3, kind = $4, limit_days = $5, legal_days = $6, tolerated = $7, \
-                     commitment = $8, fast_track = $9, due_on = $10, warn_on = $11, warning = ''",
-                    vec![
-                        Bind::Text(today.to_string()),
-                        Bind::Text(kind.as_str().into()),
-                        Bind::OptInt(limit),
-                        Bind::OptInt(legal),
-                        Bind::Int(i64::from(!tolerated.is_empty())),
-                        Bind::Int(i64::from(input.commitment)),
-                        Bind::Text(fast.clone()),
-                        Bind::OptText(due.as_ref().map(|d| d.due.to_string())),
-                        Bind::OptText(due.as_ref().map(|d| d.warn.to_string())),
-                    ],
-                    now,
-                )
-                .await?;
-                let to = accepted.state;
+                let set = ", accepted_on = $3, kind = $4, limit_days = $5, legal_days = $6, \
+                     tolerated = $7, commitment = $8, fast_track = $9, due_on = $10, warn_on = $11, \
+                     warning = ''";
+                let binds = vec![
+                    Bind::Text(today.to_string()),
+                    Bind::Text(kind.as_str().into()),
+                    Bind::OptInt(limit),
+                    Bind::OptInt(legal),
+                    Bind::Int(i64::from(!tolerated.is_empty())),
+                    Bind::Int(i64::from(input.commitment)),
+                    Bind::Text(fast.clone()),
+                    Bind::OptText(due.as_ref().map(|d| d.due.to_string())),
+                    Bind::OptText(due.as_ref().map(|d| d.warn.to_string())),
+                ];
+                let action = CaseAction::Accept;
+                let accepted = advance(&mut tx, case, user, action, (set, binds), note, now).await?;
                 for &pos in tolerated {
                     sqlx::query("update case_materials set state = $1, due_on = $2 where case_id = $3 and position = $4")
                         .bind(MaterialState::Tolerated)
@@ -270,7 +256,6 @@ pub async fn accept(app: &App, user: &CurrentUser, number: &str, input: &AcceptI
                     crate::cases::warn::schedule(&mut tx, case.id, d.warn, now).await?;
                 }
                 open_tasks(&mut tx, case.id, tasks, now).await?;
-                step(&mut tx, case.id, &actor(user), CaseAction::Accept.as_str(), Some(from), to, note, None, now).await?;
                 Ok::<_, AppError>(accepted)
             })
         })
@@ -312,37 +297,22 @@ pub async fn notify_missing(
     items: &[String],
 ) -> Outcome {
     let items = clean_items(items)?;
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::forbidden());
-            }
-            let from = case.state;
+            window_clerk(user, &case)?;
             let json = serde_json::to_string(&items).unwrap_or_else(|_| "[]".into());
-            let to = transit(
+            let set = (", missing_json = $3", vec![Bind::Text(json)]);
+            let note = items.join("；");
+            advance(
                 &mut tx,
                 &case,
+                user,
                 CaseAction::NotifyMissing,
-                ", missing_json = $3",
-                vec![Bind::Text(json)],
+                set,
+                &note,
                 now,
             )
-            .await?
-            .state;
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                CaseAction::NotifyMissing.as_str(),
-                Some(from),
-                to,
-                &items.join("；"),
-                None,
-                now,
-            )
-            .await?;
-            load(&mut tx, case.id).await
+            .await
         })
     })
     .await
@@ -359,30 +329,19 @@ pub async fn refuse(
     reason: &str,
     basis: &str,
 ) -> Outcome {
-    let reason = reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(AppError::invalid_field("reason", "请填写不予受理的理由"));
-    }
+    let reason = required("reason", reason, None, "请填写不予受理的理由")?;
     let basis = match basis.trim() {
         "" => REFUSAL_BASIS.to_owned(),
         b => b.to_owned(),
     };
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::forbidden());
-            }
-            let from = case.state;
-            let to = transit(
-                &mut tx,
-                &case,
-                CaseAction::Refuse,
+            window_clerk(user, &case)?;
+            let set = (
                 ", refusal_reason = $3, refusal_basis = $4, closed_at = $5",
                 vec![Bind::Text(reason.clone()), Bind::Text(basis.clone()), Bind::Int(now)],
-                now,
-            )
-            .await?.state;
+            );
+            let refused = advance(&mut tx, &case, user, CaseAction::Refuse, set, &reason, now).await?;
             let matter: String = sqlx::query_scalar("select name from matters where id = $1")
                 .bind(case.matter_id)
                 .fetch_one(&mut **tx)
@@ -402,8 +361,7 @@ pub async fn refuse(
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            step(&mut tx, case.id, &actor(user), CaseAction::Refuse.as_str(), Some(from), to, &reason, None, now).await?;
-            load(&mut tx, case.id).await
+            Ok(refused)
         })
     })
     .await
@@ -416,19 +374,14 @@ pub async fn refusal_opinion(
     number: &str,
     opinion: &str,
 ) -> Outcome {
-    let opinion = opinion.trim().to_owned();
-    if opinion.is_empty() {
-        return Err(AppError::invalid_field("opinion", "请填写领导意见"));
-    }
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    let opinion = required("opinion", opinion, None, "请填写领导意见")?;
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_give_opinion(user, case.center_id.get()) {
-                return Err(AppError::Forbidden(
-                    "只有本中心的领导可以签署否定报备意见".into(),
-                ));
-            }
-            let done = sqlx::query(
+            allow(
+                policy::can_give_opinion(user, case.center_id.get()),
+                "只有本中心的领导可以签署否定报备意见",
+            )?;
+            let rows = sqlx::query(
                 "update case_refusals set opinion = $1, opinion_by = $2, opinion_at = $3 \
                  where case_id = $4 and opinion = ''",
             )
@@ -439,22 +392,8 @@ pub async fn refusal_opinion(
             .execute(&mut **tx)
             .await?
             .rows_affected();
-            if done == 0 {
-                return Err(AppError::InvalidState("该办件没有待签署的否定报备".into()));
-            }
-            step(
-                &mut tx,
-                case.id,
-                &actor(user),
-                "opinion",
-                Some(case.state),
-                case.state,
-                &opinion,
-                None,
-                now,
-            )
-            .await?;
-            load(&mut tx, case.id).await
+            changed(rows, "该办件没有待签署的否定报备")?;
+            noted(&mut tx, &case, user, "opinion", &opinion, now).await
         })
     })
     .await
@@ -462,12 +401,9 @@ pub async fn refusal_opinion(
 
 /// A 容缺 material handed in after acceptance.
 pub async fn supply(app: &App, user: &CurrentUser, number: &str, position: i64) -> Outcome {
-    let now = app.clock.now_micros();
-    on_case(app, user, number, |mut tx, case| {
+    on_case(app, user, number, |mut tx, case, now| {
         Box::pin(async move {
-            if !policy::can_take_in(user, case.center_id.get()) {
-                return Err(AppError::forbidden());
-            }
+            window_clerk(user, &case)?;
             if !case.state.is_open() {
                 return Err(AppError::InvalidState(format!("办件已{}，不能再补交材料", case.state.label())));
             }
@@ -484,8 +420,7 @@ pub async fn supply(app: &App, user: &CurrentUser, number: &str, position: i64) 
             let Some(name) = name else {
                 return Err(AppError::invalid_field("position", "该材料不在待补交之列"));
             };
-            step(&mut tx, case.id, &actor(user), "supply", Some(case.state), case.state, &name, None, now).await?;
-            load(&mut tx, case.id).await
+            noted(&mut tx, &case, user, "supply", &name, now).await
         })
     })
     .await
