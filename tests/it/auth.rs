@@ -3,25 +3,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, on_both};
-
-fn cookie_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The CSRF token the server handed this client (from a page's form).
-async fn csrf_from_page(client: &Client, url: &str) -> String {
-    let html = client.get(url).send().await.unwrap().text().await.unwrap();
-    let start = html
-        .find("name=\"csrf\" value=\"")
-        .expect("page has a CSRF field")
-        + 19;
-    html[start..start + 64].to_owned()
-}
+use crate::helpers::{TestApp, cookie_client, csrf_from_page, expect_error, on_both, post_sign_in};
 
 on_both!(
     a_session_signs_in_and_changes_need_the_csrf_token,
@@ -81,23 +63,25 @@ on_both!(
         assert_eq!(r.status(), StatusCode::CREATED);
 
         // A form post without the field is refused too.
-        let r = client
-            .post(app.url("/admin/centers/GX/zones"))
-            .form(&[("code", "NEW"), ("name", "新专区")])
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/centers/GX/zones",
+            &[("code", "NEW"), ("name", "新专区")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = client
-            .post(app.url("/admin/centers/GX/zones"))
-            .form(&[
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/centers/GX/zones",
+            &[
                 ("code", "NEW"),
                 ("name", "新专区"),
                 ("csrf", token.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
         let r = client
@@ -171,12 +155,12 @@ on_both!(
     |app: TestApp| async move {
         let admin = app.api_as("admin").await;
         let r = admin
-            .post(
+            .post_status(
                 "/api/v1/tokens",
                 json!({"name": "一楼取号机", "login": "clerk2"}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let token = r.json::<Value>().await.unwrap()["token"]
             .as_str()
             .unwrap()
@@ -187,7 +171,7 @@ on_both!(
             client: Client::new(),
             token: Some(token.clone()),
         };
-        let me: Value = device.get("/api/v1/me").await.json().await.unwrap();
+        let me = device.get_json("/api/v1/me").await;
         assert_eq!(me["login"], "clerk2");
         // Only its hash is stored.
         let stored: i64 =
@@ -206,22 +190,19 @@ on_both!(
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        expect_error(
-            device.get("/api/v1/me").await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        device
+            .get_error("/api/v1/me", StatusCode::UNAUTHORIZED, "unauthorized")
+            .await;
         // A clerk may not mint tokens for others.
         let clerk = app.api_as("clerk1").await;
-        expect_error(
-            clerk
-                .post("/api/v1/tokens", json!({"name": "x", "login": "admin"}))
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        clerk
+            .post_error(
+                "/api/v1/tokens",
+                json!({"name": "x", "login": "admin"}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
     }
 );
 
@@ -233,18 +214,7 @@ on_both!(
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], "/login?next=%2Fadmin");
         let token = csrf_from_page(&client, &app.url("/login")).await;
-        let r = client
-            .post(app.url("/login"))
-            .form(&[
-                ("login", "clerk7"),
-                ("password", app.passwords["clerk7"].as_str()),
-                ("csrf", token.as_str()),
-                ("next", "/admin/centers/GX"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        post_sign_in(&app, &client, "clerk7", &token, Some("/admin/centers/GX")).await;
         let r = client
             .get(app.url("/admin/centers/GX"))
             .send()
@@ -262,19 +232,18 @@ on_both!(
         // A wrong password re-renders the form with the reason.
         let other = cookie_client();
         let token = csrf_from_page(&other, &app.url("/login")).await;
-        let r = other
-            .post(app.url("/login"))
-            .form(&[
+        let body = crate::helpers::form_refused(
+            &app,
+            &other,
+            "/login",
+            &[
                 ("login", "manager"),
                 ("password", "nope"),
                 ("csrf", token.as_str()),
                 ("next", "https://evil.example/"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let body = r.text().await.unwrap();
+            ],
+        )
+        .await;
         assert!(body.contains("用户名或密码错误"));
         assert!(
             !body.contains("evil.example"),

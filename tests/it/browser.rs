@@ -124,11 +124,8 @@ impl Driver {
 
 /// Fills in the sign-in form the browser is on (or was redirected to) as `login`.
 pub(crate) async fn sign_in(web: &WebDriver, app: &TestApp, login: &str) -> WebDriverResult<()> {
-    web.find(By::Id("login")).await?.send_keys(login).await?;
-    web.find(By::Id("password"))
-        .await?
-        .send_keys(&app.passwords[login])
-        .await?;
+    type_into(web, By::Id("login"), login).await?;
+    type_into(web, By::Id("password"), &app.passwords[login]).await?;
     click_and_wait(web.find(By::Id("login-submit")).await?).await
 }
 
@@ -171,48 +168,30 @@ async fn a_hall_manager_signs_in_adds_a_window_and_sees_it_listed() {
         sign_in(&web, &app, "manager").await?;
         web.find(By::LinkText("管理")).await?;
         web.goto(app.url("/admin/centers/GX")).await?;
-        web.find(By::Css("details > summary"))
-            .await?
-            .click()
-            .await?;
-        web.find(By::Id("window-code"))
-            .await?
-            .send_keys("TY07")
-            .await?;
-        web.find(By::Id("window-name"))
-            .await?
-            .send_keys("通用综合受理7")
-            .await?;
+        click(&web, By::Css("details > summary")).await?;
+        type_into(&web, By::Id("window-code"), "TY07").await?;
+        type_into(&web, By::Id("window-name"), "通用综合受理7").await?;
         let zone = web.find(By::Id("window-zone")).await?;
         zone.find(By::Css("option[value='TYZH']"))
             .await?
             .click()
             .await?;
-        web.find(By::Id("add-window-submit")).await?.click().await?;
-        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        click(&web, By::Id("add-window-submit")).await?;
+        let flash = text_of(&web, By::Css(".flash.ok")).await?;
         assert_eq!(flash, "窗口已添加");
-        let table = web.find(By::Id("window-list")).await?.text().await?;
+        let table = text_of(&web, By::Id("window-list")).await?;
         assert!(table.contains("通用综合受理7"), "{table}");
         // An empty name is refused in Chinese without adding anything.
-        web.find(By::Css("details > summary"))
-            .await?
-            .click()
-            .await?;
-        web.find(By::Id("window-code"))
-            .await?
-            .send_keys("TY08")
-            .await?;
+        click(&web, By::Css("details > summary")).await?;
+        type_into(&web, By::Id("window-code"), "TY08").await?;
         web.execute(
             "document.getElementById('window-name').removeAttribute('required')",
             vec![],
         )
         .await?;
-        web.find(By::Id("window-name"))
-            .await?
-            .send_keys("   ")
-            .await?;
-        web.find(By::Id("add-window-submit")).await?.click().await?;
-        let error = web.find(By::Css(".flash.error")).await?.text().await?;
+        type_into(&web, By::Id("window-name"), "   ").await?;
+        click(&web, By::Id("add-window-submit")).await?;
+        let error = text_of(&web, By::Css(".flash.error")).await?;
         assert_eq!(error, "窗口名称不能为空");
         WebDriverResult::Ok(())
     }
@@ -230,26 +209,20 @@ async fn a_manager_imports_a_holiday_year_and_the_public_page_shows_the_hours() 
     let result = async {
         web.goto(app.url("/login?next=/admin/holidays")).await?;
         sign_in(&web, &app, "manager").await?;
-        web.find(By::Id("holiday-toml"))
-            .await?
-            .send_keys(year)
-            .await?;
-        web.find(By::Css("#import-holidays button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        type_into(&web, By::Id("holiday-toml"), year).await?;
+        click(&web, By::Css("#import-holidays button[type=submit]")).await?;
+        let flash = text_of(&web, By::Css(".flash.ok")).await?;
         assert_eq!(flash, "已导入 2027 年节假日安排");
-        let years = web.find(By::Id("years")).await?.text().await?;
+        let years = text_of(&web, By::Id("years")).await?;
         assert!(years.contains("2027年节假日安排（测试用）"), "{years}");
 
         web.goto(app.url("/centers/GX/hours")).await?;
-        let today = web.find(By::Id("today")).await?.text().await?;
+        let today = text_of(&web, By::Id("today")).await?;
         assert!(
             today.contains("12月30日") && today.contains("08:30–12:00，13:30–16:30"),
             "{today}"
         );
-        let next = web.find(By::Id("next-closed")).await?.text().await?;
+        let next = text_of(&web, By::Id("next-closed")).await?;
         assert!(next.contains("1月1日") && next.contains("元旦"), "{next}");
         WebDriverResult::Ok(())
     }
@@ -296,8 +269,8 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
         let kiosk = web.new_tab().await?;
         web.switch_to_window(kiosk.clone()).await?;
         web.goto(app.url("/centers/GX/kiosk")).await?;
-        web.find(By::Id("zone-TYZH")).await?.click().await?;
-        let number = web.find(By::Id("ticket-number")).await?.text().await?;
+        click(&web, By::Id("zone-TYZH")).await?;
+        let number = text_of(&web, By::Id("ticket-number")).await?;
         assert_eq!(number, "A001");
         // The slip's QR code, read as a phone reads it, holds an absolute address that opens
         // the ticket's progress page.
@@ -320,8 +293,8 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
             .await?;
         sign_in(&web, &app, "clerk1").await?;
         web.find(By::Css("#current.idle")).await?;
-        web.find(By::Tag("body")).await?.send_keys("n").await?;
-        let current = web.find(By::Id("current-number")).await?.text().await?;
+        type_into(&web, By::Tag("body"), "n").await?;
+        let current = text_of(&web, By::Id("current-number")).await?;
         assert_eq!(current, "A001");
         // The display shows the call without a reload.
         web.switch_to_window(display).await?;
@@ -342,7 +315,7 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
 
         // Back at the desk: F (办结) asks first; Esc lets it be; F twice finishes.
         web.switch_to_window(kiosk).await?;
-        web.find(By::Tag("body")).await?.send_keys("f").await?;
+        type_into(&web, By::Tag("body"), "f").await?;
         let ask = web
             .query(By::Id("desk-confirm"))
             .and_displayed()
@@ -353,22 +326,13 @@ async fn a_ticket_from_the_kiosk_is_called_at_the_desk_and_shown_on_the_display(
             "{}",
             ask.text().await?
         );
-        web.find(By::Tag("body"))
-            .await?
-            .send_keys(Key::Escape)
-            .await?;
+        type_into(&web, By::Tag("body"), Key::Escape).await?;
         assert!(!ask.is_displayed().await?);
-        assert_eq!(
-            web.find(By::Id("current-number")).await?.text().await?,
-            "A001"
-        );
+        assert_eq!(text_of(&web, By::Id("current-number")).await?, "A001");
         // X (过号) asks too, and 取消 keeps the ticket.
-        web.find(By::Tag("body")).await?.send_keys("x").await?;
-        web.find(By::Id("desk-confirm-no")).await?.click().await?;
-        assert_eq!(
-            web.find(By::Id("current-number")).await?.text().await?,
-            "A001"
-        );
+        type_into(&web, By::Tag("body"), "x").await?;
+        click(&web, By::Id("desk-confirm-no")).await?;
+        assert_eq!(text_of(&web, By::Id("current-number")).await?, "A001");
         let body = web.find(By::Tag("body")).await?;
         body.send_keys("f").await?;
         body.send_keys("f").await?;
@@ -385,31 +349,19 @@ async fn a_citizen_finds_a_matter_by_pinyin_initials_and_opens_its_guide() {
     let (_driver, web) = Driver::start().await;
     let result = async {
         web.goto(app.url("/")).await?;
-        web.find(By::LinkText("事项 / 办事指南"))
-            .await?
-            .click()
-            .await?;
-        web.find(By::Name("q")).await?.send_keys("bdcdj").await?;
-        web.find(By::Css("#matter-search button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        let results = web.find(By::Id("results")).await?.text().await?;
+        click(&web, By::LinkText("事项 / 办事指南")).await?;
+        type_into(&web, By::Name("q"), "bdcdj").await?;
+        click(&web, By::Css("#matter-search button[type=submit]")).await?;
+        let results = text_of(&web, By::Id("results")).await?;
         assert!(results.contains("不动产登记（宅基地建房）"), "{results}");
         let q = web.find(By::Name("q")).await?;
         q.clear().await?;
         q.send_keys("身份证").await?;
-        web.find(By::Css("#matter-search button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        web.find(By::LinkText("首次申领居民身份证"))
-            .await?
-            .click()
-            .await?;
-        let points = web.find(By::Id("review-form")).await?.text().await?;
+        click(&web, By::Css("#matter-search button[type=submit]")).await?;
+        click(&web, By::LinkText("首次申领居民身份证")).await?;
+        let points = text_of(&web, By::Id("review-form")).await?;
         assert!(points.contains("居民户口簿"), "{points}");
-        let materials = web.find(By::Id("materials")).await?.text().await?;
+        let materials = text_of(&web, By::Id("materials")).await?;
         assert!(materials.contains("居民户口簿"), "{materials}");
         WebDriverResult::Ok(())
     }
@@ -437,41 +389,28 @@ async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
     // Six windows are calling, and people wait in two zones.
     let kiosk = app.anonymous();
     for zone in ["TYZH"; 9].into_iter().chain(["BDC", "BDC"]) {
-        let r = kiosk
-            .post(
+        kiosk
+            .post_status(
                 "/api/v1/centers/GX/tickets",
                 serde_json::json!({"zone": zone}),
+                reqwest::StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     }
     let admin = app.api_as("admin").await;
     for w in ["TY01", "TY02", "TY03", "TY04", "TY05", "TY06"] {
-        let r = admin
-            .post(
+        admin
+            .post_status(
                 &format!("/api/v1/centers/GX/windows/{w}/call-next"),
                 serde_json::json!({}),
+                reqwest::StatusCode::OK,
             )
             .await;
-        assert_eq!(r.status(), reqwest::StatusCode::OK);
     }
     let (_driver, web) = Driver::start().await;
     let result = async {
         for (w, h, min_font) in [(1920u32, 1080u32, 80.0), (3840, 2160, 160.0)] {
-            web.set_window_rect(0, 0, w, h).await?;
-            // The window's own frame takes part of its height: make the page itself w × h.
-            let frame: Vec<i64> = web
-                .execute(
-                    "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
-                    Vec::new(),
-                )
-                .await?
-                .convert()?;
-            let grow = |n: u32, by: i64| u32::try_from(i64::from(n) + by.max(0)).unwrap_or(n);
-            web.set_window_rect(0, 0, grow(w, frame[0]), grow(h, frame[1]))
-                .await?;
-            web.goto(app.url("/centers/GX/display?voice=0")).await?;
-            web.query(By::Css("#calls tbody tr")).first().await?;
+            display_at(&web, &app, w, h).await?;
             let measured = web
                 .execute(
                     r#"
@@ -496,10 +435,7 @@ async fn the_lobby_display_fits_a_1080p_and_a_4k_screen() {
                 )
                 .await?;
             let m: DisplayLayout = measured.convert()?;
-            if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
-                let png = web.screenshot_as_png().await?;
-                std::fs::write(format!("{dir}/display-{w}x{h}.png"), png).unwrap();
-            }
+            shot(&web, &format!("display-{w}x{h}")).await?;
             assert!(
                 (m.width - f64::from(w)).abs() < 2.0 && (m.height - f64::from(h)).abs() < 2.0,
                 "the page is {w}×{h}: {m:?}"
@@ -554,6 +490,53 @@ async fn the_staff_menu_fits_one_line_on_a_1366_desk() {
     finish(web, result).await;
 }
 
+/// Opens the county's lobby display (voice off) with the page itself `w` × `h` CSS pixels —
+/// the window's own frame takes part of its size — and waits for its calls.
+async fn display_at(web: &WebDriver, app: &TestApp, w: u32, h: u32) -> WebDriverResult<()> {
+    web.set_window_rect(0, 0, w, h).await?;
+    let frame: Vec<i64> = web
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+            Vec::new(),
+        )
+        .await?
+        .convert()?;
+    let grow = |n: u32, by: i64| u32::try_from(i64::from(n) + by.max(0)).unwrap_or(n);
+    web.set_window_rect(0, 0, grow(w, frame[0]), grow(h, frame[1]))
+        .await?;
+    web.goto(app.url("/centers/GX/display?voice=0")).await?;
+    web.query(By::Css("#calls tbody tr")).first().await?;
+    Ok(())
+}
+
+/// Clicks the element `by` finds.
+pub(crate) async fn click(web: &WebDriver, by: By) -> WebDriverResult<()> {
+    web.find(by).await?.click().await
+}
+
+/// Types `text` into the element `by` finds.
+pub(crate) async fn type_into(
+    web: &WebDriver,
+    by: By,
+    text: impl Into<thirtyfour::TypingData>,
+) -> WebDriverResult<()> {
+    web.find(by).await?.send_keys(text).await
+}
+
+/// The text of the element `by` finds.
+pub(crate) async fn text_of(web: &WebDriver, by: By) -> WebDriverResult<String> {
+    web.find(by).await?.text().await
+}
+
+/// Saves a screenshot of the page as `name`.png when `YICHUANG_SCREENSHOTS` names a directory.
+pub(crate) async fn shot(web: &WebDriver, name: &str) -> WebDriverResult<()> {
+    if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
+        let png = web.screenshot_as_png().await?;
+        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+    }
+    Ok(())
+}
+
 /// Switches the lobby display's voice on with its button (the page stays).
 async fn switch_voice_on(web: &WebDriver) -> WebDriverResult<()> {
     let unlock = web.find(By::Id("voice-unlock")).await?;
@@ -571,19 +554,7 @@ async fn calls_on_screen(
     w: u32,
     h: u32,
 ) -> WebDriverResult<(usize, usize, f64)> {
-    web.set_window_rect(0, 0, w, h).await?;
-    let frame: Vec<i64> = web
-        .execute(
-            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
-            Vec::new(),
-        )
-        .await?
-        .convert()?;
-    let grow = |n: u32, by: i64| u32::try_from(i64::from(n) + by.max(0)).unwrap_or(n);
-    web.set_window_rect(0, 0, grow(w, frame[0]), grow(h, frame[1]))
-        .await?;
-    web.goto(app.url("/centers/GX/display?voice=0")).await?;
-    web.query(By::Css("#calls tbody tr")).first().await?;
+    display_at(web, app, w, h).await?;
     let m: (usize, usize, f64) = web
         .execute(
             r#"
@@ -599,10 +570,7 @@ async fn calls_on_screen(
         )
         .await?
         .convert()?;
-    if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
-        let png = web.screenshot_as_png().await?;
-        std::fs::write(format!("{dir}/display-many-{w}x{h}.png"), png).unwrap();
-    }
+    shot(web, &format!("display-many-{w}x{h}")).await?;
     Ok(m)
 }
 
@@ -612,14 +580,14 @@ async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
     let admin = app.api_as("admin").await;
     // A busy county hall: three more 通用综合 windows, so that more than 20 call at once.
     for n in 7..=9 {
-        let r = admin
-            .post(
+        admin
+            .post_status(
                 "/api/v1/centers/GX/windows",
                 serde_json::json!({"code": format!("TY0{n}"), "name": format!("通用综合受理{n}"),
                     "zone": "TYZH", "kind": "general"}),
+                reqwest::StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     }
     // A ticket in every zone, several in the busy ones, and every window calls.
     let kiosk = app.anonymous();
@@ -682,7 +650,7 @@ async fn every_call_stays_on_the_lobby_screen_when_the_whole_hall_calls() {
         let unlock = web.find(By::Id("voice-unlock")).await?;
         assert!(unlock.is_displayed().await?);
         assert_eq!(unlock.text().await?, "语音播报已开启，点击屏幕任意处恢复");
-        web.find(By::Tag("main")).await?.click().await?;
+        click(&web, By::Tag("main")).await?;
         assert!(
             !unlock.is_displayed().await?,
             "a click anywhere turns it back on"
@@ -717,29 +685,17 @@ async fn a_manager_imports_a_catalogue_spreadsheet_through_the_page_without_scri
             Vec::new(),
         )
         .await?;
-        web.find(By::Id("import-file"))
-            .await?
-            .send_keys(file.display().to_string())
-            .await?;
-        web.find(By::Css("#import-form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        type_into(&web, By::Id("import-file"), file.display().to_string()).await?;
+        click(&web, By::Css("#import-form button[type=submit]")).await?;
+        let flash = text_of(&web, By::Css(".flash.ok")).await?;
         assert!(flash.contains("导入完成"), "{flash}");
         // A sample of the first material, uploaded on the matter's page, is linked in its guide.
         let sample = dir.path().join("填写示例.pdf");
         std::fs::write(&sample, b"%PDF-1.4\n").unwrap();
         web.goto(app.url("/admin/matters/GXML-095/edit")).await?;
-        web.find(By::Id("file-input"))
-            .await?
-            .send_keys(sample.display().to_string())
-            .await?;
-        web.find(By::Css("#file-form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        let flash = web.find(By::Css(".flash.ok")).await?.text().await?;
+        type_into(&web, By::Id("file-input"), sample.display().to_string()).await?;
+        click(&web, By::Css("#file-form button[type=submit]")).await?;
+        let flash = text_of(&web, By::Css(".flash.ok")).await?;
         assert!(flash.contains("已上传示范文本"), "{flash}");
         web.goto(app.url("/matters/GXML-095")).await?;
         let link = web.find(By::Css("#materials a.file")).await?;
@@ -769,13 +725,13 @@ async fn the_lobby_screen_turns_through_the_lists_by_itself() {
         let title = web.find(By::Id("section-title")).await?;
         let first = title.text().await?;
         assert!(first.contains("目录"), "{first}");
-        let page = web.find(By::Id("page-no")).await?.text().await?;
+        let page = text_of(&web, By::Id("page-no")).await?;
         // The next screenful comes by itself: another section, or the next page of this one.
         let mut changed = false;
         for _ in 0..40 {
             let now = (
-                web.find(By::Id("section-title")).await?.text().await?,
-                web.find(By::Id("page-no")).await?.text().await?,
+                text_of(&web, By::Id("section-title")).await?,
+                text_of(&web, By::Id("page-no")).await?,
             );
             if now != (first.clone(), page.clone()) {
                 changed = true;
@@ -824,20 +780,14 @@ async fn the_matter_type_table_lines_up_and_saves_a_row_in_place() {
             .await?
             .convert()?;
         assert!(misplaced.is_empty(), "{misplaced:?}");
-        if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
-            let png = web.screenshot_as_png().await?;
-            std::fs::write(format!("{dir}/matter-types-1366.png"), png).unwrap();
-        }
+        shot(&web, "matter-types-1366").await?;
         // The row's fields belong to the row's form: 保存 renames the type.
         let name = web
             .find(By::Css("input[form='type-licence'][name='name']"))
             .await?;
         name.clear().await?;
         name.send_keys("行政许可事项").await?;
-        web.find(By::Css("#type-licence button"))
-            .await?
-            .click()
-            .await?;
+        click(&web, By::Css("#type-licence button")).await?;
         web.find(By::Css(".flash.ok")).await?;
         WebDriverResult::Ok(())
     }

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use yichuang::db::Backend;
 
-use crate::helpers::{TestApp, expect_error, fresh_database};
+use crate::helpers::{Api, TestApp, fresh_database, on_both_at};
 
 /// A 2027 table used only to prove that importing a year changes the calendar.
 const YEAR_2027: &str = r#"
@@ -19,23 +19,10 @@ workdays = [
 ]
 "#;
 
-macro_rules! on_both_at {
-    ($name:ident, $at:expr, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(TestApp::spawn_at(Backend::Sqlite, $at).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                ($body)(TestApp::spawn_at(Backend::Postgres, $at).await).await;
-            }
-        }
-    };
+/// A center's calendar day as the API gives it.
+async fn calendar_day(api: &Api, center: &str, date: &str) -> Value {
+    api.get_json(&format!("/api/v1/centers/{center}/calendar/{date}"))
+        .await
 }
 
 on_both_at!(
@@ -43,59 +30,41 @@ on_both_at!(
     "2026-11-23T09:00",
     |app: TestApp| async move {
         let anon = app.anonymous();
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2026-02-16")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2026-02-16").await;
         assert_eq!(
             v,
             json!({"date":"2026-02-16","workday":false,"holiday":"春节","regular":[],
                "extended":[{"start":"08:30","end":"12:00","on_demand":false}]})
         );
         // 正月初一 (2026-02-17): no extended service at all.
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2026-02-17")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2026-02-17").await;
         assert_eq!(v["extended"], json!([]));
         // A 调休 Saturday is a working day with the lunch break and the on-demand hour.
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2026-02-14")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2026-02-14").await;
         assert_eq!(v["workday"], true);
         assert_eq!(
             v["extended"],
             json!([{"start":"12:00","end":"13:30","on_demand":false},{"start":"16:30","end":"17:30","on_demand":true}])
         );
-        let v: Value = anon
-            .get("/api/v1/calendar/deadline?from=2026-09-28&days=5")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = anon
+            .get_json("/api/v1/calendar/deadline?from=2026-09-28&days=5")
+            .await;
         assert_eq!(v, json!({"from":"2026-09-28","days":5,"due":"2026-10-10"}));
-        let msg = expect_error(
-            anon.get("/api/v1/centers/GX/calendar/2026-02-30").await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = anon
+            .get_error(
+                "/api/v1/centers/GX/calendar/2026-02-30",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(msg.contains("2026-02-30"), "{msg}");
-        expect_error(
-            anon.get("/api/v1/calendar/deadline?from=2026-09-28&days=-3")
-                .await,
+        anon.get_error(
+            "/api/v1/calendar/deadline?from=2026-09-28&days=-3",
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
         .await;
-        let v: Value = anon.get("/api/v1/holidays").await.json().await.unwrap();
+        let v = anon.get_json("/api/v1/holidays").await;
         let years: Vec<i64> = v["items"]
             .as_array()
             .unwrap()
@@ -119,40 +88,32 @@ on_both_at!(
         let anon = app.anonymous();
         // No notice yet: 元旦 is off by law, flagged as computed without the notice; the
         // Saturday the notice will make a 调休 working day is still a weekend.
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-01-01")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2027-01-01").await;
         assert_eq!(v["workday"], false, "元旦 by law: {v}");
         assert_eq!(v["holiday"], "元旦");
         assert_eq!(v["year_missing"], true);
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-01-09")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2027-01-09").await;
         assert_eq!(v["workday"], false, "a plain Saturday before the notice");
         let manager = app.api_as("manager").await;
         let clerk = app.api_as("clerk1").await;
-        expect_error(
-            clerk
-                .post("/api/v1/holidays", json!({"toml": YEAR_2027}))
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        clerk
+            .post_error(
+                "/api/v1/holidays",
+                json!({"toml": YEAR_2027}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
         let bad = YEAR_2027.replace("2027-01-03", "2027-02-30");
         let audits = app.count("audit_log").await;
-        let msg = expect_error(
-            manager.post("/api/v1/holidays", json!({"toml": bad})).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = manager
+            .post_error(
+                "/api/v1/holidays",
+                json!({"toml": bad}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(
             msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
             "{msg}"
@@ -161,30 +122,23 @@ on_both_at!(
         assert_eq!(app.count("audit_log").await, audits);
 
         let r = manager
-            .post("/api/v1/holidays", json!({"toml": YEAR_2027}))
+            .post_status(
+                "/api/v1/holidays",
+                json!({"toml": YEAR_2027}),
+                StatusCode::CREATED,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["year"], 2027);
         assert_eq!(v["source"], "imported");
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-01-01")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2027-01-01").await;
         assert_eq!(v["workday"], false);
         assert_eq!(v["holiday"], "元旦");
         assert_ne!(
             v["year_missing"], true,
             "the imported notice covers it: {v}"
         );
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-01-09")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2027-01-09").await;
         assert_eq!(v["workday"], true, "the imported 调休 Saturday");
         // The public page of this week names the next closed day.
         let html = anon.get("/centers/GX/hours").await.text().await.unwrap();
@@ -206,23 +160,13 @@ on_both_at!(
             .put("/api/v1/centers/GX-ML/hours", hours.clone())
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = anon
-            .get("/api/v1/centers/GX-ML/calendar/2026-07-01")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX-ML", "2026-07-01").await;
         assert_eq!(
             v["regular"],
             json!([{"start":"09:00","end":"12:00"},{"start":"13:00","end":"17:00"}])
         );
         // The county keeps seed 000's summer hours.
-        let v: Value = anon
-            .get("/api/v1/centers/GX/calendar/2026-07-01")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = calendar_day(&anon, "GX", "2026-07-01").await;
         assert_eq!(
             v["regular"],
             json!([{"start":"08:30","end":"12:00"},{"start":"14:00","end":"17:00"}])
@@ -230,18 +174,15 @@ on_both_at!(
         // Overlapping periods are refused and change nothing.
         let bad = json!({"summer": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "17:00"}],
         "winter": [{"start": "09:00", "end": "12:00"}]});
-        expect_error(
-            manager.put("/api/v1/centers/GX-ML/hours", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        let v: Value = anon
-            .get("/api/v1/centers/GX-ML/hours")
-            .await
-            .json()
-            .await
-            .unwrap();
+        manager
+            .put_error(
+                "/api/v1/centers/GX-ML/hours",
+                bad,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
+        let v = anon.get_json("/api/v1/centers/GX-ML/hours").await;
         assert_eq!(v, hours);
         // Today's page and the lobby fragment show the hours.
         let html = anon.get("/centers/GX-ML/hours").await.text().await.unwrap();
@@ -254,27 +195,18 @@ on_both_at!(
             .unwrap();
         assert!(frag.contains("工作时间 09:00–12:00，13:00–17:00"), "{frag}");
         let clerk = app.api_as("clerk7").await;
-        expect_error(
-            clerk.put("/api/v1/centers/GX-ML/hours", hours).await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        clerk
+            .put_error(
+                "/api/v1/centers/GX-ML/hours",
+                hours,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
     }
 );
 
-fn yichuang(url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yichuang"))
-        .args(args)
-        .env("YICHUANG_DATABASE_URL", url)
-        .output()
-        .expect("run yichuang");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::helpers::run_cli as yichuang;
 
 #[tokio::test]
 async fn the_calendar_command_prints_the_contract() {
@@ -360,51 +292,14 @@ async fn the_calendar_command_prints_the_contract() {
 /// A manager's browser-like session: a cookie client signed in through the form, and the
 /// CSRF token of its pages.
 async fn manager_session(app: &TestApp) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let csrf = |html: &str| {
-        let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-        html[start..start + 64].to_owned()
-    };
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf(&html);
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("login", "manager"),
-            ("password", app.passwords["manager"].as_str()),
-            ("csrf", token.as_str()),
-            ("next", "/admin/holidays"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    (client, token)
+    crate::helpers::form_session(app, "manager", Some("/admin/holidays")).await
 }
 
 crate::helpers::on_both!(
     a_manager_fills_in_a_year_on_the_form_and_mistakes_are_told_beside_their_fields,
     |app: TestApp| async move {
         let (client, csrf) = manager_session(&app).await;
-        let page = client
-            .get(app.url("/admin/holidays"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = crate::helpers::page_text(&app, &client, "/admin/holidays").await;
         assert!(page.contains("id=\"holiday-form\""), "{page}");
         assert!(
             page.contains("id=\"holiday-toml\""),
@@ -468,22 +363,12 @@ crate::helpers::on_both!(
         );
         assert_eq!(app.count("holiday_years").await, 1);
         let anon = app.anonymous();
-        let day: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-02-10")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let day = calendar_day(&anon, "GX", "2027-02-10").await;
         assert_eq!(day["workday"], false);
         assert_eq!(day["holiday"], "春节");
-        let day: Value = anon
-            .get("/api/v1/centers/GX/calendar/2027-02-14")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let day = calendar_day(&anon, "GX", "2027-02-14").await;
         assert_eq!(day["workday"], true, "the 调休 Sunday is worked");
-        let years: Value = anon.get("/api/v1/holidays").await.json().await.unwrap();
+        let years = anon.get_json("/api/v1/holidays").await;
         assert!(
             years
                 .to_string()

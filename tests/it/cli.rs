@@ -1,24 +1,10 @@
 //! The command line, run as the real binary.
 
-use std::process::Command;
-
 use yichuang::db::Backend;
 
 use crate::helpers::fresh_database;
 
-fn yichuang(url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_yichuang"))
-        .args(args)
-        .env("YICHUANG_DATABASE_URL", url)
-        .env_remove("YICHUANG_LISTEN")
-        .output()
-        .expect("run yichuang");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::helpers::run_cli as yichuang;
 
 #[tokio::test]
 async fn operators_migrate_load_demo_add_users_mint_tokens_and_back_up() {

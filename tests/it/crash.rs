@@ -43,18 +43,17 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs a command of the binary on `url`; its standard output.
 pub(crate) fn yichuang(url: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_yichuang"))
-        .args(args)
-        .env("YICHUANG_DATABASE_URL", url)
-        .env_remove("YICHUANG_LISTEN")
-        .output()
-        .expect("run yichuang");
-    assert!(
-        out.status.success(),
-        "yichuang {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (ok, out, err) = crate::helpers::run_cli(url, args);
+    assert!(ok, "yichuang {args:?}: {err}");
+    out
+}
+
+/// Migrates the database at `url`, loads the demo and mints an admin token named `name`.
+pub(crate) fn demo_with_token(url: &str, name: &str) -> String {
+    yichuang(url, &["migrate"]);
+    yichuang(url, &["demo"]);
+    let out = yichuang(url, &["token", "create", "--user", "admin", "--name", name]);
+    out.lines().last().expect("a token").trim().to_owned()
 }
 
 /// The last few thousand characters of a server's log.
@@ -345,13 +344,7 @@ async fn kill_under_load(backend: Backend) {
     );
     let logs = tempfile::tempdir().expect("a log dir");
     let log = logs.path().join("server.log");
-    yichuang(&url, &["migrate"]);
-    yichuang(&url, &["demo"]);
-    let out = yichuang(
-        &url,
-        &["token", "create", "--user", "admin", "--name", "crash"],
-    );
-    let token = out.lines().last().expect("a token").trim().to_owned();
+    let token = demo_with_token(&url, "crash");
 
     let started = Instant::now();
     let seen = Arc::new(Seen::default());

@@ -26,7 +26,8 @@ use std::{
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::crash::{Server, log_tail, yichuang};
+use crate::crash::{Server, demo_with_token, log_tail};
+use crate::helpers::cookie_client;
 
 /// The size of the test's filesystem: the demo database with its WAL and room to spare.
 const SIZE: &str = "48m";
@@ -171,12 +172,7 @@ async fn answer(r: reqwest::RequestBuilder) -> Answer {
         .await
         .expect("an answer");
     let status = r.status();
-    let kind = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let kind = crate::helpers::content_type(&r);
     Answer {
         status,
         kind,
@@ -258,14 +254,6 @@ impl Hall {
             .await
             .status
     }
-}
-
-fn cookie_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// `pragma integrity_check` on a connection of its own (read-only, so it works on a full
@@ -362,13 +350,7 @@ async fn a_full_or_read_only_disk_refuses_writes_clearly_and_recovers() {
     let url = format!("sqlite://{}", file.display());
     let logs = tempfile::tempdir().expect("a log dir");
     let log = logs.path().join("server.log");
-    yichuang(&url, &["migrate"]);
-    yichuang(&url, &["demo"]);
-    let out = yichuang(
-        &url,
-        &["token", "create", "--user", "admin", "--name", "disk"],
-    );
-    let token = out.lines().last().expect("a token").trim().to_owned();
+    let token = demo_with_token(&url, "disk");
 
     // ---- disk full ----
     let server = Server::start(&url, &log).await;

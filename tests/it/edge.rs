@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 on_both!(
     a_nul_or_other_control_character_is_refused_everywhere_and_changes_nothing,
@@ -17,35 +17,40 @@ on_both!(
             "/api/v1/matters?q=%00",
             "/api/v1/centers/GX%1B",
         ] {
-            let msg = expect_error(
-                anon.get(path).await,
+            let msg = anon
+                .get_error(path, StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+                .await;
+            assert!(msg.contains("控制字符"), "{path}: {msg}");
+        }
+        // In JSON, raw or escaped: a sign-in, a ticket, a window's action.
+        anon.post_error(
+            "/api/v1/login",
+            json!({"login": "a\u{0}", "password": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        anon.post_error(
+            "/api/v1/centers/GX/tickets",
+            json!({"zone": "\u{0}"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let clerk = app.api_as("clerk1").await;
+        clerk
+            .post_error(
+                "/api/v1/centers/GX/windows/TY01/call",
+                json!({"number": "A\u{1}01"}),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
             )
             .await;
-            assert!(msg.contains("控制字符"), "{path}: {msg}");
-        }
-        // In JSON, raw or escaped: a sign-in, a ticket, a window's action.
-        let r = anon
-            .post("/api/v1/login", json!({"login": "a\u{0}", "password": "x"}))
-            .await;
-        expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let r = anon
-            .post("/api/v1/centers/GX/tickets", json!({"zone": "\u{0}"}))
-            .await;
-        expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let clerk = app.api_as("clerk1").await;
-        let r = clerk
-            .post(
-                "/api/v1/centers/GX/windows/TY01/call",
-                json!({"number": "A\u{1}01"}),
-            )
-            .await;
-        expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
         assert_eq!(app.count("tickets").await, tickets);
         // A page answers the HTML error page.
-        let r = anon.get("/matters?q=%00").await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = anon
+            .get_status("/matters?q=%00", StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
         assert!(r.text().await.unwrap().contains("出错了（422）"));
         // In a form.
         let r = reqwest::Client::new()
@@ -59,13 +64,11 @@ on_both!(
         assert!(r.text().await.unwrap().contains("控制字符"));
         assert_eq!(app.count("tickets").await, tickets);
         // Ordinary text still passes, new lines included.
-        let r = anon
-            .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let r = anon
-            .get("/api/v1/matters?q=%E8%BA%AB%E4%BB%BD%E8%AF%81")
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        crate::helpers::take(&anon, "TYZH").await;
+        anon.get_status(
+            "/api/v1/matters?q=%E8%BA%AB%E4%BB%BD%E8%AF%81",
+            StatusCode::OK,
+        )
+        .await;
     }
 );

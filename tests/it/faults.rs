@@ -61,10 +61,7 @@ async fn a_window_acted_on_from_two_servers_answers_409_never_500() {
     let b = TestApp::spawn_with(Backend::Postgres, test_config(&url), None).await;
     let kiosk = a.anonymous();
     for _ in 0..24 {
-        let r = kiosk
-            .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        crate::helpers::take(&kiosk, "TYZH").await;
     }
     let on_a = a.api_as("clerk1").await;
     let on_b = Api {
@@ -189,10 +186,7 @@ async fn a_postgres_restart_answers_503_then_recovers_and_resyncs_the_displays()
     // The listener connects in the background: issue tickets until the stream hears one.
     let mut heard = false;
     for _ in 0..50 {
-        let r = kiosk
-            .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        crate::helpers::take(&kiosk, "TYZH").await;
         if let Ok(Some(Ok(chunk))) =
             tokio::time::timeout(Duration::from_millis(300), stream.chunk())
                 .await
@@ -205,10 +199,7 @@ async fn a_postgres_restart_answers_503_then_recovers_and_resyncs_the_displays()
     }
     assert!(heard, "the server's listener never heard its own tickets");
     for _ in 0..3 {
-        let r = kiosk
-            .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        crate::helpers::take(&kiosk, "TYZH").await;
     }
     let first = call_next_when_up(&clerk1, "TY01").await;
     read_until(&mut stream, &called_event(&first), 40).await;

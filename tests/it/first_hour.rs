@@ -12,8 +12,7 @@ on_both!(
     |app: TestApp| async move {
         let anon = app.anonymous();
         // A page nobody serves: the HTML error page, not JSON.
-        let r = anon.get("/hours/GX-ML").await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = anon.get_status("/hours/GX-ML", StatusCode::NOT_FOUND).await;
         let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(kind.starts_with("text/html"), "{kind}");
         let html = r.text().await.unwrap();
@@ -22,8 +21,9 @@ on_both!(
             "{html}"
         );
         // An API address nobody serves: the documented error shape.
-        let r = anon.get("/api/v1/nothing-here").await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = anon
+            .get_status("/api/v1/nothing-here", StatusCode::NOT_FOUND)
+            .await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "not_found");
         assert!(v["error"]["message"].as_str().unwrap().contains("找不到"));
@@ -43,8 +43,7 @@ on_both!(
         assert!(v["error"]["message"].as_str().unwrap().contains("不支持"));
 
         // The browser's own request for an icon.
-        let r = anon.get("/favicon.ico").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = anon.get_status("/favicon.ico", StatusCode::OK).await;
         assert_eq!(r.headers()["content-type"], "image/svg+xml");
         assert!(r.text().await.unwrap().starts_with("<svg"));
     }
@@ -79,25 +78,29 @@ on_both!(
     the_desk_and_the_header_speak_chinese,
     |app: TestApp| async move {
         let kiosk = app.anonymous();
-        let r = kiosk
-            .post(
+        kiosk
+            .post_status(
                 "/api/v1/centers/GX/tickets",
                 json!({"zone": "TYZH", "priority": "elderly"}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let clerk = app.api_as("clerk1").await;
-        let r = clerk
-            .post("/api/v1/centers/GX/windows/TY01/call-next", json!({}))
+        clerk
+            .post_status(
+                "/api/v1/centers/GX/windows/TY01/call-next",
+                json!({}),
+                StatusCode::OK,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         // Two more wait: the desk lists its line with their waits and priority marks.
         for body in [
             json!({"zone": "TYZH"}),
             json!({"zone": "TYZH", "priority": "pregnant"}),
         ] {
-            let r = kiosk.post("/api/v1/centers/GX/tickets", body).await;
-            assert_eq!(r.status(), StatusCode::CREATED);
+            kiosk
+                .post_status("/api/v1/centers/GX/tickets", body, StatusCode::CREATED)
+                .await;
         }
         let html = clerk
             .get("/centers/GX/windows/TY01/desk")
@@ -252,10 +255,7 @@ async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
     // 10:00: tickets are issued; a zone with no window on post is shown but not offered.
     let app = kiosk_at(backend, "2026-12-03T10:00").await;
     let anon = app.anonymous();
-    let r = anon
-        .post("/api/v1/centers/GX/tickets", json!({"zone": "TYZH"}))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    crate::helpers::take(&anon, "TYZH").await;
     // The demo county hall has someone on post in every zone: all are offered.
     let html = anon.get("/centers/GX/kiosk").await.text().await.unwrap();
     for zone in [
@@ -283,14 +283,7 @@ async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
         .cookie_store(true)
         .build()
         .unwrap();
-    let page = client
-        .get(app.url("/centers/GX-ML/kiosk"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::helpers::page_text(&app, &client, "/centers/GX-ML/kiosk").await;
     let csrf = page
         .split("name=\"csrf\" value=\"")
         .nth(1)
@@ -298,16 +291,17 @@ async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
         .unwrap()
         .to_owned();
     let before = app.count("tickets").await;
-    let r = client
-        .post(app.url("/centers/GX-ML/kiosk"))
-        .form(&[
+    let r = crate::helpers::post_form(
+        &app,
+        &client,
+        "/centers/GX-ML/kiosk",
+        &[
             ("csrf", csrf.as_str()),
             ("priority", "none"),
             ("zone", "GGFW"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("“公共服务”暂无窗口受理"));
     assert_eq!(app.count("tickets").await, before);
@@ -333,12 +327,7 @@ on_both!(
                 json!({"code": "YLZQ", "name": "养老服务专区", "sort_order": 30}),
             )
             .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap_or_default()
-        );
+        crate::helpers::assert_status(r, StatusCode::CREATED).await;
         let html = manager.get("/admin/audit").await.text().await.unwrap();
         let row = html
             .split("<tr>")

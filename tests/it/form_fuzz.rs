@@ -606,14 +606,7 @@ fn client() -> Client {
 /// A client of `login` signed in through the sign-in form, or a visitor's client.
 async fn sign_in(app: &TestApp, login: Option<&str>) -> Client {
     let client = client();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::helpers::page_text(app, &client, "/login").await;
     let Some(login) = login else { return client };
     let form = forms("/login", &html)
         .into_iter()
@@ -741,12 +734,7 @@ impl Fuzz<'_> {
         );
         let (status, kind, text) = match post(client, self.app, &form.action, &case.pairs).await {
             Ok(r) => {
-                let kind = r
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let kind = crate::helpers::content_type(&r);
                 (
                     r.status().as_u16(),
                     kind,

@@ -3,14 +3,13 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, expect_error, item_names, on_both};
+use crate::helpers::{Api, TestApp, expect_error, item_names, on_both};
 
 on_both!(
     the_demo_hall_is_public_like_the_signs_in_the_hall,
     |app: TestApp| async move {
         let anon = app.anonymous();
-        let r = anon.get("/api/v1/centers").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = anon.get_status("/api/v1/centers", StatusCode::OK).await;
         let v: Value = r.json().await.unwrap();
         let items = v["items"].as_array().unwrap();
         let county = items
@@ -68,8 +67,8 @@ on_both!(
                 "{name} missing"
             );
         }
-        expect_error(
-            anon.get("/api/v1/centers/NOPE/windows").await,
+        anon.get_error(
+            "/api/v1/centers/NOPE/windows",
             StatusCode::NOT_FOUND,
             "not_found",
         )
@@ -83,13 +82,13 @@ on_both!(
         let manager = app.api_as("manager").await;
         let audits_before = app.count("audit_log").await;
         let r = manager
-            .post(
+            .post_status(
                 "/api/v1/centers/GX/windows",
                 json!({"code": "TY07", "name": "通用综合受理7", "zone": "TYZH", "kind": "general",
                    "specials": ["assisted"], "tidal": true}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let w: Value = r.json().await.unwrap();
         assert_eq!(w["name"], "通用综合受理7");
         assert_eq!(w["specials"], json!(["assisted"]));
@@ -132,52 +131,34 @@ on_both!(
         let centers = app.count("centers").await;
         let audits = app.count("audit_log").await;
 
-        let msg = expect_error(
-            admin
-                .post(
-                    "/api/v1/centers/GX/windows",
-                    json!({"code": "X1", "name": "   ", "kind": "general"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        assert_eq!(msg, "窗口名称不能为空");
-        let msg = expect_error(
-            admin
-                .post(
-                    "/api/v1/centers/GX/windows",
-                    json!({"code": "TY01", "name": "新窗口", "kind": "general"}),
-                )
-                .await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        assert!(msg.contains("已有"), "{msg}");
-        expect_error(
-            admin
-                .post(
-                    "/api/v1/centers/GX/windows",
-                    json!({"code": "X2", "name": "窗口X", "kind": "teleport"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            admin
-                .post(
-                    "/api/v1/centers/GX/windows",
-                    json!({"code": "X3", "name": "窗口Y", "kind": "special", "specials": []}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let invalid = (StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let mut told = Vec::new();
+        for (body, (status, code)) in [
+            (
+                json!({"code": "X1", "name": "   ", "kind": "general"}),
+                invalid,
+            ),
+            (
+                json!({"code": "TY01", "name": "新窗口", "kind": "general"}),
+                (StatusCode::CONFLICT, "conflict"),
+            ),
+            (
+                json!({"code": "X2", "name": "窗口X", "kind": "teleport"}),
+                invalid,
+            ),
+            (
+                json!({"code": "X3", "name": "窗口Y", "kind": "special", "specials": []}),
+                invalid,
+            ),
+        ] {
+            told.push(
+                admin
+                    .post_error("/api/v1/centers/GX/windows", body, status, code)
+                    .await,
+            );
+        }
+        assert_eq!(told[0], "窗口名称不能为空");
+        assert!(told[1].contains("已有"), "{}", told[1]);
         expect_error(
             admin
                 .post_raw(
@@ -189,14 +170,14 @@ on_both!(
             "bad_request",
         )
         .await;
-        expect_error(
-            admin
-                .post("/api/v1/centers/GX/windows", json!({"code": "X5"}))
-                .await,
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-        )
-        .await;
+        admin
+            .post_error(
+                "/api/v1/centers/GX/windows",
+                json!({"code": "X5"}),
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+            )
+            .await;
         let huge = format!(
             "{{\"code\":\"X6\",\"name\":\"{}\",\"kind\":\"general\"}}",
             "长".repeat(40_000)
@@ -210,35 +191,29 @@ on_both!(
         )
         .await;
         assert_eq!(msg, "请求内容过大");
-        let msg = expect_error(
-        admin
-            .post("/api/v1/centers", json!({"code": "GX", "name": "另一个中心", "level": "county", "region_code": "360704"}))
-            .await,
-        StatusCode::CONFLICT,
-        "conflict",
-    )
-    .await;
-        assert!(msg.contains("已存在"));
-        expect_error(
-        admin
-            .post("/api/v1/centers", json!({"code": "V1", "name": "某村便民服务站", "level": "village", "region_code": "36"}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-    )
-    .await;
-        let msg = expect_error(
-        admin
-            .post(
-                "/api/v1/centers",
+        let mut told = Vec::new();
+        for (body, (status, code)) in [
+            (
+                json!({"code": "GX", "name": "另一个中心", "level": "county", "region_code": "360704"}),
+                (StatusCode::CONFLICT, "conflict"),
+            ),
+            (
+                json!({"code": "V1", "name": "某村便民服务站", "level": "village", "region_code": "36"}),
+                invalid,
+            ),
+            (
                 json!({"code": "C1", "name": "某市中心", "level": "city", "parent": "GX-ML", "region_code": "360700"}),
-            )
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-    )
-    .await;
-        assert!(msg.contains("层级"), "{msg}");
+                invalid,
+            ),
+        ] {
+            told.push(
+                admin
+                    .post_error("/api/v1/centers", body, status, code)
+                    .await,
+            );
+        }
+        assert!(told[0].contains("已存在"));
+        assert!(told[2].contains("层级"), "{}", told[2]);
 
         assert_eq!(app.count("windows").await, windows);
         assert_eq!(app.count("centers").await, centers);
@@ -250,21 +225,16 @@ on_both!(
     an_admin_builds_a_village_station_under_the_township,
     |app: TestApp| async move {
         let admin = app.api_as("admin").await;
-        let r = admin
-        .post(
-            "/api/v1/centers",
+        admin.post_status("/api/v1/centers",
             json!({"code": "GX-ML-01", "name": "梅林镇某村便民服务站", "level": "village", "parent": "GX-ML",
-                   "region_code": "360704100201"}),
-        )
-        .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let r = admin
-            .post(
+                   "region_code": "360704100201"}), StatusCode::CREATED).await;
+        admin
+            .post_status(
                 "/api/v1/centers/GX-ML-01/zones",
                 json!({"code": "TY", "name": "综合服务"}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let r = admin
             .patch(
                 "/api/v1/centers/GX-ML-01/zones/TY",
@@ -284,25 +254,20 @@ on_both!(
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = admin
-            .get("/api/v1/centers/GX-ML-01")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = admin.get_json("/api/v1/centers/GX-ML-01").await;
         assert_eq!(v["phone"], "0797-1234567");
         assert_eq!(v["level_name"], "村");
 
         // A manager may not create centers.
         let manager = app.api_as("manager").await;
-        expect_error(
         manager
-            .post("/api/v1/centers", json!({"code": "Z9", "name": "某站", "level": "village", "region_code": "360704"}))
-            .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+            .post_error(
+                "/api/v1/centers",
+                json!({"code": "Z9", "name": "某站", "level": "village", "region_code": "360704"}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
     }
 );
 
@@ -311,50 +276,31 @@ on_both!(
     |app: TestApp| async move {
         // clerk7 belongs to the township only.
         let clerk = app.api_as("clerk7").await;
-        let r = clerk.get("/api/v1/centers/GX-ML/staff").await;
-        assert_eq!(r.status(), StatusCode::OK);
-        expect_error(
-            clerk.get("/api/v1/centers/GX/staff").await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        expect_error(
-            clerk.get("/api/v1/centers/GX/posts").await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        clerk
+            .get_status("/api/v1/centers/GX-ML/staff", StatusCode::OK)
+            .await;
+        for path in ["/api/v1/centers/GX/staff", "/api/v1/centers/GX/posts"] {
+            clerk
+                .get_error(path, StatusCode::NOT_FOUND, "not_found")
+                .await;
+        }
         // Seeing a center is not managing it.
-        expect_error(
-            clerk
-                .post(
-                    "/api/v1/centers/GX-ML/windows",
-                    json!({"code": "Q1", "name": "窗口Q", "kind": "general"}),
-                )
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
-        expect_error(
-            clerk
-                .post(
-                    "/api/v1/centers/GX/windows",
-                    json!({"code": "Q1", "name": "窗口Q", "kind": "general"}),
-                )
-                .await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        for (center, status, code) in [
+            ("GX-ML", StatusCode::FORBIDDEN, "forbidden"),
+            ("GX", StatusCode::NOT_FOUND, "not_found"),
+        ] {
+            let window = json!({"code": "Q1", "name": "窗口Q", "kind": "general"});
+            let path = format!("/api/v1/centers/{center}/windows");
+            clerk.post_error(&path, window, status, code).await;
+        }
         // Without credentials: 401.
-        expect_error(
-            app.anonymous().get("/api/v1/centers/GX/staff").await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        app.anonymous()
+            .get_error(
+                "/api/v1/centers/GX/staff",
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            )
+            .await;
 
         // A clerk acts only at their windows; a system admin at any (support).
         let db = app.app.db.pool();
@@ -396,16 +342,29 @@ on_both!(
     }
 );
 
+/// The posts line of the county's YSCS window.
+async fn yscs_posts(api: &Api) -> Value {
+    let v = api.get_json("/api/v1/centers/GX/posts").await;
+    let items = v["items"].as_array().unwrap();
+    items
+        .iter()
+        .find(|i| i["window"] == "YSCS")
+        .unwrap()
+        .clone()
+}
+
+/// Gives `login` the `post` (A or B) at YSCS, asserting 204.
+async fn hold_yscs(api: &Api, login: &str, post: &str) {
+    let path = format!("/api/v1/centers/GX/windows/YSCS/posts/{login}");
+    let r = api.put(&path, json!({"post": post})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
+
 on_both!(
     ab_posts_allow_one_a_and_show_windows_lacking_a_b,
     |app: TestApp| async move {
         let manager = app.api_as("manager").await;
-        let v: Value = manager
-            .get("/api/v1/centers/GX/posts")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = manager.get_json("/api/v1/centers/GX/posts").await;
         let items = v["items"].as_array().unwrap();
         let ty1 = items.iter().find(|i| i["window"] == "TY01").unwrap();
         assert_eq!(ty1["a"], "clerk1");
@@ -414,85 +373,42 @@ on_both!(
         let yscs = items.iter().find(|i| i["window"] == "YSCS").unwrap();
         assert_eq!(yscs["gap"], "缺少A岗和B岗");
 
-        let r = manager
-            .put(
-                "/api/v1/centers/GX/windows/YSCS/posts/clerk3",
-                json!({"post": "A"}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        let msg = expect_error(
-            manager
-                .put(
-                    "/api/v1/centers/GX/windows/YSCS/posts/clerk4",
-                    json!({"post": "A"}),
-                )
-                .await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        assert!(msg.contains("曾丽华"), "names the A holder: {msg}");
-        let v: Value = manager
-            .get("/api/v1/centers/GX/posts")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let yscs = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["window"] == "YSCS")
-            .unwrap()
-            .clone();
-        assert_eq!(yscs["gap"], "缺少B岗");
-        let r = manager
-            .put(
+        hold_yscs(&manager, "clerk3", "A").await;
+        let msg = manager
+            .put_error(
                 "/api/v1/centers/GX/windows/YSCS/posts/clerk4",
-                json!({"post": "B"}),
+                json!({"post": "A"}),
+                StatusCode::CONFLICT,
+                "conflict",
             )
             .await;
-        assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        let v: Value = manager
-            .get("/api/v1/centers/GX/posts")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let yscs = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["window"] == "YSCS")
-            .unwrap()
-            .clone();
+        assert!(msg.contains("曾丽华"), "names the A holder: {msg}");
+        let yscs = yscs_posts(&manager).await;
+        assert_eq!(yscs["gap"], "缺少B岗");
+        hold_yscs(&manager, "clerk4", "B").await;
+        let yscs = yscs_posts(&manager).await;
         assert!(yscs["gap"].is_null());
 
         // Someone outside the center cannot hold its post.
-        expect_error(
-            manager
-                .put(
-                    "/api/v1/centers/GX/windows/YSCS/posts/clerk7",
-                    json!({"post": "B"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        manager
+            .put_error(
+                "/api/v1/centers/GX/windows/YSCS/posts/clerk7",
+                json!({"post": "B"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         let r = manager
             .delete("/api/v1/centers/GX/windows/YSCS/posts/clerk4")
             .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        expect_error(
-            manager
-                .delete("/api/v1/centers/GX/windows/YSCS/posts/clerk4")
-                .await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        manager
+            .delete_error(
+                "/api/v1/centers/GX/windows/YSCS/posts/clerk4",
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
     }
 );
 
@@ -500,44 +416,18 @@ on_both!(
     managers_add_staff_but_only_admins_grant_admin,
     |app: TestApp| async move {
         let manager = app.api_as("manager").await;
-        let r = manager
-        .post(
-            "/api/v1/staff",
+        let r = manager.post_status("/api/v1/staff",
             json!({"login": "clerk29", "display_name": "蓝晓燕", "roles": ["window_clerk"], "centers": ["GX-ML"],
-                   "employment": "purchased"}),
-        )
-        .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+                   "employment": "purchased"}), StatusCode::CREATED).await;
         let v: Value = r.json().await.unwrap();
         let password = v["password"]
             .as_str()
             .expect("generated password shown once");
         assert_eq!(password.len(), 14);
         assert_eq!(v["staff"]["centers"], json!(["GX-ML"]));
-        expect_error(
-        manager
-            .post("/api/v1/staff", json!({"login": "root2", "display_name": "某人", "roles": ["system_admin"], "centers": ["GX"]}))
-            .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
-        expect_error(
-        manager
-            .post("/api/v1/staff", json!({"login": "clerk29", "display_name": "重复", "roles": ["window_clerk"], "centers": ["GX"]}))
-            .await,
-        StatusCode::CONFLICT,
-        "conflict",
-    )
-    .await;
-        expect_error(
-        manager
-            .post("/api/v1/staff", json!({"login": "weak", "display_name": "弱密码", "roles": ["window_clerk"], "centers": ["GX"], "password": "123"}))
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-    )
-    .await;
+        manager.post_error("/api/v1/staff", json!({"login": "root2", "display_name": "某人", "roles": ["system_admin"], "centers": ["GX"]}), StatusCode::FORBIDDEN, "forbidden").await;
+        manager.post_error("/api/v1/staff", json!({"login": "clerk29", "display_name": "重复", "roles": ["window_clerk"], "centers": ["GX"]}), StatusCode::CONFLICT, "conflict").await;
+        manager.post_error("/api/v1/staff", json!({"login": "weak", "display_name": "弱密码", "roles": ["window_clerk"], "centers": ["GX"], "password": "123"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
         // Deactivating someone ends their access.
         let clerk29 = app.api_as("clerk29").await;
         assert_eq!(clerk29.get("/api/v1/me").await.status(), StatusCode::OK);

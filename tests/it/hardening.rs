@@ -10,14 +10,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_error, fresh_database, on_both, test_config};
 
-fn cookie_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// A client whose connections come from `ip` (any 127.x.y.z reaches the test server).
 fn client_from(ip: &str) -> Client {
     Client::builder()
@@ -28,29 +20,7 @@ fn client_from(ip: &str) -> Client {
 
 /// A browser-like session for `login`: the client and the CSRF token of its forms.
 async fn signed_in(app: &TestApp, login: &str) -> (Client, String) {
-    let client = cookie_client();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    let csrf = html[start..start + 64].to_owned();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("login", login),
-            ("password", app.passwords[login].as_str()),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} signs in");
-    (client, csrf)
+    crate::helpers::form_session(app, login, None).await
 }
 
 async fn login_from(
@@ -140,19 +110,18 @@ on_both!(
 
         // The form says the same and changes nothing.
         let (client, csrf) = signed_in(&app, "manager").await;
-        let r = client
-            .post(app.url("/admin/centers/GX/zones"))
-            .form(&[
+        let html = crate::helpers::form_refused(
+            &app,
+            &client,
+            "/admin/centers/GX/zones",
+            &[
                 ("code", "BIG"),
                 ("name", "大号专区"),
                 ("sort_order", "2147483648"),
                 ("csrf", csrf.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = r.text().await.unwrap();
+            ],
+        )
+        .await;
         assert!(
             html.contains("排序须为 -2147483648 到 2147483647 之间的整数"),
             "{html}"
@@ -160,13 +129,13 @@ on_both!(
         assert_eq!(app.count("zones").await, zones);
 
         // The largest value the column holds is taken on both engines.
-        let r = manager
-            .post(
+        manager
+            .post_status(
                 "/api/v1/centers/GX/zones",
                 json!({"code": "BIG", "name": "大号专区", "sort_order": 2_147_483_647_i64}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
     }
 );
 
@@ -326,12 +295,7 @@ async fn locks_hold_per_address(backend: yichuang::db::Backend) {
             json!({"display_name": "林晓", "roles": ["window_clerk"], "centers": ["GX"], "password": "Lin-Clerk-2026!"}),
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
+    crate::helpers::assert_status(r, StatusCode::OK).await;
     let r = login_from(
         &client_from("127.0.0.11"),
         &app,
@@ -556,7 +520,7 @@ async fn violations(web: &thirtyfour::WebDriver) -> thirtyfour::prelude::WebDriv
 async fn the_pages_behave_under_the_content_security_policy() {
     use thirtyfour::prelude::*;
 
-    use crate::browser::{Driver, click_and_wait, finish, sign_in};
+    use crate::browser::{Driver, click, click_and_wait, finish, sign_in, type_into};
     let app = TestApp::spawn(yichuang::db::Backend::Sqlite).await;
     let issued: Value = app
         .anonymous()
@@ -574,7 +538,7 @@ async fn the_pages_behave_under_the_content_security_policy() {
         // data-confirm: leaving the queue asks first; saying no keeps the ticket.
         web.goto(app.url(&follow)).await?;
         web.execute(WATCH_VIOLATIONS, vec![]).await?;
-        web.find(By::Id("leave")).await?.click().await?;
+        click(&web, By::Id("leave")).await?;
         assert!(web.get_alert_text().await?.contains("放弃排队"));
         web.dismiss_alert().await?;
         web.find(By::Id("leave")).await?;
@@ -584,10 +548,7 @@ async fn the_pages_behave_under_the_content_security_policy() {
         web.goto(app.url("/login?next=/admin/holidays")).await?;
         sign_in(&web, &app, "manager").await?;
         web.execute(WATCH_VIOLATIONS, vec![]).await?;
-        web.find(By::Id("holiday-file"))
-            .await?
-            .send_keys(file.to_str().unwrap())
-            .await?;
+        type_into(&web, By::Id("holiday-file"), file.to_str().unwrap()).await?;
         let area = web.find(By::Id("holiday-toml")).await?;
         let mut filled = String::new();
         for _ in 0..50 {
@@ -637,7 +598,7 @@ async fn the_pages_behave_under_the_content_security_policy() {
             vec![],
         )
         .await?;
-        web.find(By::Id("inline")).await?.click().await?;
+        click(&web, By::Id("inline")).await?;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert!(!web.current_url().await?.path().ends_with("/hours"));
         // Its replacement, a select with data-autosubmit (the intake page's center), submits.

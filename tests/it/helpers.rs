@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use yichuang::{
@@ -36,6 +36,31 @@ macro_rules! on_both {
     };
 }
 pub(crate) use on_both;
+
+/// Runs an async test body once per engine with the clock fixed at `at` (Beijing time).
+macro_rules! on_both_at {
+    ($name:ident, $at:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app =
+                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Sqlite, $at).await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app =
+                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Postgres, $at).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both_at;
 
 /// Cheap argon2 for tests: the hashing is tested on its own, the cost only slows tests.
 pub const TEST_COST: HashCost = HashCost {
@@ -75,6 +100,15 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             (url, None)
         }
     }
+}
+
+/// An instant in Beijing time, e.g. "2026-02-16T09:00".
+pub fn at(text: &str) -> jiff::Timestamp {
+    text.parse::<jiff::civil::DateTime>()
+        .expect("a civil date-time")
+        .in_tz(yichuang::clock::HALL_TZ)
+        .expect("Beijing time")
+        .timestamp()
 }
 
 /// Test databases in use by live `TestApp`s, by URL: the last app on one drops it.
@@ -173,13 +207,7 @@ impl TestApp {
     /// A server whose "now" is `at` in Beijing time, e.g. "2026-02-16T09:00".
     pub async fn spawn_at(backend: Backend, at: &str) -> Self {
         let (url, dir) = fresh_database(backend).await;
-        let ts = at
-            .parse::<jiff::civil::DateTime>()
-            .expect("a civil date-time")
-            .in_tz(yichuang::clock::HALL_TZ)
-            .expect("Beijing time")
-            .timestamp();
-        Self::spawn_with_clock(backend, test_config(&url), dir, Clock::fixed(ts)).await
+        Self::spawn_with_clock(backend, test_config(&url), dir, Clock::fixed(self::at(at))).await
     }
 
     pub async fn spawn_with_clock(
@@ -264,7 +292,7 @@ pub struct Api {
 }
 
 impl Api {
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let r = self
             .client
             .request(method, format!("{}{}", self.base, path));
@@ -274,47 +302,94 @@ impl Api {
         }
     }
 
+    /// Sends a request, with a JSON body when given.
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut r = self.req(method, path);
+        if let Some(body) = body {
+            r = r.json(body);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// Sends a request and asserts an error answer (see [`expect_error`]); returns its message.
+    async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        status: StatusCode,
+        code: &str,
+    ) -> String {
+        expect_error(self.send(method, path, body).await, status, code).await
+    }
+
     pub async fn get(&self, path: &str) -> Response {
-        self.req(reqwest::Method::GET, path)
-            .send()
-            .await
-            .expect("request")
+        self.send(Method::GET, path, None).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.req(reqwest::Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn patch(&self, path: &str, body: Value) -> Response {
-        self.req(reqwest::Method::PATCH, path)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn put(&self, path: &str, body: Value) -> Response {
-        self.req(reqwest::Method::PUT, path)
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
+        self.send(Method::POST, path, Some(&body)).await
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.req(reqwest::Method::DELETE, path)
-            .send()
-            .await
-            .expect("request")
+        self.send(Method::DELETE, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.send(Method::PUT, path, Some(&body)).await
+    }
+
+    /// GETs `path` and reads the answer as JSON, whatever its status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("JSON")
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.send(Method::PATCH, path, Some(&body)).await
+    }
+
+    /// POSTs `body` and reads the answer as JSON, whatever its status.
+    pub async fn post_json(&self, path: &str, body: Value) -> Value {
+        self.post(path, body).await.json().await.expect("JSON")
+    }
+
+    /// POSTs `body`, asserting the answer's status; returns the answer.
+    pub async fn post_status(&self, path: &str, body: Value, status: StatusCode) -> Response {
+        let r = self.post(path, body).await;
+        assert_eq!(r.status(), status, "POST {path}");
+        r
+    }
+
+    /// GETs `path`, asserting the answer's status; returns the answer.
+    pub async fn get_status(&self, path: &str, status: StatusCode) -> Response {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), status, "GET {path}");
+        r
+    }
+
+    /// GETs `path`, asserting an error answer (see [`expect_error`]); returns its message.
+    pub async fn get_error(&self, path: &str, status: StatusCode, code: &str) -> String {
+        self.refused(Method::GET, path, None, status, code).await
+    }
+
+    /// POSTs `body`, asserting an error answer; returns its message.
+    pub async fn post_error(&self, path: &str, body: Value, s: StatusCode, code: &str) -> String {
+        self.refused(Method::POST, path, Some(&body), s, code).await
+    }
+
+    /// DELETEs `path`, asserting an error answer; returns its message.
+    pub async fn delete_error(&self, path: &str, status: StatusCode, code: &str) -> String {
+        self.refused(Method::DELETE, path, None, status, code).await
+    }
+
+    /// PUTs `body`, asserting an error answer; returns its message.
+    pub async fn put_error(&self, path: &str, body: Value, s: StatusCode, code: &str) -> String {
+        self.refused(Method::PUT, path, Some(&body), s, code).await
     }
 
     /// Sends raw bytes as JSON (malformed bodies).
     pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Response {
-        self.req(reqwest::Method::POST, path)
+        self.req(Method::POST, path)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -346,4 +421,150 @@ pub async fn item_names(r: Response) -> Vec<String> {
         .iter()
         .map(|i| i["name"].as_str().expect("name").to_owned())
         .collect()
+}
+
+/// A browser-like client: keeps cookies and does not follow redirects (plain HTML forms).
+pub fn cookie_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token of the first form in a page.
+pub fn csrf_in(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[start..start + 64].to_owned()
+}
+
+/// The CSRF token the server hands this client on the page at `url`.
+pub async fn csrf_from_page(client: &Client, url: &str) -> String {
+    let html = client.get(url).send().await.unwrap().text().await.unwrap();
+    csrf_in(&html)
+}
+
+/// Posts the sign-in form as `login` (with `next` when given) and asserts the redirect.
+pub async fn post_sign_in(
+    app: &TestApp,
+    client: &Client,
+    login: &str,
+    csrf: &str,
+    next: Option<&str>,
+) -> Response {
+    let mut form = vec![
+        ("login", login),
+        ("password", app.passwords[login].as_str()),
+        ("csrf", csrf),
+    ];
+    form.extend(next.map(|next| ("next", next)));
+    let r = client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} signs in");
+    r
+}
+
+/// A cookie client signed in as `login` through the sign-in form, and its CSRF token.
+pub async fn form_session(app: &TestApp, login: &str, next: Option<&str>) -> (Client, String) {
+    let client = cookie_client();
+    let csrf = csrf_from_page(&client, &app.url("/login")).await;
+    post_sign_in(app, &client, login, &csrf, next).await;
+    (client, csrf)
+}
+
+/// Reads an event stream until a `called` event has come, waiting at most 10 s for each
+/// chunk (`what` names the wait); returns all it read.
+pub async fn until_called(stream: &mut Response, what: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains("event: called") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect(what)
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
+/// Posts a form to `path` with a browser-like `client`.
+pub async fn post_form<F: serde::Serialize + ?Sized>(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    form: &F,
+) -> Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+/// Posts a form that must be refused: asserts 422 and returns the form page shown again.
+pub async fn form_refused<F: serde::Serialize + ?Sized>(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    form: &F,
+) -> String {
+    let r = post_form(app, client, path, form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    r.text().await.unwrap()
+}
+
+/// The HTML of the page at `path`, as `client` sees it.
+pub async fn page_text(app: &TestApp, client: &Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Runs a command of the real binary on the database at `url`: whether it succeeded, its
+/// standard output and its standard error.
+pub fn run_cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .args(args)
+        .env("YICHUANG_DATABASE_URL", url)
+        .env_remove("YICHUANG_LISTEN")
+        .output()
+        .expect("run yichuang");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts the status of an answer, with its body in the message.
+pub async fn assert_status(r: Response, status: StatusCode) {
+    let got = r.status();
+    let body = r.text().await.unwrap_or_default();
+    assert_eq!(got, status, "{body}");
+}
+
+/// The content type of an answer ("" when it has none).
+pub fn content_type(r: &Response) -> String {
+    r.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Takes a ticket in `zone` at the county center as `api`, asserting 201; returns it.
+pub async fn take(api: &Api, zone: &str) -> Value {
+    let r = api
+        .post_status(
+            "/api/v1/centers/GX/tickets",
+            serde_json::json!({"zone": zone}),
+            StatusCode::CREATED,
+        )
+        .await;
+    r.json().await.unwrap()
 }

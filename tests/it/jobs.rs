@@ -50,22 +50,7 @@ async fn wait_for(app: &TestApp, id: JobId, done: impl Fn(&Job) -> bool) -> Job 
 /// Runs the body once per engine with a fixed clock, so backoff is driven by moving it.
 macro_rules! on_both_at {
     ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = TestApp::spawn_at(Backend::Sqlite, "2026-03-02T09:00").await;
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let app = TestApp::spawn_at(Backend::Postgres, "2026-03-02T09:00").await;
-                ($body)(app).await;
-            }
-        }
+        crate::helpers::on_both_at!($name, "2026-03-02T09:00", $body);
     };
 }
 
@@ -275,8 +260,7 @@ on_both_at!(
         tx.commit().await.unwrap();
 
         let admin = app.api_as("admin").await;
-        let r = admin.get("/api/v1/admin/jobs").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = admin.get_status("/api/v1/admin/jobs", StatusCode::OK).await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(
             v["counts"],
@@ -286,19 +270,13 @@ on_both_at!(
         assert_eq!(v["done"][0]["kind"], "test.ok");
         assert_eq!(v["pending"][0]["state"], "pending");
 
-        let doc: Value = admin
-            .get("/api/v1/openapi.json")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let doc = admin.get_json("/api/v1/openapi.json").await;
         assert!(
             doc["paths"]["/api/v1/admin/jobs"]["get"].is_object(),
             "documented"
         );
 
-        let page = admin.get("/admin/jobs").await;
-        assert_eq!(page.status(), StatusCode::OK);
+        let page = admin.get_status("/admin/jobs", StatusCode::OK).await;
         let html = page.text().await.unwrap();
         assert!(html.contains("后台任务"), "{html}");
         assert!(html.contains("办件系统接口超时"), "{html}");

@@ -6,48 +6,21 @@
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, on_both};
-
-fn cookie_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::helpers::{TestApp, cookie_client, csrf_in, on_both, post_sign_in};
 
 /// Signs `login` in through the sign-in page's form, as a person does (no `next` asked for),
 /// and returns the client with where the answer sent it.
 async fn sign_in(app: &TestApp, login: &str) -> (Client, String) {
     let client = cookie_client();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    let csrf = html[start..start + 64].to_owned();
+    let html = crate::helpers::page_text(app, &client, "/login").await;
+    let csrf = csrf_in(&html);
     let next = html
         .split("name=\"next\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("a next field")
         .to_owned();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("login", login),
-            ("password", app.passwords[login].as_str()),
-            ("csrf", csrf.as_str()),
-            ("next", next.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login} signs in");
+    let r = post_sign_in(app, &client, login, &csrf, Some(&next)).await;
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     (client, to)
 }
@@ -163,14 +136,7 @@ on_both!(
         assert!(!html.contains("id=\"start-chief\""), "not the chief's part");
         assert!(!html.contains("id=\"start-posts\""), "no windows");
         links_open(&app, &client, &html, "start-approver").await;
-        let list = client
-            .get(app.url("/cases?view=review"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let list = crate::helpers::page_text(&app, &client, "/cases?view=review").await;
         assert!(
             list.contains("aria-current=\"page\" class=\"active\">审批中"),
             "{list}"
@@ -188,14 +154,7 @@ on_both!(
         assert!(html.contains("延期申请"));
         assert!(html.contains("现在没有待批准的延期申请"));
         links_open(&app, &client, &html, "start-chief").await;
-        let list = client
-            .get(app.url("/cases?view=signing"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let list = crate::helpers::page_text(&app, &client, "/cases?view=signing").await;
         assert!(
             list.contains("aria-current=\"page\" class=\"active\">待签批"),
             "{list}"
@@ -223,14 +182,7 @@ on_both!(
     }
 );
 
-/// Saves a screenshot of the page when `YICHUANG_SCREENSHOTS` names a directory.
-async fn shot(web: &thirtyfour::WebDriver, name: &str) -> thirtyfour::prelude::WebDriverResult<()> {
-    if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
-        let png = web.screenshot_as_png().await?;
-        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
-    }
-    Ok(())
-}
+use crate::browser::{shot, text_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_each_role_signs_in_and_lands_on_its_page() {
@@ -244,7 +196,7 @@ async fn in_a_browser_each_role_signs_in_and_lands_on_its_page() {
         crate::browser::sign_in(&web, &app, "clerk1").await?;
         let url = web.current_url().await?;
         assert_eq!(url.path(), "/centers/GX/windows/TY01/desk");
-        let other = web.find(By::Id("other-posts")).await?.text().await?;
+        let other = text_of(&web, By::Id("other-posts")).await?;
         assert!(other.contains("通用综合受理6（B 岗）"), "{other}");
         shot(&web, "landing-clerk1-desk").await?;
 

@@ -24,15 +24,14 @@ on_both!(
     health_metrics_and_api_docs_answer,
     |app: TestApp| async move {
         let anon = app.anonymous();
-        let r = anon.get("/healthz").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        anon.get_status("/healthz", StatusCode::OK).await;
         let _ = anon.get("/api/v1/centers").await;
-        let r = anon.get("/metrics").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = anon.get_status("/metrics", StatusCode::OK).await;
         let text = r.text().await.unwrap();
         assert!(text.contains("http_requests_total"), "{text}");
-        let r = anon.get("/api/v1/openapi.json").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = anon
+            .get_status("/api/v1/openapi.json", StatusCode::OK)
+            .await;
         let doc: Value = r.json().await.unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
         for path in [
@@ -55,8 +54,9 @@ on_both!(
             "docs page loads nothing from the internet"
         );
         // An unknown page answers the HTML error page; an unknown API address the JSON shape.
-        let r = anon.get("/no/such/page").await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = anon
+            .get_status("/no/such/page", StatusCode::NOT_FOUND)
+            .await;
         assert!(r.text().await.unwrap().contains("出错了（404）"));
         let r = anon.get("/api/v1/no/such").await;
         crate::helpers::expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
@@ -99,13 +99,13 @@ async fn two_servers_share_one_postgres_database() {
     let loaded = if a.passwords.is_empty() { &b } else { &a };
     let other = if a.passwords.is_empty() { &a } else { &b };
     let manager = loaded.api_as("manager").await;
-    let r = manager
-        .post(
+    manager
+        .post_status(
             "/api/v1/centers/GX/windows",
             serde_json::json!({"code": "TY09", "name": "通用综合受理9", "kind": "general"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
     let names =
         crate::helpers::item_names(other.anonymous().get("/api/v1/centers/GX/windows").await).await;
     assert!(names.contains(&"通用综合受理9".to_owned()));

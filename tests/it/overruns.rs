@@ -8,26 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use yichuang::db::Backend;
 
-use crate::helpers::{Api, TestApp, on_both};
-
-macro_rules! on_both_at {
-    ($name:ident, $at:expr, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(TestApp::spawn_at(Backend::Sqlite, $at).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                ($body)(TestApp::spawn_at(Backend::Postgres, $at).await).await;
-            }
-        }
-    };
-}
+use crate::helpers::{Api, TestApp, on_both, on_both_at};
 
 /// Moves the server's fixed clock on by `minutes`.
 fn later(app: &TestApp, minutes: i64) {
@@ -73,13 +54,7 @@ on_both_at!(
     the_joint_property_tax_window_is_a_property_from_which_its_40_minutes_follow,
     "2026-12-03T09:00",
     |app: TestApp| async move {
-        let list: Value = app
-            .anonymous()
-            .get("/api/v1/centers/GX/windows")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = app.anonymous().get_json("/api/v1/centers/GX/windows").await;
         let bdc = window(&list, "BDC01");
         assert_eq!(bdc["joint_property_tax"], true);
         assert_eq!(bdc["limit_minutes"], 40);
@@ -186,12 +161,9 @@ on_both_at!(
 
         // Counted in the statistics, by window and by clerk.
         let manager = app.api_as("manager").await;
-        let stats: Value = manager
-            .get("/api/v1/centers/GX/queue/stats?by=window")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let stats = manager
+            .get_json("/api/v1/centers/GX/queue/stats?by=window")
+            .await;
         let overruns = |code: &str| -> i64 {
             stats["items"]
                 .as_array()
@@ -204,12 +176,9 @@ on_both_at!(
         assert_eq!(overruns("TY01"), 1);
         assert_eq!(overruns("TY02"), 0);
         assert_eq!(overruns("BDC01"), 1);
-        let by_clerk: Value = manager
-            .get("/api/v1/centers/GX/queue/stats?by=clerk")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let by_clerk = manager
+            .get_json("/api/v1/centers/GX/queue/stats?by=clerk")
+            .await;
         let clerk1_line = by_clerk["items"]
             .as_array()
             .unwrap()
@@ -219,12 +188,7 @@ on_both_at!(
         assert_eq!(clerk1_line["overruns"], 1);
 
         // Listed, longest first, with window, clerk, ticket and minutes.
-        let list: Value = manager
-            .get("/api/v1/centers/GX/queue/overruns")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = manager.get_json("/api/v1/centers/GX/queue/overruns").await;
         let items = list["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{list}");
         assert_eq!(items[0]["ticket"], b2.as_str());
@@ -278,33 +242,30 @@ on_both_at!(
         let clerk1 = app.api_as("clerk1").await;
         let number = serve(&app, &clerk1, "TYZH", "TY01").await;
         later(&app, 10);
-        let r = clerk1
-            .post(
+        clerk1
+            .post_status(
                 "/api/v1/centers/GX/windows/TY01/hold",
                 json!({"kind": "with_docs"}),
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         later(&app, 30);
-        let r = clerk1
-            .post(
+        clerk1
+            .post_status(
                 "/api/v1/centers/GX/windows/TY01/call",
                 json!({"number": number}),
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         later(&app, 4);
         // 44 minutes since the start, 30 of them on hold: 14 minutes served.
         let done = act(&clerk1, "TY01", "finish").await;
         assert_eq!(done["overrun_minutes"], 0);
-        let list: Value = app
+        let list = app
             .api_as("manager")
             .await
-            .get("/api/v1/centers/GX/queue/overruns")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/centers/GX/queue/overruns")
+            .await;
         assert_eq!(list["items"], json!([]));
     }
 );
@@ -352,54 +313,36 @@ on_both!(
         let first = stream.chunk().await.unwrap().unwrap();
         assert!(String::from_utf8_lossy(&first).contains("hello"));
         let clerk7 = app.api_as("clerk7").await;
-        let r = clerk7
-            .post("/api/v1/centers/GX-ML/windows/TY01/call-next", json!({}))
+        clerk7
+            .post_status(
+                "/api/v1/centers/GX-ML/windows/TY01/call-next",
+                json!({}),
+                StatusCode::OK,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let mut seen = String::new();
-        while !seen.contains("event: called") {
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-                .await
-                .expect("an event within 10 s")
-                .unwrap()
-                .unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let seen = crate::helpers::until_called(&mut stream, "an event within 10 s").await;
         let say = format!("请{number}号到通用综合受理1号窗口（办不成事反映窗口）办理");
         assert!(seen.contains(&say), "{seen}");
 
-        let v: Value = app
+        let v = app
             .anonymous()
-            .get("/api/v1/centers/GX-ML/display")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/centers/GX-ML/display")
+            .await;
         assert_eq!(v["calls"][0]["ticket"], number.as_str());
         assert_eq!(v["calls"][0]["window_name"], "通用综合受理1");
         assert_eq!(v["calls"][0]["added_name"], "办不成事反映窗口");
         assert_eq!(v["recent"][0]["added_name"], "办不成事反映窗口");
         // The window list says it too.
-        let list: Value = app
+        let list = app
             .anonymous()
-            .get("/api/v1/centers/GX-ML/windows")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/centers/GX-ML/windows")
+            .await;
         assert_eq!(window(&list, "TY01")["added_name"], "办不成事反映窗口");
         assert_eq!(window(&list, "GA01")["added_name"], Value::Null);
     }
 );
 
-/// Saves a screenshot of the page when `YICHUANG_SCREENSHOTS` names a directory.
-async fn shot(web: &thirtyfour::WebDriver, name: &str) -> thirtyfour::prelude::WebDriverResult<()> {
-    if let Ok(dir) = std::env::var("YICHUANG_SCREENSHOTS") {
-        let png = web.screenshot_as_png().await?;
-        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
-    }
-    Ok(())
-}
+use crate::browser::{shot, text_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_manager_reads_the_overruns_and_the_lobby_names_the_added_window() {
@@ -418,7 +361,7 @@ async fn in_a_browser_the_manager_reads_the_overruns_and_the_lobby_names_the_add
         web.goto(app.url("/login?next=/admin/centers/GX/queue"))
             .await?;
         crate::browser::sign_in(&web, &app, "manager").await?;
-        let table = web.find(By::Id("overruns")).await?.text().await?;
+        let table = text_of(&web, By::Id("overruns")).await?;
         assert!(
             table.contains(&number) && table.contains("陈晓梅"),
             "{table}"
@@ -444,10 +387,7 @@ async fn in_a_browser_the_manager_reads_the_overruns_and_the_lobby_names_the_add
         web.query(By::XPath("//table[@id='waiting']//td[contains(., '通用综合')]"))
             .first()
             .await?;
-        let r = clerk7
-            .post("/api/v1/centers/GX-ML/windows/TY01/call-next", json!({}))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        clerk7.post_status("/api/v1/centers/GX-ML/windows/TY01/call-next", json!({}), StatusCode::OK).await;
         // The announcement's banner names the window and what is added to it.
         web.query(By::XPath(
             "//div[@id='announce' and contains(., '号到通用综合受理1号窗口（办不成事反映窗口）办理')]",
@@ -458,7 +398,7 @@ async fn in_a_browser_the_manager_reads_the_overruns_and_the_lobby_names_the_add
 
         web.goto(app.url("/centers/GX-ML/windows/TY01/screen"))
             .await?;
-        let added = web.find(By::Id("screen-added")).await?.text().await?;
+        let added = text_of(&web, By::Id("screen-added")).await?;
         assert_eq!(added, "办不成事反映窗口");
         // The number of the call, once the page has read the state.
         web.query(By::XPath(

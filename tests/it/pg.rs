@@ -170,6 +170,52 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 /// Runs a command to its end; on failure the error names it and carries its output.
+/// Makes a fresh cluster in `home` (removed first): its data directory, initialised as the
+/// server's user, with a watchdog that stops the cluster and removes `home` when this process
+/// is gone. Returns the data directory.
+fn init_cluster(home: &Path, initdb: &Path, pg_ctl: &Path, root: bool) -> Result<PathBuf, String> {
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    if root {
+        let mut chown = Command::new("chown");
+        chown.arg("postgres:").arg(home);
+        run("chown postgres (is the postgres user there?)", chown)?;
+    }
+    let data = home.join("data");
+
+    // C.UTF-8 where the system has it, else plain C with UTF-8 encoding.
+    let mut made = Err(String::new());
+    for locale in ["C.UTF-8", "C"] {
+        let _ = std::fs::remove_dir_all(&data);
+        let mut cmd = as_server_user(initdb, root);
+        cmd.arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .arg(format!("--locale={locale}"));
+        made = run("initdb", cmd);
+        if made.is_ok() {
+            break;
+        }
+    }
+    made?;
+
+    // The watchdog: when this process is gone, stop the cluster and remove it.
+    let pg_ctl_cmd = if root {
+        format!("runuser -u postgres -- '{}'", pg_ctl.display())
+    } else {
+        format!("'{}'", pg_ctl.display())
+    };
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         {pg_ctl_cmd} -D '{data}' stop -m immediate -s; rm -rf '{home}'",
+        pid = std::process::id(),
+        data = data.display(),
+        home = home.display(),
+    );
+    spawn_watchdog(&script, &[]).ok_or("cannot start the cluster's watchdog (sh)")?;
+    Ok(data)
+}
+
 fn run(what: &str, mut cmd: Command) -> Result<(), String> {
     let out = cmd
         .stdin(Stdio::null())
@@ -204,45 +250,7 @@ fn start_private_cluster() -> Result<String, String> {
     remove_stale_clusters(&clusters, &pg_ctl, root);
 
     let home = clusters.join(std::process::id().to_string());
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-    if root {
-        let mut chown = Command::new("chown");
-        chown.arg("postgres:").arg(&home);
-        run("chown postgres (is the postgres user there?)", chown)?;
-    }
-    let data = home.join("data");
-
-    // C.UTF-8 where the system has it, else plain C with UTF-8 encoding.
-    let mut made = Err(String::new());
-    for locale in ["C.UTF-8", "C"] {
-        let _ = std::fs::remove_dir_all(&data);
-        let mut cmd = as_server_user(&initdb, root);
-        cmd.arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-            .arg(format!("--locale={locale}"));
-        made = run("initdb", cmd);
-        if made.is_ok() {
-            break;
-        }
-    }
-    made?;
-
-    // The watchdog: when this process is gone, stop the cluster and remove it.
-    let pg_ctl_cmd = if root {
-        format!("runuser -u postgres -- '{}'", pg_ctl.display())
-    } else {
-        format!("'{}'", pg_ctl.display())
-    };
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-         {pg_ctl_cmd} -D '{data}' stop -m immediate -s; rm -rf '{home}'",
-        pid = std::process::id(),
-        data = data.display(),
-        home = home.display(),
-    );
-    spawn_watchdog(&script, &[]).ok_or("cannot start the cluster's watchdog (sh)")?;
+    let data = init_cluster(&home, &initdb, &pg_ctl, root)?;
 
     // A port found free may be taken before the server binds it: try a few.
     let mut last = String::new();
@@ -337,42 +345,7 @@ impl Cluster {
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let home = dir.join(format!("{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        std::fs::create_dir_all(&home)
-            .map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-        if root {
-            let mut chown = Command::new("chown");
-            chown.arg("postgres:").arg(&home);
-            run("chown postgres (is the postgres user there?)", chown)?;
-        }
-        let data = home.join("data");
-        let mut made = Err(String::new());
-        for locale in ["C.UTF-8", "C"] {
-            let _ = std::fs::remove_dir_all(&data);
-            let mut cmd = as_server_user(&initdb, root);
-            cmd.arg("-D")
-                .arg(&data)
-                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-                .arg(format!("--locale={locale}"));
-            made = run("initdb", cmd);
-            if made.is_ok() {
-                break;
-            }
-        }
-        made?;
-        let pg_ctl_cmd = if root {
-            format!("runuser -u postgres -- '{}'", pg_ctl.display())
-        } else {
-            format!("'{}'", pg_ctl.display())
-        };
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {pg_ctl_cmd} -D '{data}' stop -m immediate -s; rm -rf '{home}'",
-            pid = std::process::id(),
-            data = data.display(),
-            home = home.display(),
-        );
-        spawn_watchdog(&script, &[]).ok_or("cannot start the cluster's watchdog (sh)")?;
+        let data = init_cluster(&home, &initdb, &pg_ctl, root)?;
         let mut cluster = Self {
             pg_ctl,
             root,

@@ -9,13 +9,7 @@ use yichuang::db::Backend;
 
 use crate::helpers::{Api, TestApp, expect_error, on_both};
 
-async fn take(api: &Api, zone: &str) -> Value {
-    let r = api
-        .post("/api/v1/centers/GX/tickets", json!({"zone": zone}))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
+use crate::helpers::take;
 
 async fn act(api: &Api, window: &str, action: &str, body: Value) -> reqwest::Response {
     api.post(
@@ -29,6 +23,14 @@ async fn called(api: &Api, window: &str) -> Value {
     let r = act(api, window, "call-next", json!({})).await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json::<Value>().await.unwrap()["ticket"].clone()
+}
+
+/// Sets the county's queue rules as `manager`, asserting 200.
+async fn queue_rules(manager: &Api, rules: Value) {
+    let r = manager
+        .put("/api/v1/centers/GX/queue/settings", rules)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 on_both!(
@@ -56,25 +58,15 @@ on_both!(
             .await;
         let old = r.json::<Value>().await.unwrap();
         assert_eq!(old["number"], "A003");
-        expect_error(
+        for bad in [
+            json!({"zone": "NOPE"}),
+            json!({"zone": "TYZH", "priority": "vip"}),
+        ] {
+            let (status, code) = (StatusCode::UNPROCESSABLE_ENTITY, "invalid");
             kiosk
-                .post("/api/v1/centers/GX/tickets", json!({"zone": "NOPE"}))
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            kiosk
-                .post(
-                    "/api/v1/centers/GX/tickets",
-                    json!({"zone": "TYZH", "priority": "vip"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+                .post_error("/api/v1/centers/GX/tickets", bad, status, code)
+                .await;
+        }
         assert_eq!(app.count("tickets").await, 4);
 
         let clerk = app.api_as("clerk1").await;
@@ -142,14 +134,14 @@ on_both!(
             "not_found",
         )
         .await;
-        expect_error(
-            app.anonymous()
-                .post("/api/v1/centers/GX/windows/TY01/call-next", json!({}))
-                .await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        app.anonymous()
+            .post_error(
+                "/api/v1/centers/GX/windows/TY01/call-next",
+                json!({}),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            )
+            .await;
         // A system admin may act at any window (support).
         let admin = app.api_as("admin").await;
         assert_eq!(called(&admin, "TY03").await["number"], "A001");
@@ -226,13 +218,11 @@ on_both!(
     recalls_past_the_limit_become_a_no_show,
     |app: TestApp| async move {
         let manager = app.api_as("manager").await;
-        let r = manager
-            .put(
-                "/api/v1/centers/GX/queue/settings",
-                json!({"rule": "fifo", "auto_no_show_after": 2, "wait_target_minutes": 20}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        queue_rules(
+            &manager,
+            json!({"rule": "fifo", "auto_no_show_after": 2, "wait_target_minutes": 20}),
+        )
+        .await;
         take(&app.anonymous(), "TYZH").await;
         let c = app.api_as("clerk1").await;
         called(&c, "TY01").await;
@@ -250,12 +240,7 @@ on_both!(
             .await
             .unwrap();
         assert_eq!(t["ticket"]["state"], "no_show");
-        let v: Value = c
-            .get("/api/v1/centers/GX/queue/stats?by=window")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = c.get_json("/api/v1/centers/GX/queue/stats?by=window").await;
         let line = v["items"]
             .as_array()
             .unwrap()
@@ -265,17 +250,14 @@ on_both!(
             .clone();
         assert_eq!(line["no_show"], 1);
         assert_eq!(line["served"], 0);
-        expect_error(
-            manager
-                .put(
-                    "/api/v1/centers/GX/queue/settings",
-                    json!({"rule": "fifo", "auto_no_show_after": 99, "wait_target_minutes": 20}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        manager
+            .put_error(
+                "/api/v1/centers/GX/queue/settings",
+                json!({"rule": "fifo", "auto_no_show_after": 99, "wait_target_minutes": 20}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
     }
 );
 
@@ -287,37 +269,26 @@ on_both!(
         let mine = take(&kiosk, "TYZH").await;
         let follow = mine["follow"].as_str().unwrap().to_owned();
         let token = follow.trim_start_matches("/t/");
-        let s: Value = kiosk
-            .get(&format!("/api/v1/tickets/{token}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let s = kiosk.get_json(&format!("/api/v1/tickets/{token}")).await;
         assert_eq!(s["state"], "waiting");
         assert_eq!(s["ahead"], 1);
         let html = kiosk.get(&follow).await.text().await.unwrap();
         assert!(html.contains("A002") && html.contains("前面还有"));
-        let s: Value = kiosk
-            .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let s = kiosk
+            .post_json(&format!("/api/v1/tickets/{token}/leave"), json!({}))
+            .await;
         assert_eq!(s["state"], "left");
-        expect_error(
-            kiosk
-                .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
-                .await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        expect_error(
-            kiosk.get("/api/v1/tickets/nope").await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        kiosk
+            .post_error(
+                &format!("/api/v1/tickets/{token}/leave"),
+                json!({}),
+                StatusCode::CONFLICT,
+                "conflict",
+            )
+            .await;
+        kiosk
+            .get_error("/api/v1/tickets/nope", StatusCode::NOT_FOUND, "not_found")
+            .await;
     }
 );
 
@@ -335,23 +306,9 @@ on_both!(
         assert!(String::from_utf8_lossy(&first).contains("hello"));
         let clerk = app.api_as("clerk3").await;
         called(&clerk, "TY03").await;
-        let mut seen = String::new();
-        while !seen.contains("event: called") {
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-                .await
-                .expect("an event within 10 s")
-                .unwrap()
-                .unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let seen = crate::helpers::until_called(&mut stream, "an event within 10 s").await;
         assert!(seen.contains("请A001号到通用综合受理3号窗口办理"), "{seen}");
-        let v: Value = app
-            .anonymous()
-            .get("/api/v1/centers/GX/display")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = app.anonymous().get_json("/api/v1/centers/GX/display").await;
         assert_eq!(v["calls"][0]["ticket"], "A001");
         assert_eq!(v["calls"][0]["window_name"], "通用综合受理3");
     }
@@ -473,15 +430,7 @@ async fn two_servers_on_one_postgres_share_numbers_calls_and_events() {
     }
     let clerk = a.api_as("clerk1").await;
     called(&clerk, "TY01").await;
-    let mut seen = String::new();
-    while !seen.contains("event: called") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-            .await
-            .expect("the other server's call arrives")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = crate::helpers::until_called(&mut stream, "the other server's call arrives").await;
     assert!(seen.contains("A001"), "{seen}");
 }
 
@@ -489,22 +438,20 @@ on_both!(
     first_come_first_served_ignores_priority,
     |app: TestApp| async move {
         let manager = app.api_as("manager").await;
-        let r = manager
-            .put(
-                "/api/v1/centers/GX/queue/settings",
-                json!({"rule": "fifo", "auto_no_show_after": 3, "wait_target_minutes": 30}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        queue_rules(
+            &manager,
+            json!({"rule": "fifo", "auto_no_show_after": 3, "wait_target_minutes": 30}),
+        )
+        .await;
         let kiosk = app.anonymous();
         take(&kiosk, "TYZH").await;
-        let r = kiosk
-            .post(
+        kiosk
+            .post_status(
                 "/api/v1/centers/GX/tickets",
                 json!({"zone": "TYZH", "priority": "military"}),
+                StatusCode::CREATED,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
         let clerk = app.api_as("clerk1").await;
         assert_eq!(called(&clerk, "TY01").await["number"], "A001");
         act(&clerk, "TY01", "finish", json!({})).await;
@@ -522,12 +469,12 @@ on_both!(
         let mut elderly = HashSet::new();
         for _ in 0..2 {
             let r = kiosk
-                .post(
+                .post_status(
                     "/api/v1/centers/GX/tickets",
                     json!({"zone": "TYZH", "priority": "elderly"}),
+                    StatusCode::CREATED,
                 )
                 .await;
-            assert_eq!(r.status(), StatusCode::CREATED);
             elderly.insert(
                 r.json::<Value>().await.unwrap()["number"]
                     .as_str()
@@ -685,10 +632,13 @@ on_both!(
             .unwrap()
             .trim_start_matches("/t/")
             .to_owned();
-        let r = kiosk
-            .post(&format!("/api/v1/tickets/{token}/leave"), json!({}))
+        kiosk
+            .post_status(
+                &format!("/api/v1/tickets/{token}/leave"),
+                json!({}),
+                StatusCode::OK,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         assert_waiting_counts_match(&app).await;
         assert_eq!(take(&kiosk, "TYZH").await["ahead"], 2, "A003 and A004 wait");
     }
@@ -699,13 +649,11 @@ on_both!(
 /// who names an appointment time.
 async fn checked_in_appointments_go_first(app: TestApp) {
     let manager = app.api_as("manager").await;
-    let r = manager
-        .put(
-            "/api/v1/centers/GX/queue/settings",
-            json!({"rule": "appointments_first", "auto_no_show_after": 3, "wait_target_minutes": 30}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    queue_rules(
+        &manager,
+        json!({"rule": "appointments_first", "auto_no_show_after": 3, "wait_target_minutes": 30}),
+    )
+    .await;
     // A county matter served at TY01, booked in regular hours (08:30, 09:30, 10:30 …).
     let r = manager
         .put(
@@ -715,12 +663,7 @@ async fn checked_in_appointments_go_first(app: TestApp) {
                    "windows": [{"window": "TY01", "rights": "accept"}]}),
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
+    crate::helpers::assert_status(r, StatusCode::OK).await;
     let r = manager
         .put(
             "/api/v1/booking/matters/T-Q-BOOK",
@@ -733,50 +676,39 @@ async fn checked_in_appointments_go_first(app: TestApp) {
     let minute = 60_000_000;
     let walk_in = take(&kiosk, "TYZH").await;
     let id_card = yichuang::identity::make_id_card("360702", jiff::civil::date(1980, 1, 2), 5);
-    let booked = kiosk
-        .post(
-            "/api/v1/appointments",
+    let booked = kiosk.post_status("/api/v1/appointments",
             json!({"center": "GX", "matter": "T-Q-BOOK", "date": "2026-12-01", "start": "10:30",
-                   "name": "李秀英", "phone": "13900000005", "id_card": id_card, "reason": "出差前急需办理"}),
-        )
-        .await;
-    assert_eq!(booked.status(), StatusCode::CREATED);
+                   "name": "李秀英", "phone": "13900000005", "id_card": id_card, "reason": "出差前急需办理"}), StatusCode::CREATED).await;
     let booked: Value = booked.json().await.unwrap();
     let due = kiosk
-        .post(
+        .post_status(
             &format!(
                 "/api/v1/appointments/{}/check-in",
                 booked["code"].as_str().unwrap()
             ),
             json!({}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(due.status(), StatusCode::CREATED);
     let due: Value = due.json().await.unwrap();
     // Naming an appointment time or claiming appointment priority: refused, nothing issued.
     let before = app.count("tickets").await;
-    expect_error(
-        kiosk
-            .post(
-                "/api/v1/centers/GX/tickets",
-                json!({"zone": "TYZH", "appointment_at": now + 10 * minute}),
-            )
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-    )
-    .await;
-    expect_error(
-        kiosk
-            .post(
-                "/api/v1/centers/GX/tickets",
-                json!({"zone": "TYZH", "priority": "appointment"}),
-            )
-            .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-    )
-    .await;
+    kiosk
+        .post_error(
+            "/api/v1/centers/GX/tickets",
+            json!({"zone": "TYZH", "appointment_at": now + 10 * minute}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+    kiosk
+        .post_error(
+            "/api/v1/centers/GX/tickets",
+            json!({"zone": "TYZH", "priority": "appointment"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
     assert_eq!(app.count("tickets").await, before);
     let clerk = app.api_as("clerk1").await;
     let first = called(&clerk, "TY01").await;

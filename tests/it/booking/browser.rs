@@ -5,7 +5,7 @@ use thirtyfour::prelude::*;
 use yichuang::db::Backend;
 
 use super::{id_card, make_bookable};
-use crate::browser::{Driver, click_and_wait, finish, sign_in};
+use crate::browser::{Driver, click, click_and_wait, finish, sign_in, text_of, type_into};
 use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,43 +19,41 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
         web.goto(app.url("/")).await?;
         click_and_wait(web.find(By::LinkText("预约办事")).await?).await?;
         click_and_wait(web.find(By::Css("a[href='/book/GX-ML']")).await?).await?;
-        web.find(By::Name("q")).await?.send_keys("测试事项").await?;
+        type_into(&web, By::Name("q"), "测试事项").await?;
         click_and_wait(web.find(By::Css("form.search button[type=submit]")).await?).await?;
         click_and_wait(
             web.find(By::Css(format!("a[href='/book/GX-ML/{matter}']")))
                 .await?,
         )
         .await?;
-        web.find(By::Css("input[name=slot][value='2026-12-01 12:00'] + span"))
-            .await?
-            .click()
-            .await?;
+        click(
+            &web,
+            By::Css("input[name=slot][value='2026-12-01 12:00'] + span"),
+        )
+        .await?;
         for (name, value) in [
             ("name", "李秀英".to_owned()),
             ("phone", "13900000031".to_owned()),
             ("id_card", id_card(31)),
             ("reason", "工作日上班，只能午休时间办理".to_owned()),
         ] {
-            web.find(By::Css(format!("#book-form [name={name}]")))
-                .await?
-                .send_keys(&value)
-                .await?;
+            type_into(&web, By::Css(format!("#book-form [name={name}]")), &value).await?;
         }
         click_and_wait(web.find(By::Css("#book-form button[type=submit]")).await?).await?;
-        assert_eq!(web.find(By::Id("status")).await?.text().await?, "已确认");
-        let code = web.find(By::Id("code")).await?.text().await?;
+        assert_eq!(text_of(&web, By::Id("status")).await?, "已确认");
+        let code = text_of(&web, By::Id("code")).await?;
         assert_eq!(code.len(), 10);
 
         // At the kiosk: the booking code becomes a priority ticket.
         web.set_window_rect(0, 0, 1080, 1920).await?;
         web.goto(app.url("/centers/GX-ML/check-in")).await?;
-        web.find(By::Id("key")).await?.send_keys(&code).await?;
+        type_into(&web, By::Id("key"), &code).await?;
         click_and_wait(
             web.find(By::Css("#check-in-form button[type=submit]"))
                 .await?,
         )
         .await?;
-        let number = web.find(By::Id("ticket-number")).await?.text().await?;
+        let number = text_of(&web, By::Id("ticket-number")).await?;
 
         // The clerk of the booked window calls it.
         web.set_window_rect(0, 0, 1366, 768).await?;
@@ -63,8 +61,8 @@ async fn a_citizen_books_on_the_phone_checks_in_at_the_kiosk_and_is_called() {
             .await?;
         sign_in(&web, &app, "clerk7").await?;
         web.find(By::Css("#current.idle")).await?;
-        web.find(By::Tag("body")).await?.send_keys("n").await?;
-        let current = web.find(By::Id("current-number")).await?.text().await?;
+        type_into(&web, By::Tag("body"), "n").await?;
+        let current = text_of(&web, By::Id("current-number")).await?;
         assert_eq!(current, number);
         WebDriverResult::Ok(())
     }

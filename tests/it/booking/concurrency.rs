@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use yichuang::db::Backend;
 
 use super::{booking, make_bookable, slot};
-use crate::cases::on_both_at;
+use crate::helpers::on_both_at;
 use crate::helpers::{Api, TestApp, fresh_database, test_config};
 
 /// Sets the places per hour of TY01 and TY02 at 梅林镇.
@@ -100,12 +100,7 @@ on_both_at!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_never_overbook() {
     let (url, _) = fresh_database(Backend::Postgres).await;
-    let at = "2026-12-01T09:00"
-        .parse::<jiff::civil::DateTime>()
-        .unwrap()
-        .in_tz(yichuang::clock::HALL_TZ)
-        .unwrap()
-        .timestamp();
+    let at = crate::helpers::at("2026-12-01T09:00");
     let a = TestApp::spawn_with_clock(
         Backend::Postgres,
         test_config(&url),

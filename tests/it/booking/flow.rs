@@ -3,9 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{book_ok, booking, id_card, make_bookable, slot};
-use crate::cases::on_both_at;
-use crate::helpers::expect_error;
+use super::{book_ok, book_refused, booked, booking, id_card, make_bookable, slots};
+use crate::helpers::on_both_at;
 
 // 2026-12-01 is a Tuesday in winter hours: a 12:00–13:30 lunch break, booked 12:00–13:00
 // (two places at each of TY01 and TY02) and 13:00–13:30 (one place each).
@@ -15,14 +14,7 @@ on_both_at!(
     |app: crate::helpers::TestApp| async move {
         let m = make_bookable(&app, "T-BK-SLOTS", "extended", "auto").await;
         let anyone = app.anonymous();
-        let r = anyone
-            .get(&format!(
-                "/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2026-12-07"
-            ))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        let v: Value = r.json().await.unwrap();
-        let items = v["items"].as_array().unwrap();
+        let items = slots(&anyone, &m, "2026-12-01", "2026-12-07").await;
         let on = |d: &str| -> Vec<(String, String, i64)> {
             items
                 .iter()
@@ -63,16 +55,8 @@ on_both_at!(
             let anyone = &anyone;
             let m = &m;
             async move {
-                let r = anyone
-                    .get(&format!(
-                        "/api/v1/centers/GX-ML/slots?matter={m}&from={d}&to={d}"
-                    ))
-                    .await;
-                assert_eq!(r.status(), StatusCode::OK);
-                let v: Value = r.json().await.unwrap();
-                v["items"]
-                    .as_array()
-                    .unwrap()
+                slots(anyone, m, d, d)
+                    .await
                     .iter()
                     .map(|s| s["start"].as_str().unwrap().to_owned())
                     .collect::<Vec<_>>()
@@ -113,25 +97,21 @@ on_both_at!(
 
         // A matter that is not bookable, and a range too long: 422 in Chinese.
         make_bookable(&app, "T-BK-NONE", "none", "auto").await;
-        let msg = expect_error(
-            anyone
-                .get("/api/v1/centers/GX-ML/slots?matter=T-BK-NONE")
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = anyone
+            .get_error(
+                "/api/v1/centers/GX-ML/slots?matter=T-BK-NONE",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(msg.contains("不提供预约"), "{msg}");
-        expect_error(
-            anyone
-                .get(&format!(
-                    "/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2027-03-01"
-                ))
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        anyone
+            .get_error(
+                &format!("/api/v1/centers/GX-ML/slots?matter={m}&from=2026-12-01&to=2027-03-01"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
     }
 );
 
@@ -145,123 +125,78 @@ on_both_at!(
         assert_eq!(a["status"], "confirmed");
         let code = a["code"].as_str().unwrap().to_owned();
         assert_eq!(code.len(), 10);
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
-            1
-        );
+        assert_eq!(booked(&anyone, &m, "2026-12-01", "13:00").await, 1);
 
         let before = app.count("appointments").await;
         // The same person, matter and day again: one active booking a day.
-        expect_error(
-            anyone
-                .post(
-                    "/api/v1/appointments",
-                    booking(&m, "2026-12-01", "12:00", 1),
-                )
-                .await,
+        book_refused(
+            &anyone,
+            booking(&m, "2026-12-01", "12:00", 1),
             StatusCode::CONFLICT,
             "conflict",
         )
         .await;
         // A wrong check digit, a bad phone, no reason, an hour outside the periods.
-        let mut bad = booking(&m, "2026-12-02", "12:00", 2);
         let id = id_card(2);
         let wrong = if id.ends_with('0') { "1" } else { "0" };
-        bad["id_card"] = json!(format!("{}{wrong}", &id[..17]));
-        let msg = expect_error(
-            anyone.post("/api/v1/appointments", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        assert!(msg.contains("校验"), "{msg}");
-        let mut bad = booking(&m, "2026-12-02", "12:00", 2);
-        bad["phone"] = json!("12345");
-        expect_error(
-            anyone.post("/api/v1/appointments", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        let mut bad = booking(&m, "2026-12-02", "12:00", 2);
-        bad["reason"] = json!("");
-        expect_error(
-            anyone.post("/api/v1/appointments", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        let msg = expect_error(
-            anyone
-                .post(
-                    "/api/v1/appointments",
-                    booking(&m, "2026-12-02", "10:00", 2),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        assert!(msg.contains("不是该事项的可预约时段"), "{msg}");
-        expect_error(
-            anyone
-                .post(
-                    "/api/v1/appointments",
-                    booking(&m, "2026-11-30", "12:00", 2),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let with = |field: &str, value: Value| {
+            let mut bad = booking(&m, "2026-12-02", "12:00", 2);
+            bad[field] = value;
+            bad
+        };
+        // Each with what the message must say ("" where any Chinese message will do).
+        for (bad, says) in [
+            (
+                with("id_card", json!(format!("{}{wrong}", &id[..17]))),
+                "校验",
+            ),
+            (with("phone", json!("12345")), ""),
+            (with("reason", json!("")), ""),
+            (
+                booking(&m, "2026-12-02", "10:00", 2),
+                "不是该事项的可预约时段",
+            ),
+            (booking(&m, "2026-11-30", "12:00", 2), ""),
+        ] {
+            let msg = book_refused(&anyone, bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+            assert!(msg.contains(says), "{msg}");
+        }
         assert_eq!(app.count("appointments").await, before);
 
         // The 13:00–13:30 hour has two places: the third booking is told slot_full.
         book_ok(&anyone, booking(&m, "2026-12-01", "13:00", 3)).await;
-        let msg = expect_error(
-            anyone
-                .post(
-                    "/api/v1/appointments",
-                    booking(&m, "2026-12-01", "13:00", 4),
-                )
-                .await,
+        let msg = book_refused(
+            &anyone,
+            booking(&m, "2026-12-01", "13:00", 4),
             StatusCode::CONFLICT,
             "slot_full",
         )
         .await;
         assert!(msg.contains("已满"), "{msg}");
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
-            2
-        );
+        assert_eq!(booked(&anyone, &m, "2026-12-01", "13:00").await, 2);
 
         // Looking up and cancelling need the phone.
-        expect_error(
-            anyone
-                .delete(&format!("/api/v1/appointments/{code}?phone=13900000009"))
-                .await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        anyone
+            .delete_error(
+                &format!("/api/v1/appointments/{code}?phone=13900000009"),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
         let r = anyone
             .delete(&format!("/api/v1/appointments/{code}?phone=13900000001"))
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["status"], "cancelled");
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
-            1
-        );
-        expect_error(
-            anyone
-                .delete(&format!("/api/v1/appointments/{code}?phone=13900000001"))
-                .await,
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        assert_eq!(booked(&anyone, &m, "2026-12-01", "13:00").await, 1);
+        anyone
+            .delete_error(
+                &format!("/api/v1/appointments/{code}?phone=13900000001"),
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
         // The place is free again: applicant 4 now gets it.
         let four = book_ok(&anyone, booking(&m, "2026-12-01", "13:00", 4)).await;
 
@@ -285,14 +220,8 @@ on_both_at!(
             (Some("2026-12-05"), Some("08:30"), Some("confirmed")),
             "{v}"
         );
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-01", "13:00").await.unwrap()["booked"],
-            1
-        );
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-05", "08:30").await.unwrap()["booked"],
-            1
-        );
+        assert_eq!(booked(&anyone, &m, "2026-12-01", "13:00").await, 1);
+        assert_eq!(booked(&anyone, &m, "2026-12-05", "08:30").await, 1);
 
         // The cap of active bookings per ID number (3 by default).
         let other = make_bookable(&app, "T-BK-RULES2", "extended", "auto").await;
@@ -301,13 +230,9 @@ on_both_at!(
         book_ok(&anyone, booking(&other, "2026-12-02", "12:00", 7)).await;
         book_ok(&anyone, booking(&third, "2026-12-02", "12:00", 7)).await;
         book_ok(&anyone, booking(&fourth, "2026-12-02", "12:00", 7)).await;
-        let msg = expect_error(
-            anyone
-                .post(
-                    "/api/v1/appointments",
-                    booking(&m, "2026-12-03", "12:00", 7),
-                )
-                .await,
+        let msg = book_refused(
+            &anyone,
+            booking(&m, "2026-12-03", "12:00", 7),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
@@ -354,17 +279,14 @@ on_both_at!(
         assert_eq!(open["items"].as_array().unwrap().len(), 2);
 
         // A refusal needs a reason; the clerk's proposal waits for the hall manager.
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/appointments/{code}/refuse"),
-                    json!({"reason": ""}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        clerk
+            .post_error(
+                &format!("/api/v1/appointments/{code}/refuse"),
+                json!({"reason": ""}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         let r = clerk
             .post(
                 &format!("/api/v1/appointments/{code}/refuse"),
@@ -373,27 +295,21 @@ on_both_at!(
             .await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["status"], "refusing", "{v}");
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/appointments/{code}/refusal"),
-                    json!({"approve": true}),
-                )
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        clerk
+            .post_error(
+                &format!("/api/v1/appointments/{code}/refusal"),
+                json!({"approve": true}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
         let manager = app.api_as("manager").await;
-        let v: Value = manager
-            .post(
+        let v = manager
+            .post_json(
                 &format!("/api/v1/appointments/{code}/refusal"),
                 json!({"approve": true}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(v["status"], "refused");
         let told: String = sqlx::query_scalar(
             "select body from notifications where kind = 'refused' order by id desc limit 1",
@@ -403,50 +319,35 @@ on_both_at!(
         .unwrap();
         assert!(told.contains("现场踏勘"), "{told}");
         // The refused booking's place is free; the other is confirmed by the clerk.
-        assert_eq!(
-            slot(&anyone, &m, "2026-12-02", "12:00").await.unwrap()["booked"],
-            1
-        );
-        let v: Value = clerk
-            .post(&format!("/api/v1/appointments/{code_b}/confirm"), json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        assert_eq!(booked(&anyone, &m, "2026-12-02", "12:00").await, 1);
+        let v = clerk
+            .post_json(&format!("/api/v1/appointments/{code_b}/confirm"), json!({}))
+            .await;
         assert_eq!(v["status"], "confirmed");
-        expect_error(
-            clerk
-                .post(&format!("/api/v1/appointments/{code_b}/confirm"), json!({}))
-                .await,
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        clerk
+            .post_error(
+                &format!("/api/v1/appointments/{code_b}/confirm"),
+                json!({}),
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
 
         // Not answered by the end of the day: overdue on the manager's page.
         let c = book_ok(&anyone, booking(&m, "2026-12-03", "12:00", 13)).await;
-        app.app.clock.set(
-            "2026-12-02T08:00"
-                .parse::<jiff::civil::DateTime>()
-                .unwrap()
-                .in_tz(yichuang::clock::HALL_TZ)
-                .unwrap()
-                .timestamp(),
-        );
-        let page = manager.get("/appointments?center=GX-ML").await;
-        assert_eq!(page.status(), StatusCode::OK);
+        app.app.clock.set(crate::helpers::at("2026-12-02T08:00"));
+        let page = manager
+            .get_status("/appointments?center=GX-ML", StatusCode::OK)
+            .await;
         let html = page.text().await.unwrap();
         assert!(html.contains("逾期未答复"), "overdue shown");
         assert!(html.contains(c["code"].as_str().unwrap()));
 
         // The day list masks the applicant for those who do not serve them (a leader).
         let leader = app.api_as("leader").await;
-        let day: Value = leader
-            .get("/api/v1/centers/GX-ML/appointments?date=2026-12-02")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let day = leader
+            .get_json("/api/v1/centers/GX-ML/appointments?date=2026-12-02")
+            .await;
         let of_b = |day: &Value| {
             day["items"]
                 .as_array()
@@ -459,12 +360,9 @@ on_both_at!(
         let line = of_b(&day);
         assert_ne!(line["id_card"], id_card(12), "{line}");
         assert!(line["id_card"].as_str().unwrap().contains('*'));
-        let day: Value = clerk
-            .get("/api/v1/centers/GX-ML/appointments?date=2026-12-02")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let day = clerk
+            .get_json("/api/v1/centers/GX-ML/appointments?date=2026-12-02")
+            .await;
         assert_eq!(
             of_b(&day)["id_card"],
             id_card(12),
@@ -484,40 +382,34 @@ on_both_at!(
         let later = book_ok(&anyone, booking(&m, "2026-12-02", "12:00", 22)).await;
 
         // Appointment priority is not the visitor's to claim at the ticket API.
-        expect_error(
-            anyone
-                .post(
-                    "/api/v1/centers/GX-ML/tickets",
-                    json!({"zone": "TYZH", "priority": "appointment"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        anyone
+            .post_error(
+                "/api/v1/centers/GX-ML/tickets",
+                json!({"zone": "TYZH", "priority": "appointment"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         // Tomorrow's booking cannot check in today; an unknown code is 404.
-        expect_error(
-            anyone
-                .post(
-                    &format!(
-                        "/api/v1/appointments/{}/check-in",
-                        later["code"].as_str().unwrap()
-                    ),
-                    json!({}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            anyone
-                .post("/api/v1/appointments/ZZZZZZZZZZ/check-in", json!({}))
-                .await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        anyone
+            .post_error(
+                &format!(
+                    "/api/v1/appointments/{}/check-in",
+                    later["code"].as_str().unwrap()
+                ),
+                json!({}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
+        anyone
+            .post_error(
+                "/api/v1/appointments/ZZZZZZZZZZ/check-in",
+                json!({}),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
 
         let r = anyone
             .post(&format!("/api/v1/appointments/{code}/check-in"), json!({}))
@@ -533,20 +425,11 @@ on_both_at!(
                 .await
                 .unwrap();
         assert_eq!(priority.as_deref(), Some("appointment"));
-        let booked_at = "2026-12-01T12:00"
-            .parse::<jiff::civil::DateTime>()
-            .unwrap()
-            .in_tz(yichuang::clock::HALL_TZ)
-            .unwrap()
-            .timestamp()
-            .as_microsecond();
+        let booked_at = crate::helpers::at("2026-12-01T12:00").as_microsecond();
         assert_eq!(at, Some(booked_at));
-        let v: Value = anyone
-            .get(&format!("/api/v1/appointments/{code}?phone=13900000021"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = anyone
+            .get_json(&format!("/api/v1/appointments/{code}?phone=13900000021"))
+            .await;
         assert_eq!(v["status"], "checked_in");
         assert_eq!(
             v["ticket"],
@@ -555,14 +438,14 @@ on_both_at!(
         );
         // Twice: refused, and no second ticket.
         let tickets = app.count("tickets").await;
-        expect_error(
-            anyone
-                .post(&format!("/api/v1/appointments/{code}/check-in"), json!({}))
-                .await,
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        anyone
+            .post_error(
+                &format!("/api/v1/appointments/{code}/check-in"),
+                json!({}),
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
         assert_eq!(app.count("tickets").await, tickets);
 
         // By ID-card number at the kiosk page, for a second booking today.
@@ -576,26 +459,16 @@ on_both_at!(
             .unwrap();
         // Forms need the CSRF token: refused without it, nothing changed.
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let v: Value = anyone
-            .get(&format!(
+        let v = anyone
+            .get_json(&format!(
                 "/api/v1/appointments/{}?phone=13900000023",
                 b["code"].as_str().unwrap()
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(v["status"], "confirmed");
 
         // After the grace time (30 minutes) a confirmed booking is a no-show.
-        app.app.clock.set(
-            "2026-12-01T13:31"
-                .parse::<jiff::civil::DateTime>()
-                .unwrap()
-                .in_tz(yichuang::clock::HALL_TZ)
-                .unwrap()
-                .timestamp(),
-        );
+        app.app.clock.set(crate::helpers::at("2026-12-01T13:31"));
         let id: i64 = sqlx::query_scalar("select id from appointments where code = $1")
             .bind(b["code"].as_str().unwrap())
             .fetch_one(app.app.db.pool())
@@ -606,15 +479,12 @@ on_both_at!(
                 .await
                 .unwrap()
         );
-        let v: Value = anyone
-            .get(&format!(
+        let v = anyone
+            .get_json(&format!(
                 "/api/v1/appointments/{}?phone=13900000023",
                 b["code"].as_str().unwrap()
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(v["status"], "no_show");
         // The reminder and no-show jobs were enqueued with the bookings.
         let jobs: i64 =

@@ -6,8 +6,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::id_card;
-use crate::cases::on_both_at;
-use crate::helpers::{Api, TestApp, expect_error};
+use crate::helpers::{Api, TestApp, cookie_client, csrf_from_page, expect_error, on_both_at};
 
 /// The body of a request by applicant `n`.
 fn request(kind: &str, n: u16) -> Value {
@@ -58,6 +57,33 @@ async fn state_of(app: &TestApp, code: &str) -> String {
         .unwrap()
 }
 
+/// Takes `step` on home visit `code` (`POST /api/v1/home-visits/{code}/{step}`).
+async fn visit(api: &Api, code: &str, step: &str, body: Value) -> Response {
+    api.post(&format!("/api/v1/home-visits/{code}/{step}"), body)
+        .await
+}
+
+/// [`visit`], read as JSON whatever the status.
+async fn visit_json(api: &Api, code: &str, step: &str, body: Value) -> Value {
+    visit(api, code, step, body)
+        .await
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// [`visit`], asserting the error answer; returns its message.
+async fn visit_error(
+    api: &Api,
+    code: &str,
+    step: &str,
+    body: Value,
+    status: StatusCode,
+    error: &str,
+) -> String {
+    expect_error(visit(api, code, step, body).await, status, error).await
+}
+
 fn arrange(staff: &[&str]) -> Value {
     json!({
         "date": "2026-12-02", "time": "09:30", "place": "梅林镇新村路 8 号 2 栋 301",
@@ -83,12 +109,7 @@ on_both_at!(
 
         // The center's clerk sees the applicant; a leader sees them masked.
         let clerk = app.api_as("clerk7").await;
-        let list: Value = clerk
-            .get("/api/v1/centers/GX-ML/home-visits")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = clerk.get_json("/api/v1/centers/GX-ML/home-visits").await;
         let line = list["items"]
             .as_array()
             .unwrap()
@@ -100,12 +121,7 @@ on_both_at!(
         assert_eq!(line["kind_label"], "高龄老人");
         assert_eq!(line["overdue"], false);
         let leader = app.api_as("leader").await;
-        let list: Value = leader
-            .get("/api/v1/centers/GX-ML/home-visits")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = leader.get_json("/api/v1/centers/GX-ML/home-visits").await;
         let masked = &list["items"][0];
         assert!(
             masked["id_number"].as_str().unwrap().contains('*'),
@@ -118,34 +134,17 @@ on_both_at!(
         let steps = app.count("home_visit_steps").await;
         let audit = app.count("audit_log").await;
         let messages = app.count("notifications").await;
-        let r = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/arrange"),
-                arrange(&["clerk7"]),
-            )
-            .await;
+        let r = visit(&clerk, &code, "arrange", arrange(&["clerk7"])).await;
         let msg = expect_field(r, "staff").await;
         assert!(msg.contains("至少 2 名工作人员"), "{msg}");
-        let r = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/arrange"),
-                arrange(&["clerk7", "clerk7"]),
-            )
-            .await;
+        let r = visit(&clerk, &code, "arrange", arrange(&["clerk7", "clerk7"])).await;
         expect_field(r, "staff").await;
-        let r = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/arrange"),
-                arrange(&["clerk7", "clerk1"]),
-            )
-            .await;
+        let r = visit(&clerk, &code, "arrange", arrange(&["clerk7", "clerk1"])).await;
         let msg = expect_field(r, "staff").await;
         assert!(msg.contains("不是本中心"), "{msg}");
         let mut no_materials = arrange(&["clerk7", "clerk8"]);
         no_materials["materials"] = json!("");
-        let r = clerk
-            .post(&format!("/api/v1/home-visits/{code}/arrange"), no_materials)
-            .await;
+        let r = visit(&clerk, &code, "arrange", no_materials).await;
         expect_field(r, "materials").await;
         assert_eq!(app.count("home_visit_staff").await, 0);
         assert_eq!(app.count("home_visit_steps").await, steps);
@@ -154,25 +153,18 @@ on_both_at!(
         assert_eq!(state_of(&app, &code).await, "pending");
 
         // A leader may not arrange.
-        expect_error(
-            leader
-                .post(
-                    &format!("/api/v1/home-visits/{code}/arrange"),
-                    arrange(&["clerk7", "clerk8"]),
-                )
-                .await,
+        visit_error(
+            &leader,
+            &code,
+            "arrange",
+            arrange(&["clerk7", "clerk8"]),
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
 
         // Two staff of the center: arranged, and the applicant is told when, where and what.
-        let r = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/arrange"),
-                arrange(&["clerk7", "clerk8"]),
-            )
-            .await;
+        let r = visit(&clerk, &code, "arrange", arrange(&["clerk7", "clerk8"])).await;
         let status = r.status();
         let v: Value = r.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "{v}");
@@ -194,27 +186,23 @@ on_both_at!(
         assert!(told.contains("郭春兰") && told.contains("邱明辉"), "{told}");
 
         // The applicant sees it with code and phone; twice arranged is refused.
-        let v: Value = anyone
-            .get(&format!("/api/v1/home-visits/{code}?phone=13800000031"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = anyone
+            .get_json(&format!("/api/v1/home-visits/{code}?phone=13800000031"))
+            .await;
         assert_eq!(v["status"], "arranged");
         assert_eq!(v["materials"], "身份证原件\n社会保障卡");
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/home-visits/{code}/arrange"),
-                    arrange(&["clerk7", "clerk8"]),
-                )
-                .await,
+        visit_error(
+            &clerk,
+            &code,
+            "arrange",
+            arrange(&["clerk7", "clerk8"]),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
-        let page = anyone.get(&format!("/h/{code}")).await;
-        assert_eq!(page.status(), StatusCode::OK);
+        let page = anyone
+            .get_status(&format!("/h/{code}"), StatusCode::OK)
+            .await;
         let html = page.text().await.unwrap();
         assert!(
             html.contains("已安排上门") && html.contains("社会保障卡"),
@@ -226,17 +214,13 @@ on_both_at!(
         );
 
         // After the visit the clerk marks it done.
-        let v: Value = clerk
-            .post(&format!("/api/v1/home-visits/{code}/done"), json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = visit_json(&clerk, &code, "done", json!({})).await;
         assert_eq!(v["status"], "done");
-        expect_error(
-            clerk
-                .post(&format!("/api/v1/home-visits/{code}/done"), json!({}))
-                .await,
+        visit_error(
+            &clerk,
+            &code,
+            "done",
+            json!({}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -275,22 +259,15 @@ on_both_at!(
         let clerk = app.api_as("clerk7").await;
         let manager = app.api_as("manager").await;
 
-        let r = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/refuse"),
-                json!({"reason": ""}),
-            )
-            .await;
+        let r = visit(&clerk, &code, "refuse", json!({"reason": ""})).await;
         expect_field(r, "reason").await;
-        let v: Value = clerk
-            .post(
-                &format!("/api/v1/home-visits/{code}/refuse"),
-                json!({"reason": "该地址不在本镇服务范围，请向所在乡镇申请"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = visit_json(
+            &clerk,
+            &code,
+            "refuse",
+            json!({"reason": "该地址不在本镇服务范围，请向所在乡镇申请"}),
+        )
+        .await;
         assert_eq!(v["status"], "refusing", "{v}");
         assert_eq!(
             scalar(
@@ -301,47 +278,32 @@ on_both_at!(
             0,
             "not told before the manager approves"
         );
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/home-visits/{code}/refusal"),
-                    json!({"approve": true}),
-                )
-                .await,
+        visit_error(
+            &clerk,
+            &code,
+            "refusal",
+            json!({"approve": true}),
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
         // Waiting for the manager, it can be neither arranged nor cancelled.
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/home-visits/{code}/arrange"),
-                    arrange(&["clerk7", "clerk8"]),
-                )
-                .await,
+        visit_error(
+            &clerk,
+            &code,
+            "arrange",
+            arrange(&["clerk7", "clerk8"]),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
-        let v: Value = manager
-            .post(
-                &format!("/api/v1/home-visits/{code}/refusal"),
-                json!({"approve": true}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = visit_json(&manager, &code, "refusal", json!({"approve": true})).await;
         assert_eq!(v["status"], "refused");
 
         // The applicant sees 未同意 with the reason, and is told it.
-        let v: Value = anyone
-            .get(&format!("/api/v1/home-visits/{code}?phone=13800000041"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = anyone
+            .get_json(&format!("/api/v1/home-visits/{code}?phone=13800000041"))
+            .await;
         assert_eq!(v["status_label"], "未同意");
         assert!(
             v["refusal_reason"].as_str().unwrap().contains("服务范围"),
@@ -367,57 +329,33 @@ on_both_at!(
 
         // Turned down by the manager, a proposed refusal waits to be arranged again.
         let other = request_ok(&anyone, request("sick", 42)).await;
-        clerk
-            .post(
-                &format!("/api/v1/home-visits/{other}/refuse"),
-                json!({"reason": "材料不全"}),
-            )
-            .await;
-        let v: Value = manager
-            .post(
-                &format!("/api/v1/home-visits/{other}/refusal"),
-                json!({"approve": false}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        visit(&clerk, &other, "refuse", json!({"reason": "材料不全"})).await;
+        let v = visit_json(&manager, &other, "refusal", json!({"approve": false})).await;
         assert_eq!(v["status"], "pending", "{v}");
         assert_eq!(v["refusal_reason"], "");
 
         // The manager's own refusal is approved at once.
         let third = request_ok(&anyone, request("elderly", 43)).await;
-        let v: Value = manager
-            .post(
-                &format!("/api/v1/home-visits/{third}/refuse"),
-                json!({"reason": "申请人已到大厅办结该事项"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = visit_json(
+            &manager,
+            &third,
+            "refuse",
+            json!({"reason": "申请人已到大厅办结该事项"}),
+        )
+        .await;
         assert_eq!(v["status"], "refused");
 
         // Not answered by the end of the day: overdue, red, on the manager's page.
-        app.app.clock.set(
-            "2026-12-02T08:00"
-                .parse::<jiff::civil::DateTime>()
-                .unwrap()
-                .in_tz(yichuang::clock::HALL_TZ)
-                .unwrap()
-                .timestamp(),
-        );
-        let page = manager.get("/appointments/home?center=GX-ML").await;
-        assert_eq!(page.status(), StatusCode::OK);
+        app.app.clock.set(crate::helpers::at("2026-12-02T08:00"));
+        let page = manager
+            .get_status("/appointments/home?center=GX-ML", StatusCode::OK)
+            .await;
         let html = page.text().await.unwrap();
         assert!(html.contains("逾期未答复"), "overdue shown");
         assert!(html.contains(&format!("id=\"open-{other}\"")), "{html}");
-        let list: Value = manager
-            .get("/api/v1/centers/GX-ML/home-visits?state=pending")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = manager
+            .get_json("/api/v1/centers/GX-ML/home-visits?state=pending")
+            .await;
         assert_eq!(list["items"][0]["code"], other.as_str());
         assert_eq!(list["items"][0]["overdue"], true);
     }
@@ -468,14 +406,13 @@ on_both_at!(
         let firm = request_ok(&anyone, firm).await;
 
         // Cancelling with the wrong phone is refused and changes nothing.
-        expect_error(
-            anyone
-                .delete(&format!("/api/v1/home-visits/{firm}?phone=13900000009"))
-                .await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        anyone
+            .delete_error(
+                &format!("/api/v1/home-visits/{firm}?phone=13900000009"),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
         expect_field(
             anyone.delete(&format!("/api/v1/home-visits/{firm}")).await,
             "phone",
@@ -496,14 +433,13 @@ on_both_at!(
             .await,
             1
         );
-        expect_error(
-            anyone
-                .delete(&format!("/api/v1/home-visits/{firm}?phone=13800000052"))
-                .await,
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        anyone
+            .delete_error(
+                &format!("/api/v1/home-visits/{firm}?phone=13800000052"),
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
 
         // The public pages: the link from the center's booking page, the form and the status.
         let html = anyone.get("/book/GX-ML").await.text().await.unwrap();
@@ -511,8 +447,7 @@ on_both_at!(
             html.contains("申请上门服务（高龄、重病、残疾人及重点企业）"),
             "{html}"
         );
-        let r = anyone.get("/book/GX-ML/home").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = anyone.get_status("/book/GX-ML/home", StatusCode::OK).await;
         let html = r.text().await.unwrap();
         assert!(html.contains("name=\"address\"") && html.contains("重点企业"));
         let html = anyone
@@ -531,37 +466,20 @@ on_both_at!(
             .await
             .unwrap();
         assert!(html.contains("/appointments/home?center=GX-ML"));
-        let r = clerk.get("/appointments/home?center=GX-ML").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = clerk
+            .get_status("/appointments/home?center=GX-ML", StatusCode::OK)
+            .await;
         let html = r.text().await.unwrap();
         assert!(html.contains("上门工作人员（至少两名）") || html.contains("没有待答复"));
     }
 );
 
-/// A client that keeps cookies and does not follow redirects (plain HTML forms).
-fn form_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn csrf_of(client: &reqwest::Client, url: &str) -> String {
-    let html = client.get(url).send().await.unwrap().text().await.unwrap();
-    let start = html
-        .find("name=\"csrf\" value=\"")
-        .expect("page has a CSRF field")
-        + 19;
-    html[start..start + 64].to_owned()
-}
-
 on_both_at!(
     the_public_home_visit_forms_work_without_script,
     "2026-12-01T09:00",
     |app: TestApp| async move {
-        let client = form_client();
-        let token = csrf_of(&client, &app.url("/book/GX-ML/home")).await;
+        let client = cookie_client();
+        let token = csrf_from_page(&client, &app.url("/book/GX-ML/home")).await;
         let id = id_card(61);
         let mut fields = vec![
             ("csrf", token.as_str()),
@@ -573,14 +491,7 @@ on_both_at!(
             ("reason", "术后卧床，无法外出"),
         ];
         // Without the address: the form again, 422, with the reason; nothing written.
-        let r = client
-            .post(app.url("/book/GX-ML/home"))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = r.text().await.unwrap();
+        let html = crate::helpers::form_refused(&app, &client, "/book/GX-ML/home", &fields).await;
         assert!(
             html.contains("请填写上门地址") && html.contains("赵德明"),
             "{html}"
@@ -588,45 +499,35 @@ on_both_at!(
         assert_eq!(app.count("home_visits").await, 0);
 
         fields.push(("address", "梅林镇河东村三组 12 号"));
-        let r = client
-            .post(app.url("/book/GX-ML/home"))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(&app, &client, "/book/GX-ML/home", &fields).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let to = r.headers()["location"].to_str().unwrap().to_owned();
         assert!(to.starts_with("/h/") && to.ends_with("?new=1"), "{to}");
         let code = to[3..13].to_owned();
-        let html = client
-            .get(app.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = crate::helpers::page_text(&app, &client, &to).await;
         assert!(
             html.contains("今天内答复") && html.contains(&code),
             "{html}"
         );
 
         // Cancelling on the status page needs the phone.
-        let token = csrf_of(&client, &app.url(&format!("/h/{code}"))).await;
-        let r = client
-            .post(app.url(&format!("/h/{code}/cancel")))
-            .form(&[("csrf", token.as_str()), ("phone", "13900000000")])
-            .send()
-            .await
-            .unwrap();
+        let token = csrf_from_page(&client, &app.url(&format!("/h/{code}"))).await;
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            &format!("/h/{code}/cancel"),
+            &[("csrf", token.as_str()), ("phone", "13900000000")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(state_of(&app, &code).await, "pending");
-        let r = client
-            .post(app.url(&format!("/h/{code}/cancel")))
-            .form(&[("csrf", token.as_str()), ("phone", "13800000061")])
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            &format!("/h/{code}/cancel"),
+            &[("csrf", token.as_str()), ("phone", "13800000061")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(state_of(&app, &code).await, "cancelled");
     }

@@ -24,12 +24,7 @@ pub async fn make_bookable(app: &TestApp, code: &str, periods: &str, answer: &st
             json!({"periods": periods, "answer": answer}),
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::NO_CONTENT,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
+    crate::helpers::assert_status(r, StatusCode::NO_CONTENT).await;
     code.to_owned()
 }
 
@@ -56,19 +51,31 @@ pub async fn book_ok(api: &Api, body: Value) -> Value {
     v
 }
 
+/// Books, asserting the error answer; returns its message.
+pub async fn book_refused(api: &Api, body: Value, status: StatusCode, code: &str) -> String {
+    api.post_error("/api/v1/appointments", body, status, code)
+        .await
+}
+
+/// The slots of `matter` offered from `from` to `to`, asserting 200.
+pub async fn slots(api: &Api, matter: &str, from: &str, to: &str) -> Vec<Value> {
+    let r = api
+        .get_status(
+            &format!("/api/v1/centers/GX-ML/slots?matter={matter}&from={from}&to={to}"),
+            StatusCode::OK,
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
 /// The slot of `date` `start` in a slot list.
 pub async fn slot(api: &Api, matter: &str, date: &str, start: &str) -> Option<Value> {
-    let r = api
-        .get(&format!(
-            "/api/v1/centers/GX-ML/slots?matter={matter}&from={date}&to={date}"
-        ))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.unwrap();
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["start"] == start)
-        .cloned()
+    let slots = slots(api, matter, date, date).await;
+    slots.into_iter().find(|s| s["start"] == start)
+}
+
+/// How many places of the slot of `date` `start` are booked.
+pub async fn booked(api: &Api, matter: &str, date: &str, start: &str) -> Value {
+    slot(api, matter, date, start).await.expect("the slot")["booked"].clone()
 }

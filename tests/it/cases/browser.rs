@@ -5,7 +5,7 @@ use thirtyfour::prelude::*;
 use yichuang::db::Backend;
 
 use super::{id_card, make_situation};
-use crate::browser::{Driver, click_and_wait, finish, sign_in};
+use crate::browser::{Driver, click_and_wait, finish, sign_in, text_of, type_into};
 use crate::helpers::TestApp;
 
 /// Submits a form and waits until its page has been replaced, so the next lookup reads the
@@ -34,25 +34,23 @@ async fn a_case_goes_from_intake_to_approval_to_issuance() {
         web.goto(app.url("/")).await?;
         web.goto(app.url("/cases/new")).await?;
         sign_in(&web, &app, "clerk7").await?;
-        web.find(By::Css("#pick input[name=situation]"))
-            .await?
-            .send_keys(&code)
-            .await?;
+        type_into(&web, By::Css("#pick input[name=situation]"), &code).await?;
         submit(&web, "pick").await?;
-        web.find(By::Css("#intake input[name=applicant_name]"))
-            .await?
-            .send_keys("王建明")
-            .await?;
-        web.find(By::Css("#intake input[name=applicant_no]"))
-            .await?
-            .send_keys(&id_card(11))
-            .await?;
-        web.find(By::Css("#intake input[name=phone]"))
-            .await?
-            .send_keys("13800005678")
-            .await?;
+        type_into(
+            &web,
+            By::Css("#intake input[name=applicant_name]"),
+            "王建明",
+        )
+        .await?;
+        type_into(
+            &web,
+            By::Css("#intake input[name=applicant_no]"),
+            &id_card(11),
+        )
+        .await?;
+        type_into(&web, By::Css("#intake input[name=phone]"), "13800005678").await?;
         submit(&web, "intake").await?;
-        let state = web.find(By::Id("state")).await?.text().await?;
+        let state = text_of(&web, By::Id("state")).await?;
         assert_eq!(state, "已收件");
         let url = web.current_url().await?.to_string();
         let path = url[url.find("/cases/").unwrap()..]
@@ -61,7 +59,7 @@ async fn a_case_goes_from_intake_to_approval_to_issuance() {
             .unwrap()
             .to_owned();
         submit(&web, "accept-form").await?;
-        assert_eq!(web.find(By::Id("state")).await?.text().await?, "审批中");
+        assert_eq!(text_of(&web, By::Id("state")).await?, "审批中");
         web.find(By::LinkText("受理通知书")).await?;
 
         // The approver finds it under 审批中 and approves it.
@@ -70,18 +68,20 @@ async fn a_case_goes_from_intake_to_approval_to_issuance() {
         let number = path.trim_start_matches("/cases/").to_owned();
         click_and_wait(web.find(By::LinkText(&number)).await?).await?;
         submit(&web, "decide-form").await?;
-        assert_eq!(web.find(By::Id("state")).await?.text().await?, "待出件");
+        assert_eq!(text_of(&web, By::Id("state")).await?, "待出件");
 
         // Back at the window: the applicant collects with their ID card.
         switch_to(&web, &app, "clerk7", "/cases?view=issue").await?;
         click_and_wait(web.find(By::LinkText(&number)).await?).await?;
-        web.find(By::Css("#issue-form input[name=id_card]"))
-            .await?
-            .send_keys(&id_card(11))
-            .await?;
+        type_into(
+            &web,
+            By::Css("#issue-form input[name=id_card]"),
+            &id_card(11),
+        )
+        .await?;
         submit(&web, "issue-form").await?;
-        assert_eq!(web.find(By::Id("state")).await?.text().await?, "已出件");
-        let history = web.find(By::Id("history")).await?.text().await?;
+        assert_eq!(text_of(&web, By::Id("state")).await?, "已出件");
+        let history = text_of(&web, By::Id("history")).await?;
         for step in ["收件", "受理", "作出决定", "出件"] {
             assert!(history.contains(step), "history lacks {step}: {history}");
         }

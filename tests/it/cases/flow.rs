@@ -4,8 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{id_card, intake, intake_with, make_situation, on_both_at, post_ok};
-use crate::helpers::expect_error;
+use super::{
+    accepted, actions, approve, desk, id_card, intake, intake_with, make_situation, number,
+    on_both_at, step, step_error,
+};
+use crate::helpers::at;
 
 fn due(v: &Value) -> String {
     v["due"].as_str().expect("a due date").to_owned()
@@ -16,29 +19,18 @@ on_both_at!(
     accepted_case_is_due_in_working_days_and_keeps_its_history,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-A", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-CASE-A", "promised").await;
         let case = intake(&clerk, &code, 1).await;
         let number = case["number"].as_str().unwrap().to_owned();
         assert_eq!(number, "2026-GX-ML-000001");
         assert_eq!(case["status"], "received");
-        let accepted = post_ok(&clerk, &format!("/api/v1/cases/{number}/accept"), json!({})).await;
+        let accepted = step(&clerk, &number, "accept", json!({})).await;
         assert_eq!(accepted["status"], "accepted");
         assert_eq!(accepted["kind"], "promised");
         assert_eq!(accepted["accepted"], "2026-03-02");
         assert_eq!(due(&accepted), "2026-03-09");
-        let got: Value = clerk
-            .get(&format!("/api/v1/cases/{number}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let steps: Vec<&str> = got["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["action"].as_str().unwrap())
-            .collect();
+        let got = clerk.get_json(&format!("/api/v1/cases/{number}")).await;
+        let steps = actions(&got);
         assert_eq!(steps, ["receive", "accept"]);
         assert_eq!(got["history"][1]["actor"], "郭春兰");
         // The history is never edited.
@@ -56,16 +48,13 @@ on_both_at!(
     exactly_one_decision_at_intake,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-B", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-CASE-B", "promised").await;
         // Refused: nothing else is possible afterwards.
-        let n1 = intake(&clerk, &code, 1).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let refused = post_ok(
+        let n1 = number(&intake(&clerk, &code, 1).await);
+        let refused = step(
             &clerk,
-            &format!("/api/v1/cases/{n1}/refuse"),
+            &n1,
+            "refuse",
             json!({"reason": "申请事项不属于本机关职权范围"}),
         )
         .await;
@@ -75,10 +64,15 @@ on_both_at!(
             ("notify-missing", json!({"items": ["身份证复印件"]})),
             ("refuse", json!({"reason": "再次"})),
         ] {
-            let r = clerk
-                .post(&format!("/api/v1/cases/{n1}/{step}"), body)
-                .await;
-            expect_error(r, StatusCode::CONFLICT, "invalid_state").await;
+            step_error(
+                &clerk,
+                &n1,
+                step,
+                body,
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
         }
         let approver = app.api_as("approver").await;
         for (step, body) in [
@@ -86,60 +80,62 @@ on_both_at!(
             ("decide", json!({"decision": "approved"})),
             ("suspend", json!({"reason": "补正"})),
         ] {
-            let r = approver
-                .post(&format!("/api/v1/cases/{n1}/{step}"), body)
-                .await;
-            expect_error(r, StatusCode::CONFLICT, "invalid_state").await;
+            step_error(
+                &approver,
+                &n1,
+                step,
+                body,
+                StatusCode::CONFLICT,
+                "invalid_state",
+            )
+            .await;
         }
         // The refusal waits in the 否定报备登记表 for the leader's opinion.
         let leader = app.api_as("leader").await;
-        post_ok(
+        step(&leader, &n1, "opinion", json!({"opinion": "同意"})).await;
+        step_error(
             &leader,
-            &format!("/api/v1/cases/{n1}/opinion"),
-            json!({"opinion": "同意"}),
+            &n1,
+            "opinion",
+            json!({"opinion": "再签"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
         )
         .await;
-        let again = leader
-            .post(
-                &format!("/api/v1/cases/{n1}/opinion"),
-                json!({"opinion": "再签"}),
-            )
-            .await;
-        expect_error(again, StatusCode::CONFLICT, "invalid_state").await;
         assert_eq!(app.count("case_refusals").await, 1);
 
         // 一次性告知, then the same case continues and is accepted.
-        let n2 = intake_with(&clerk, &code, 2, json!({"received": [2]})).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let lacking = clerk
-            .post(&format!("/api/v1/cases/{n2}/accept"), json!({}))
-            .await;
-        let msg = expect_error(lacking, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        assert!(msg.contains("申请书"), "{msg}");
-        let noted = post_ok(
+        let n2 = number(&intake_with(&clerk, &code, 2, json!({"received": [2]})).await);
+        let msg = step_error(
             &clerk,
-            &format!("/api/v1/cases/{n2}/notify-missing"),
+            &n2,
+            "accept",
+            json!({}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert!(msg.contains("申请书"), "{msg}");
+        let noted = step(
+            &clerk,
+            &n2,
+            "notify-missing",
             json!({"items": ["申请书（原件 1 份）", "申请书须由法定代表人签字"]}),
         )
         .await;
         assert_eq!(noted["status"], "correcting");
         // Approval before acceptance is refused.
-        let early = approver
-            .post(
-                &format!("/api/v1/cases/{n2}/decide"),
-                json!({"decision": "approved"}),
-            )
-            .await;
-        expect_error(early, StatusCode::CONFLICT, "invalid_state").await;
-        // Back with the materials: 容缺 is not needed now, but 告知承诺 is accepted.
-        let accepted = post_ok(
-            &clerk,
-            &format!("/api/v1/cases/{n2}/accept"),
-            json!({"commitment": true}),
+        step_error(
+            &approver,
+            &n2,
+            "decide",
+            json!({"decision": "approved"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
         )
         .await;
+        // Back with the materials: 容缺 is not needed now, but 告知承诺 is accepted.
+        let accepted = step(&clerk, &n2, "accept", json!({"commitment": true})).await;
         assert_eq!(accepted["status"], "accepted");
         assert_eq!(accepted["number"], n2.as_str(), "the same case continues");
     }
@@ -149,8 +145,7 @@ on_both_at!(
     bad_input_gets_a_chinese_message_and_writes_nothing,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-C", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-CASE-C", "promised").await;
         let mut wrong = id_card(1);
         let last = if wrong.ends_with('0') { '1' } else { '0' };
         wrong.pop();
@@ -195,10 +190,7 @@ on_both_at!(
         assert_eq!(app.count("case_counters").await, 0, "no number was used up");
         // A window clerk of another center may not take in here.
         let county = app.api_as("clerk1").await;
-        let r = county
-            .post("/api/v1/cases", json!({"center": "GX-ML", "situation": code, "applicant": {"name": "王建明", "id_card": id_card(1)}}))
-            .await;
-        expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+        county.post_error("/api/v1/cases", json!({"center": "GX-ML", "situation": code, "applicant": {"name": "王建明", "id_card": id_card(1)}}), StatusCode::FORBIDDEN, "forbidden").await;
         assert_eq!(app.count("cases").await, 0);
     }
 );
@@ -210,16 +202,18 @@ on_both_at!(
         let code = make_situation(&app, "T-CASE-D", "promised").await;
         // clerk8 holds TY02, which has only 收件权 for the matter.
         let clerk = app.api_as("clerk8").await;
-        let n = intake(&clerk, &code, 3).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let r = clerk
-            .post(&format!("/api/v1/cases/{n}/accept"), json!({}))
-            .await;
-        expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+        let n = number(&intake(&clerk, &code, 3).await);
+        step_error(
+            &clerk,
+            &n,
+            "accept",
+            json!({}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
         let approver = app.api_as("approver").await;
-        let accepted = post_ok(&approver, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
+        let accepted = step(&approver, &n, "accept", json!({})).await;
         assert_eq!(accepted["status"], "accepted");
     }
 );
@@ -228,92 +222,85 @@ on_both_at!(
     back_office_stops_extends_decides_and_the_window_issues,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-E", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-CASE-E", "promised").await;
         let approver = app.api_as("approver").await;
         let chief = app.api_as("chief").await;
         // 容缺: the second material follows by Friday.
-        let n = intake_with(&clerk, &code, 4, json!({"received": [1]})).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let not_tolerable = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/accept"),
-                json!({"tolerated": [1]}),
-            )
-            .await;
-        expect_error(not_tolerable, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let accepted = post_ok(
+        let n = number(&intake_with(&clerk, &code, 4, json!({"received": [1]})).await);
+        step_error(
             &clerk,
-            &format!("/api/v1/cases/{n}/accept"),
+            &n,
+            "accept",
+            json!({"tolerated": [1]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let accepted = step(
+            &clerk,
+            &n,
+            "accept",
             json!({"tolerated": [2], "supply_by": "2026-03-06"}),
         )
         .await;
         assert_eq!(due(&accepted), "2026-03-09");
-        post_ok(
-            &clerk,
-            &format!("/api/v1/cases/{n}/supply"),
-            json!({"position": 2}),
-        )
-        .await;
+        step(&clerk, &n, "supply", json!({"position": 2})).await;
 
         // Wednesday: the approver stops the clock for a site inspection; Friday it runs again.
         app.app.clock.set(at("2026-03-04T10:00"));
-        let clerk_suspend = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/suspend"),
-                json!({"reason": "现场踏勘"}),
-            )
-            .await;
-        expect_error(clerk_suspend, StatusCode::FORBIDDEN, "forbidden").await;
-        let s = post_ok(
-            &approver,
-            &format!("/api/v1/cases/{n}/suspend"),
+        step_error(
+            &clerk,
+            &n,
+            "suspend",
             json!({"reason": "现场踏勘"}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
         )
         .await;
+        let s = step(&approver, &n, "suspend", json!({"reason": "现场踏勘"})).await;
         assert_eq!(s["status"], "suspended");
-        let decide_now = approver
-            .post(
-                &format!("/api/v1/cases/{n}/decide"),
-                json!({"decision": "approved"}),
-            )
-            .await;
-        expect_error(decide_now, StatusCode::CONFLICT, "invalid_state").await;
+        step_error(
+            &approver,
+            &n,
+            "decide",
+            json!({"decision": "approved"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
+        )
+        .await;
         app.app.clock.set(at("2026-03-06T09:00"));
-        let r = post_ok(&approver, &format!("/api/v1/cases/{n}/resume"), json!({})).await;
+        let r = step(&approver, &n, "resume", json!({})).await;
         // Wednesday and Thursday stood still: two working days added.
         assert_eq!(due(&r), "2026-03-11");
 
         // An extension beyond the legal limit (20 − 5 = 15 days) is refused; 10 is granted.
-        let too_long = approver
-            .post(
-                &format!("/api/v1/cases/{n}/extensions"),
-                json!({"days": 16, "reason": "需补充鉴定"}),
-            )
-            .await;
-        let msg = expect_error(too_long, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        assert!(msg.contains("15"), "{msg}");
-        post_ok(
+        let msg = step_error(
             &approver,
-            &format!("/api/v1/cases/{n}/extensions"),
+            &n,
+            "extensions",
+            json!({"days": 16, "reason": "需补充鉴定"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        assert!(msg.contains("15"), "{msg}");
+        step(
+            &approver,
+            &n,
+            "extensions",
             json!({"days": 3, "reason": "需征求相关部门意见"}),
         )
         .await;
-        let by_approver = approver
-            .post(
-                &format!("/api/v1/cases/{n}/extensions/decide"),
-                json!({"approve": true}),
-            )
-            .await;
-        expect_error(by_approver, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post_ok(
-            &chief,
-            &format!("/api/v1/cases/{n}/extensions/decide"),
+        step_error(
+            &approver,
+            &n,
+            "extensions/decide",
             json!({"approve": true}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
         )
         .await;
+        let r = step(&chief, &n, "extensions/decide", json!({"approve": true})).await;
         assert_eq!(due(&r), "2026-03-16");
 
         // A rejection needs reasons; the approval goes to the issuance window.
@@ -325,9 +312,10 @@ on_both_at!(
             .await;
         let v: Value = bare.json().await.unwrap();
         assert_eq!(v["error"]["field"], "note");
-        let d = post_ok(
+        let d = step(
             &approver,
-            &format!("/api/v1/cases/{n}/decide"),
+            &n,
+            "decide",
             json!({"decision": "approved", "note": "符合条件"}),
         )
         .await;
@@ -335,26 +323,24 @@ on_both_at!(
         assert_eq!(d["decision"], "approved");
 
         // 出件: the collector must be the applicant (or the recorded agent).
-        let stranger = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/issue"),
-                json!({"delivery": "onsite", "id_card": id_card(99)}),
-            )
-            .await;
-        expect_error(stranger, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let issued = post_ok(
+        step_error(
             &clerk,
-            &format!("/api/v1/cases/{n}/issue"),
+            &n,
+            "issue",
+            json!({"delivery": "onsite", "id_card": id_card(99)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
+        let issued = step(
+            &clerk,
+            &n,
+            "issue",
             json!({"delivery": "onsite", "id_card": id_card(4)}),
         )
         .await;
         assert_eq!(issued["status"], "issued");
-        let labels: Vec<&str> = issued["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["action"].as_str().unwrap())
-            .collect();
+        let labels = actions(&issued);
         assert_eq!(
             labels,
             [
@@ -384,52 +370,42 @@ on_both_at!(
         let clerk = app.api_as("clerk7").await;
         let approver = app.api_as("approver").await;
         let chief = app.api_as("chief").await;
-        let n = intake(&clerk, &code, 5).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
-        let proposed = post_ok(
-            &approver,
-            &format!("/api/v1/cases/{n}/decide"),
-            json!({"decision": "approved"}),
+        let n = accepted(&clerk, &code, 5).await;
+        let proposed = approve(&approver, &n).await;
+        assert_eq!(proposed["status"], "signing");
+        step_error(
+            &clerk,
+            &n,
+            "issue",
+            json!({"delivery": "post", "tracking_no": "EMS123"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
         )
         .await;
-        assert_eq!(proposed["status"], "signing");
-        let early_issue = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/issue"),
-                json!({"delivery": "post", "tracking_no": "EMS123"}),
-            )
-            .await;
-        expect_error(early_issue, StatusCode::CONFLICT, "invalid_state").await;
-        let by_approver = approver
-            .post(&format!("/api/v1/cases/{n}/sign"), json!({"approve": true}))
-            .await;
-        expect_error(by_approver, StatusCode::FORBIDDEN, "forbidden").await;
-        let back = post_ok(
+        step_error(
+            &approver,
+            &n,
+            "sign",
+            json!({"approve": true}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        let back = step(
             &chief,
-            &format!("/api/v1/cases/{n}/sign"),
+            &n,
+            "sign",
             json!({"approve": false, "note": "请补充现场照片"}),
         )
         .await;
         assert_eq!(back["status"], "accepted");
-        post_ok(
-            &approver,
-            &format!("/api/v1/cases/{n}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
-        let signed = post_ok(
-            &chief,
-            &format!("/api/v1/cases/{n}/sign"),
-            json!({"approve": true}),
-        )
-        .await;
+        approve(&approver, &n).await;
+        let signed = step(&chief, &n, "sign", json!({"approve": true})).await;
         assert_eq!(signed["status"], "decided");
-        let posted = post_ok(
+        let posted = step(
             &clerk,
-            &format!("/api/v1/cases/{n}/issue"),
+            &n,
+            "issue",
             json!({"delivery": "post", "tracking_no": "EMS1234567890"}),
         )
         .await;
@@ -441,36 +417,25 @@ on_both_at!(
     an_immediate_case_is_finished_by_the_clerk_the_same_day,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-G", "immediate").await;
-        let clerk = app.api_as("clerk7").await;
-        let n = intake(&clerk, &code, 6).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let a = post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
+        let (code, clerk) = desk(&app, "T-CASE-G", "immediate").await;
+        let n = number(&intake(&clerk, &code, 6).await);
+        let a = step(&clerk, &n, "accept", json!({})).await;
         assert_eq!(a["kind"], "immediate");
         assert_eq!(due(&a), "2026-03-02");
-        let d = post_ok(
-            &clerk,
-            &format!("/api/v1/cases/{n}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
+        let d = approve(&clerk, &n).await;
         assert_eq!(d["status"], "decided");
         // A promised case is not the clerk's to decide.
         let code = make_situation(&app, "T-CASE-H", "promised").await;
-        let n = intake(&clerk, &code, 7).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
-        let r = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/decide"),
-                json!({"decision": "approved"}),
-            )
-            .await;
-        expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
+        let n = accepted(&clerk, &code, 7).await;
+        step_error(
+            &clerk,
+            &n,
+            "decide",
+            json!({"decision": "approved"}),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
     }
 );
 
@@ -478,13 +443,8 @@ on_both_at!(
     warnings_turn_yellow_then_red_through_the_job_runner,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-I", "promised").await;
-        let clerk = app.api_as("clerk7").await;
-        let n = intake(&clerk, &code, 8).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
+        let (code, clerk) = desk(&app, "T-CASE-I", "promised").await;
+        let n = accepted(&clerk, &code, 8).await;
         let id: i64 = sqlx::query_scalar("select id from cases where number = $1")
             .bind(&n)
             .fetch_one(app.app.db.pool())
@@ -499,34 +459,20 @@ on_both_at!(
         // Friday 6 March: four of five working days have passed (80%).
         app.app.clock.set(at("2026-03-06T00:30"));
         wait_warning(&app, id, "yellow").await;
-        let got: Value = clerk
-            .get(&format!("/api/v1/cases/{n}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got = clerk.get_json(&format!("/api/v1/cases/{n}")).await;
         assert_eq!(got["warning"], "yellow");
         // Tuesday 10 March: past the due date.
         app.app.clock.set(at("2026-03-10T00:30"));
         wait_warning(&app, id, "red").await;
-        let got: Value = clerk
-            .get(&format!("/api/v1/cases/{n}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got = clerk.get_json(&format!("/api/v1/cases/{n}")).await;
         assert_eq!(got["warning"], "red");
-        let actions: Vec<&str> = got["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["action"].as_str().unwrap())
-            .collect();
+        let actions = actions(&got);
         assert_eq!(actions, ["receive", "accept", "warn_yellow", "warn_red"]);
         // The leader sees it on the supervision page.
         let leader = app.api_as("leader").await;
-        let page = leader.get("/cases/supervision").await;
-        assert_eq!(page.status(), StatusCode::OK);
+        let page = leader
+            .get_status("/cases/supervision", StatusCode::OK)
+            .await;
         let html = page.text().await.unwrap();
         assert!(
             html.contains(&n) && html.contains("已超期"),
@@ -539,18 +485,15 @@ on_both_at!(
     the_public_sees_progress_masked_by_number_and_name,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-CASE-J", "promised").await;
-        let clerk = app.api_as("clerk7").await;
-        let n = intake(&clerk, &code, 9).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
+        let (code, clerk) = desk(&app, "T-CASE-J", "promised").await;
+        let n = accepted(&clerk, &code, 9).await;
         let public = app.anonymous();
         let r = public
-            .get(&format!("/api/v1/progress?number={n}&name=王建明"))
+            .get_status(
+                &format!("/api/v1/progress?number={n}&name=王建明"),
+                StatusCode::OK,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["applicant"], "王*明");
         let no = v["applicant_no"].as_str().unwrap();
@@ -561,13 +504,17 @@ on_both_at!(
             !v.to_string().contains("郭春兰"),
             "staff names stay internal"
         );
-        let wrong = public
-            .get(&format!("/api/v1/progress?number={n}&name=李四"))
+        public
+            .get_error(
+                &format!("/api/v1/progress?number={n}&name=李四"),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
             .await;
-        expect_error(wrong, StatusCode::NOT_FOUND, "not_found").await;
         // The staff API is not public.
-        let r = public.get(&format!("/api/v1/cases/{n}")).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        public
+            .get_status(&format!("/api/v1/cases/{n}"), StatusCode::UNAUTHORIZED)
+            .await;
         let page = reqwest::get(app.url(&format!(
             "/progress?number={n}&name=%E7%8E%8B%E5%BB%BA%E6%98%8E"
         )))
@@ -581,15 +528,6 @@ on_both_at!(
         );
     }
 );
-
-/// An instant in Beijing time.
-pub fn at(text: &str) -> jiff::Timestamp {
-    text.parse::<jiff::civil::DateTime>()
-        .unwrap()
-        .in_tz(yichuang::clock::HALL_TZ)
-        .unwrap()
-        .timestamp()
-}
 
 /// Runs due jobs until the case shows `level`.
 async fn wait_warning(app: &crate::helpers::TestApp, id: i64, level: &str) {

@@ -5,13 +5,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::flow::at;
-use super::{id_card, intake, intake_with, make_situation, on_both_at, post_ok};
-use crate::helpers::{TestApp, expect_error};
-
-fn number(v: &Value) -> String {
-    v["number"].as_str().expect("a case number").to_owned()
-}
+use super::{
+    accepted, actions, approve, desk, id_card, intake, intake_with, make_situation, number,
+    on_both_at, step, step_error, step_field_error,
+};
+use crate::helpers::{TestApp, at};
 
 /// Sets a situation's 收费标准 directly (the catalogue's own tests cover its editing).
 async fn set_fees(app: &TestApp, code: &str, fees: &str) {
@@ -90,8 +88,7 @@ on_both_at!(
     a_joint_case_waits_for_every_co_department_each_on_its_own_limit,
     "2026-03-02T09:00",
     |app: TestApp| async move {
-        let code = make_situation(&app, "T-JOINT", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-JOINT", "promised").await;
         let n = number(&intake(&clerk, &code, 1).await);
         // A joint case needs its co-departments, none twice, none the lead, within the limit.
         let before = app.count("case_tasks").await;
@@ -107,24 +104,24 @@ on_both_at!(
             ),
             (json!([{"department": "县税务局", "days": 9}]), "joint.days"),
         ] {
-            let r = clerk
-                .post(
-                    &format!("/api/v1/cases/{n}/accept"),
-                    json!({"kind": "joint", "joint": joint}),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{joint}");
-            let v: Value = r.json().await.unwrap();
-            assert_eq!(v["error"]["field"], field, "{v}");
+            step_field_error(
+                &clerk,
+                &n,
+                "accept",
+                json!({"kind": "joint", "joint": joint}),
+                field,
+            )
+            .await;
         }
         assert_eq!(
             app.count("case_tasks").await,
             before,
             "a refused acceptance opens nothing"
         );
-        let v = post_ok(
+        let v = step(
             &clerk,
-            &format!("/api/v1/cases/{n}/accept"),
+            &n,
+            "accept",
             json!({"kind": "joint", "joint": [
                 {"department": "县税务局", "days": 2},
                 {"department": "县自然资源局", "days": 3}
@@ -141,13 +138,11 @@ on_both_at!(
         assert_eq!(tasks[0]["state"], "open");
         // The lead's decision waits for both.
         let approver = app.api_as("approver").await;
-        let msg = expect_error(
-            approver
-                .post(
-                    &format!("/api/v1/cases/{n}/decide"),
-                    json!({"decision": "approved"}),
-                )
-                .await,
+        let msg = step_error(
+            &approver,
+            &n,
+            "decide",
+            json!({"decision": "approved"}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -156,39 +151,38 @@ on_both_at!(
             msg.contains("县税务局") && msg.contains("县自然资源局"),
             "{msg}"
         );
-        post_ok(
+        step(
             &approver,
-            &format!("/api/v1/cases/{n}/tasks/done"),
+            &n,
+            "tasks/done",
             json!({"department": "县税务局", "opinion": "无欠税，同意"}),
         )
         .await;
         // Twice is refused; an unknown department names the field.
-        expect_error(
-            approver
-                .post(
-                    &format!("/api/v1/cases/{n}/tasks/done"),
-                    json!({"department": "县税务局", "opinion": "再次"}),
-                )
-                .await,
+        step_error(
+            &approver,
+            &n,
+            "tasks/done",
+            json!({"department": "县税务局", "opinion": "再次"}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
-        let r = approver
-            .post(
+        approver
+            .post_status(
                 &format!("/api/v1/cases/{n}/tasks/done"),
                 json!({"department": "县公安局", "opinion": "同意"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         // A clerk cannot do a co-department's part.
-        let r = clerk
-            .post(
+        clerk
+            .post_status(
                 &format!("/api/v1/cases/{n}/tasks/done"),
                 json!({"department": "县自然资源局", "opinion": "同意"}),
+                StatusCode::FORBIDDEN,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
         // Friday: the land bureau's part (due Thursday) is late — red for that step only.
         app.app.clock.set(at("2026-03-06T00:30"));
         let task: i64 = sqlx::query_scalar(
@@ -202,12 +196,7 @@ on_both_at!(
             .await
             .unwrap();
         assert_eq!(level, Some(yichuang::cases::Warning::Red));
-        let got: Value = approver
-            .get(&format!("/api/v1/cases/{n}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got = approver.get_json(&format!("/api/v1/cases/{n}")).await;
         assert_eq!(got["tasks"][1]["warning"], "red");
         assert_eq!(
             got["tasks"][0]["warning"], "",
@@ -226,25 +215,16 @@ on_both_at!(
             html.contains("县自然资源局"),
             "late step on the supervision page"
         );
-        post_ok(
+        step(
             &approver,
-            &format!("/api/v1/cases/{n}/tasks/done"),
+            &n,
+            "tasks/done",
             json!({"department": "县自然资源局", "opinion": "用地符合规划"}),
         )
         .await;
-        let v = post_ok(
-            &approver,
-            &format!("/api/v1/cases/{n}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
+        let v = approve(&approver, &n).await;
         assert_eq!(v["status"], "decided");
-        let actions: Vec<&str> = v["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["action"].as_str().unwrap())
-            .collect();
+        let actions = actions(&v);
         assert_eq!(
             actions,
             [
@@ -264,20 +244,17 @@ on_both_at!(
     a_reported_case_goes_to_the_county_with_its_materials_and_comes_back_for_issuance,
     "2026-03-02T09:00",
     |app: TestApp| async move {
-        let code = make_situation(&app, "T-UP", "reported").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-UP", "reported").await;
         let n = number(&intake(&clerk, &code, 1).await);
-        let v = post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
+        let v = step(&clerk, &n, "accept", json!({})).await;
         assert_eq!(v["kind"], "reported");
         // Not decided below: it must go up first.
         let approver = app.api_as("approver").await;
-        expect_error(
-            approver
-                .post(
-                    &format!("/api/v1/cases/{n}/decide"),
-                    json!({"decision": "approved"}),
-                )
-                .await,
+        step_error(
+            &approver,
+            &n,
+            "decide",
+            json!({"decision": "approved"}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
@@ -291,37 +268,23 @@ on_both_at!(
                 .status(),
             StatusCode::NOT_FOUND
         );
-        let v = post_ok(
-            &clerk,
-            &format!("/api/v1/cases/{n}/report"),
-            json!({"note": "报县市场监管局审批"}),
-        )
-        .await;
+        let v = step(&clerk, &n, "report", json!({"note": "报县市场监管局审批"})).await;
         assert_eq!(v["reported_to"], "赣县区政务服务中心");
         assert_eq!(v["returned"], false);
         // Twice is refused.
-        expect_error(
-            clerk
-                .post(&format!("/api/v1/cases/{n}/report"), json!({}))
-                .await,
+        step_error(
+            &clerk,
+            &n,
+            "report",
+            json!({}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
         // The county sees it with its materials, and its work list shows it.
-        let got: Value = county_clerk
-            .get(&format!("/api/v1/cases/{n}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let got = county_clerk.get_json(&format!("/api/v1/cases/{n}")).await;
         assert_eq!(got["number"], n.as_str());
-        let list: Value = county_clerk
-            .get("/api/v1/cases?center=GX")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = county_clerk.get_json("/api/v1/cases?center=GX").await;
         assert!(
             list.as_array()
                 .unwrap()
@@ -330,34 +293,32 @@ on_both_at!(
             "{list}"
         );
         // The county decides; the case is back at the township for 出件.
-        let v = post_ok(
+        let v = step(
             &approver,
-            &format!("/api/v1/cases/{n}/decide"),
+            &n,
+            "decide",
             json!({"decision": "approved", "note": "准予"}),
         )
         .await;
         assert_eq!(v["status"], "decided");
         assert_eq!(v["returned"], true);
-        let v = post_ok(
+        let v = step(
             &clerk,
-            &format!("/api/v1/cases/{n}/issue"),
+            &n,
+            "issue",
             json!({"delivery": "onsite", "id_card": id_card(1)}),
         )
         .await;
         assert_eq!(v["status"], "issued");
-        let actions: Vec<&str> = v["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["action"].as_str().unwrap())
-            .collect();
+        let actions = actions(&v);
         assert_eq!(actions, ["receive", "accept", "report", "decide", "issue"]);
         // The county has no upper center: a case there cannot be taken as a 上报件.
         let county = app.api_as("clerk1").await;
         let body = json!({"center": "GX", "situation": other_county(&app).await,
             "applicant": {"name": "王建明", "id_card": id_card(5)}});
-        let r = county.post("/api/v1/cases", body).await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = county
+            .post_status("/api/v1/cases", body, StatusCode::CREATED)
+            .await;
         let v: Value = r.json().await.unwrap();
         let c = number(&v);
         let r = app
@@ -373,21 +334,22 @@ on_both_at!(
         assert_eq!(v["error"]["field"], "kind");
         // A promised case cannot be reported.
         let other = make_situation(&app, "T-NOUP", "promised").await;
-        let m = number(&intake(&clerk, &other, 2).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{m}/accept"), json!({})).await;
-        expect_error(
-            clerk
-                .post(&format!("/api/v1/cases/{m}/report"), json!({}))
-                .await,
+        let m = accepted(&clerk, &other, 2).await;
+        step_error(
+            &clerk,
+            &m,
+            "report",
+            json!({}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
         // A refused case leaves the counts.
         let r = number(&intake(&clerk, &other, 3).await);
-        post_ok(
+        step(
             &clerk,
-            &format!("/api/v1/cases/{r}/refuse"),
+            &r,
+            "refuse",
             json!({"reason": "不属于本机关职权范围"}),
         )
         .await;
@@ -404,14 +366,8 @@ on_both_at!(
         let clerk = app.api_as("clerk7").await;
         let approver = app.api_as("approver").await;
         // A younger applicant (born 1978).
-        let n = number(&intake(&clerk, &code, 1).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{n}/accept"), json!({})).await;
-        let v = post_ok(
-            &approver,
-            &format!("/api/v1/cases/{n}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
+        let n = accepted(&clerk, &code, 1).await;
+        let v = approve(&approver, &n).await;
         assert_eq!(v["fee"]["amount_fen"], 2000);
         assert_eq!(v["fee"]["state"], "due");
         let decided = messages(&app, "case_decided").await;
@@ -422,29 +378,27 @@ on_both_at!(
             "{decided:?}"
         );
         // Not issued before payment; no cash from a younger applicant.
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/cases/{n}/issue"),
-                    json!({"delivery": "onsite", "id_card": id_card(1)}),
-                )
-                .await,
+        step_error(
+            &clerk,
+            &n,
+            "issue",
+            json!({"delivery": "onsite", "id_card": id_card(1)}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
-        let r = clerk
-            .post(
-                &format!("/api/v1/cases/{n}/pay"),
-                json!({"method": "cash", "receipt": "P001"}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"]["field"], "method");
-        let v = post_ok(
+        step_field_error(
             &clerk,
-            &format!("/api/v1/cases/{n}/pay"),
+            &n,
+            "pay",
+            json!({"method": "cash", "receipt": "P001"}),
+            "method",
+        )
+        .await;
+        let v = step(
+            &clerk,
+            &n,
+            "pay",
             json!({"method": "online", "receipt": "JK2026030200001"}),
         )
         .await;
@@ -456,20 +410,19 @@ on_both_at!(
                 .iter()
                 .any(|m| m.contains("JK2026030200001"))
         );
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/cases/{n}/pay"),
-                    json!({"method": "online", "receipt": "X2"}),
-                )
-                .await,
+        step_error(
+            &clerk,
+            &n,
+            "pay",
+            json!({"method": "online", "receipt": "X2"}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
-        let v = post_ok(
+        let v = step(
             &clerk,
-            &format!("/api/v1/cases/{n}/issue"),
+            &n,
+            "issue",
             json!({"delivery": "post", "tracking_no": "1189021234567"}),
         )
         .await;
@@ -484,71 +437,55 @@ on_both_at!(
         let old = yichuang::identity::make_id_card("360721", jiff::civil::date(1950, 1, 9), 7);
         let body = json!({"applicant": {"name": "钟桂英", "id_card": old, "phone": "13900001111"}});
         let m = number(&intake_with(&clerk, &code, 7, body).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{m}/accept"), json!({})).await;
-        post_ok(
-            &approver,
-            &format!("/api/v1/cases/{m}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
-        let v = post_ok(
+        step(&clerk, &m, "accept", json!({})).await;
+        approve(&approver, &m).await;
+        let v = step(
             &clerk,
-            &format!("/api/v1/cases/{m}/pay"),
+            &m,
+            "pay",
             json!({"method": "cash", "receipt": "PJ-0007"}),
         )
         .await;
         assert_eq!(v["fee"]["method"], "cash");
         // A standard without an amount needs the approver's figure; 不收费 costs nothing.
         set_fees(&app, &code, "按国家规定标准收取").await;
-        let k = number(&intake(&clerk, &code, 3).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{k}/accept"), json!({})).await;
-        let r = approver
-            .post(
-                &format!("/api/v1/cases/{k}/decide"),
-                json!({"decision": "approved"}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"]["field"], "fee_fen");
-        let v = post_ok(
+        let k = accepted(&clerk, &code, 3).await;
+        step_field_error(
             &approver,
-            &format!("/api/v1/cases/{k}/decide"),
+            &k,
+            "decide",
+            json!({"decision": "approved"}),
+            "fee_fen",
+        )
+        .await;
+        let v = step(
+            &approver,
+            &k,
+            "decide",
             json!({"decision": "approved", "fee_fen": 1550}),
         )
         .await;
         assert_eq!(v["fee"]["amount_fen"], 1550);
         set_fees(&app, &code, "不收费").await;
-        let j = number(&intake(&clerk, &code, 4).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{j}/accept"), json!({})).await;
-        let v = post_ok(
-            &approver,
-            &format!("/api/v1/cases/{j}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
+        let j = accepted(&clerk, &code, 4).await;
+        let v = approve(&approver, &j).await;
         assert!(v["fee"].is_null());
-        expect_error(
-            clerk
-                .post(
-                    &format!("/api/v1/cases/{j}/pay"),
-                    json!({"method": "online", "receipt": "X3"}),
-                )
-                .await,
+        step_error(
+            &clerk,
+            &j,
+            "pay",
+            json!({"method": "online", "receipt": "X3"}),
             StatusCode::CONFLICT,
             "invalid_state",
         )
         .await;
         // The public progress page tells the fee still due.
-        let p: Value = app
+        let p = app
             .anonymous()
-            .get(&format!(
+            .get_json(&format!(
                 "/api/v1/progress?number={k}&name=%E7%8E%8B%E5%BB%BA%E6%98%8E"
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(p["fee_due"], "15.50 元");
         assert_rollups_match(&app).await;
     }
@@ -558,26 +495,15 @@ on_both_at!(
     the_lobby_screen_shows_cases_ready_and_in_progress_with_names_masked,
     "2026-03-02T09:00",
     |app: TestApp| async move {
-        let code = make_situation(&app, "T-BOARD", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-BOARD", "promised").await;
         let approver = app.api_as("approver").await;
-        let a = number(&intake(&clerk, &code, 1).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{a}/accept"), json!({})).await;
-        let b = number(&intake(&clerk, &code, 2).await);
-        post_ok(&clerk, &format!("/api/v1/cases/{b}/accept"), json!({})).await;
-        post_ok(
-            &approver,
-            &format!("/api/v1/cases/{b}/decide"),
-            json!({"decision": "approved"}),
-        )
-        .await;
-        let board: Value = app
+        let a = accepted(&clerk, &code, 1).await;
+        let b = accepted(&clerk, &code, 2).await;
+        approve(&approver, &b).await;
+        let board = app
             .anonymous()
-            .get("/api/v1/centers/GX-ML/cases/board")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/centers/GX-ML/cases/board")
+            .await;
         assert_eq!(board["ready"][0]["number"], b.as_str());
         assert_eq!(board["ready"][0]["applicant"], "王*明");
         assert_eq!(board["working"][0]["number"], a.as_str());

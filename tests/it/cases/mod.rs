@@ -12,30 +12,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Api, TestApp};
 
-/// Runs the body once per engine with the clock fixed at `at` (Beijing time).
-macro_rules! on_both_at {
-    ($name:ident, $at:expr, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app =
-                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Sqlite, $at).await;
-                ($body)(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let app =
-                    crate::helpers::TestApp::spawn_at(yichuang::db::Backend::Postgres, $at).await;
-                ($body)(app).await;
-            }
-        }
-    };
-}
-pub(crate) use on_both_at;
+pub(crate) use crate::helpers::on_both_at;
 
 /// A valid ID-card number for the `n`-th test applicant (check digit computed).
 pub fn id_card(n: u16) -> String {
@@ -98,4 +75,63 @@ pub async fn post_ok(api: &Api, path: &str, body: Value) -> Value {
     let v: Value = r.json().await.expect("JSON");
     assert_eq!(status, StatusCode::OK, "{path}: {v}");
     v
+}
+
+/// The case number in an answer.
+pub fn number(v: &Value) -> String {
+    v["number"].as_str().expect("a case number").to_owned()
+}
+
+/// The actions of a case's history, oldest first.
+pub fn actions(case: &Value) -> Vec<&str> {
+    case["history"]
+        .as_array()
+        .expect("a history")
+        .iter()
+        .map(|s| s["action"].as_str().expect("an action"))
+        .collect()
+}
+
+/// Takes `step` on case `n` (`POST /api/v1/cases/{n}/{step}`), asserting 200; returns the case.
+pub async fn step(api: &Api, n: &str, step: &str, body: Value) -> Value {
+    post_ok(api, &format!("/api/v1/cases/{n}/{step}"), body).await
+}
+
+/// Tries `step` on case `n`, asserting the error `status` and `code`; returns the message.
+pub async fn step_error(
+    api: &Api,
+    n: &str,
+    step: &str,
+    body: Value,
+    status: StatusCode,
+    code: &str,
+) -> String {
+    let r = api.post(&format!("/api/v1/cases/{n}/{step}"), body).await;
+    crate::helpers::expect_error(r, status, code).await
+}
+
+/// Tries `step` on case `n`, asserting a 422 that names `field`.
+pub async fn step_field_error(api: &Api, n: &str, step: &str, body: Value, field: &str) {
+    let r = api.post(&format!("/api/v1/cases/{n}/{step}"), body).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{step}");
+    let v: Value = r.json().await.expect("JSON");
+    assert_eq!(v["error"]["field"], field, "{v}");
+}
+
+/// A situation `code` of `kind` (see [`make_situation`]) and its window clerk, clerk7 at TY01.
+pub async fn desk(app: &TestApp, code: &str, kind: &str) -> (String, Api) {
+    let code = make_situation(app, code, kind).await;
+    (code, app.api_as("clerk7").await)
+}
+
+/// Takes in a case for applicant `n` and accepts it as `api`; returns its number.
+pub async fn accepted(api: &Api, situation: &str, n: u16) -> String {
+    let number = number(&intake(api, situation, n).await);
+    step(api, &number, "accept", json!({})).await;
+    number
+}
+
+/// Approves case `n` as `api` (`decide` with `approved`), asserting 200; returns the case.
+pub async fn approve(api: &Api, n: &str) -> Value {
+    step(api, n, "decide", json!({"decision": "approved"})).await
 }

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{intake, intake_with, make_situation, on_both_at, post_ok};
+use super::{desk, intake, intake_with, number, on_both_at, step};
 
 /// The notice's words, with the PDF's line breaks and spaces removed.
 async fn notice_text(api: &crate::helpers::Api, number: &str, kind: &str) -> String {
@@ -30,17 +30,14 @@ on_both_at!(
     each_notice_carries_what_the_law_requires,
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
-        let code = make_situation(&app, "T-NOTE-A", "promised").await;
-        let clerk = app.api_as("clerk7").await;
+        let (code, clerk) = desk(&app, "T-NOTE-A", "promised").await;
 
         // 受理通知书 with its 材料接收清单, a 容缺 material and the due date.
-        let n = intake_with(&clerk, &code, 1, json!({"received": [1]})).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(
+        let n = number(&intake_with(&clerk, &code, 1, json!({"received": [1]})).await);
+        step(
             &clerk,
-            &format!("/api/v1/cases/{n}/accept"),
+            &n,
+            "accept",
             json!({"tolerated": [2], "supply_by": "2026-03-06"}),
         )
         .await;
@@ -69,19 +66,19 @@ on_both_at!(
             ],
         );
         // A case not accepted has no acceptance notice.
-        let n2 = intake(&clerk, &code, 2).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let r = clerk
-            .get(&format!("/api/v1/cases/{n2}/notices/accept.pdf"))
+        let n2 = number(&intake(&clerk, &code, 2).await);
+        clerk
+            .get_status(
+                &format!("/api/v1/cases/{n2}/notices/accept.pdf"),
+                StatusCode::NOT_FOUND,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
         // 补正告知书: every item, once.
-        post_ok(
+        step(
             &clerk,
-            &format!("/api/v1/cases/{n2}/notify-missing"),
+            &n2,
+            "notify-missing",
             json!({"items": ["申请书（原件1份）", "场所使用证明须加盖公章"]}),
         )
         .await;
@@ -100,11 +97,8 @@ on_both_at!(
         );
 
         // 不予受理通知书: reason, basis and the right to review or sue.
-        let n3 = intake(&clerk, &code, 3).await["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        post_ok(&clerk, &format!("/api/v1/cases/{n3}/refuse"), json!({"reason": "申请人不具备法定资格", "basis": "《中华人民共和国行政许可法》第三十二条第一款第（二）项"})).await;
+        let n3 = number(&intake(&clerk, &code, 3).await);
+        step(&clerk, &n3, "refuse", json!({"reason": "申请人不具备法定资格", "basis": "《中华人民共和国行政许可法》第三十二条第一款第（二）项"})).await;
         let text = notice_text(&clerk, &n3, "refuse").await;
         has_all(
             &text,
@@ -122,18 +116,14 @@ on_both_at!(
         // 延期告知书 once an extension is granted.
         let approver = app.api_as("approver").await;
         let chief = app.api_as("chief").await;
-        post_ok(
+        step(
             &approver,
-            &format!("/api/v1/cases/{n}/extensions"),
+            &n,
+            "extensions",
             json!({"days": 5, "reason": "需要征求县自然资源局意见"}),
         )
         .await;
-        post_ok(
-            &chief,
-            &format!("/api/v1/cases/{n}/extensions/decide"),
-            json!({"approve": true}),
-        )
-        .await;
+        step(&chief, &n, "extensions/decide", json!({"approve": true})).await;
         let text = notice_text(&clerk, &n, "extension").await;
         has_all(
             &text,
@@ -146,9 +136,11 @@ on_both_at!(
             ],
         );
 
-        let r = clerk
-            .get(&format!("/api/v1/cases/{n}/notices/other.pdf"))
+        clerk
+            .get_status(
+                &format!("/api/v1/cases/{n}/notices/other.pdf"),
+                StatusCode::NOT_FOUND,
+            )
             .await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
 );

@@ -27,13 +27,8 @@ async fn two_servers_take_cases_at_once_without_a_duplicate_number() {
         };
         let code = code.clone();
         tasks.push(tokio::spawn(async move {
-            let r = api
-                .post(
-                    "/api/v1/cases",
-                    json!({"situation": code, "applicant": {"name": "王建明", "id_card": id_card(i)}}),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::CREATED);
+            let r = api.post_status("/api/v1/cases",
+                    json!({"situation": code, "applicant": {"name": "王建明", "id_card": id_card(i)}}), StatusCode::CREATED).await;
             let v: Value = r.json().await.unwrap();
             v["number"].as_str().unwrap().to_owned()
         }));

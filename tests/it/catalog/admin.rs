@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{bad_workbook, manager_session, session_as};
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 on_both!(
     a_manager_edits_imports_and_exports_the_catalogue_from_the_admin_pages,
@@ -17,14 +17,7 @@ on_both!(
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text().await.unwrap().contains("居民户口簿补领"));
-        let edit = client
-            .get(app.url("/admin/matters/GXML-100/edit"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let edit = crate::helpers::page_text(&app, &client, "/admin/matters/GXML-100/edit").await;
         assert!(edit.contains("居民身份证补领申请表") || edit.contains("居民户口簿补领申请表"));
 
         let audits = app.count("audit_log").await;
@@ -48,14 +41,13 @@ on_both!(
                 ("windows", "GA01 受理".to_owned()),
             ]
         };
-        let r = client
-            .post(app.url("/admin/matters/save"))
-            .form(&form("户口迁移证明", "三十"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = r.text().await.unwrap();
+        let html = crate::helpers::form_refused(
+            &app,
+            &client,
+            "/admin/matters/save",
+            &form("户口迁移证明", "三十"),
+        )
+        .await;
         assert!(html.contains("法定时限“三十”不是整数"), "{html}");
         assert!(
             html.contains("户口迁移证明"),
@@ -63,24 +55,19 @@ on_both!(
         );
         assert_eq!(app.count("audit_log").await, audits);
 
-        let r = client
-            .post(app.url("/admin/matters/save"))
-            .form(&form("户口迁移证明", "30"))
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/matters/save",
+            &form("户口迁移证明", "30"),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
             r.headers()["location"],
             "/admin/matters/ML-NEW/edit?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
         );
-        let g: Value = app
-            .anonymous()
-            .get("/api/v1/matters/ML-NEW")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let g = app.anonymous().get_json("/api/v1/matters/ML-NEW").await;
         assert_eq!(g["materials"][0]["tolerable"], true);
         assert_eq!(g["review_form"], json!(["材料齐全", "签字完整"]));
         assert_eq!(g["path"], json!(["户籍与身份证", "户口迁移证明"]));
@@ -166,12 +153,13 @@ on_both!(
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("未导入任何内容"));
 
-        let r = client
-            .post(app.url("/admin/matters/ML-NEW/delete"))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/matters/ML-NEW/delete",
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(
             app.anonymous().get("/api/v1/matters/ML-NEW").await.status(),
@@ -193,13 +181,7 @@ on_both!(
         assert_eq!(r.status(), StatusCode::OK);
         let t: Value = r.json().await.unwrap();
         assert_eq!(t["sort_order"], 10, "a new type goes last");
-        let listed: Value = app
-            .anonymous()
-            .get("/api/v1/matter-types")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let listed = app.anonymous().get_json("/api/v1/matter-types").await;
         assert!(
             listed["items"]
                 .as_array()
@@ -211,40 +193,38 @@ on_both!(
         // and anyone but the system administrator.
         let manager = app.api_as("manager").await;
         let before = app.count("audit_log").await;
-        expect_error(
-            admin
-                .put(
-                    "/api/v1/matter-types/inspection",
-                    json!({"name": "行政许可"}),
-                )
-                .await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        expect_error(
-            admin
-                .put("/api/v1/matter-types/Bad%20Code", json!({"name": "某类"}))
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        let msg = expect_error(
-            admin.delete("/api/v1/matter-types/licence").await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
+        admin
+            .put_error(
+                "/api/v1/matter-types/inspection",
+                json!({"name": "行政许可"}),
+                StatusCode::CONFLICT,
+                "conflict",
+            )
+            .await;
+        admin
+            .put_error(
+                "/api/v1/matter-types/Bad%20Code",
+                json!({"name": "某类"}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
+        let msg = admin
+            .delete_error(
+                "/api/v1/matter-types/licence",
+                StatusCode::CONFLICT,
+                "conflict",
+            )
+            .await;
         assert!(msg.contains("在用"), "{msg}");
-        expect_error(
-            manager
-                .put("/api/v1/matter-types/inspection", json!({"name": "检查"}))
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        manager
+            .put_error(
+                "/api/v1/matter-types/inspection",
+                json!({"name": "检查"}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
         assert_eq!(app.count("audit_log").await, before);
         assert_eq!(
             admin
@@ -256,14 +236,7 @@ on_both!(
 
         // The admin page: add a type, then rename it.
         let (client, csrf) = session_as(&app, "admin").await;
-        let page = client
-            .get(app.url("/admin/matter-types"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = crate::helpers::page_text(&app, &client, "/admin/matter-types").await;
         assert!(
             page.contains("行政许可") && page.contains("confirmation"),
             "{page}"

@@ -33,13 +33,7 @@ on_both!(
             .to_owned();
         assert!(url.starts_with("/files/"), "{url}");
         // The material refers to it, in the guide's JSON and on its page.
-        let g: Value = app
-            .anonymous()
-            .get("/api/v1/matters/GXML-095")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let g = app.anonymous().get_json("/api/v1/matters/GXML-095").await;
         assert_eq!(g["materials"][0]["blank_form"], url.as_str());
         let page = app
             .anonymous()
@@ -50,8 +44,7 @@ on_both!(
             .unwrap();
         assert!(page.contains(&format!("href=\"{url}\"")), "{page}");
         // Anyone downloads it, as uploaded.
-        let r = app.anonymous().get(&url).await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = app.anonymous().get_status(&url, StatusCode::OK).await;
         assert_eq!(r.headers()["content-type"], "application/pdf");
         assert!(
             r.headers()["content-disposition"]

@@ -3,13 +3,15 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 on_both!(
     a_guide_carries_materials_and_review_points,
     |app: TestApp| async move {
-        let r = app.anonymous().get("/api/v1/matters/GXML-095").await;
-        assert_eq!(r.status(), StatusCode::OK);
+        let r = app
+            .anonymous()
+            .get_status("/api/v1/matters/GXML-095", StatusCode::OK)
+            .await;
         let g: Value = r.json().await.unwrap();
         assert_eq!(g["name"], "首次申领居民身份证");
         assert_eq!(g["type_name"], "行政确认");
@@ -23,13 +25,7 @@ on_both!(
         assert_eq!(g["windows"][0]["rights"], "accept");
 
         // 个体工商户设立、变更、注销登记 is split into three 办事情形.
-        let parent: Value = app
-            .anonymous()
-            .get("/api/v1/matters/GXML-072")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let parent = app.anonymous().get_json("/api/v1/matters/GXML-072").await;
         let kids: Vec<&str> = parent["children"]
             .as_array()
             .unwrap()
@@ -44,13 +40,7 @@ on_both!(
                 "个体工商户注销登记"
             ]
         );
-        let setup: Value = app
-            .anonymous()
-            .get("/api/v1/matters/GXML-072-1")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let setup = app.anonymous().get_json("/api/v1/matters/GXML-072-1").await;
         assert!(
             setup["materials"]
                 .as_array()
@@ -58,19 +48,13 @@ on_both!(
                 .iter()
                 .any(|m| m["tolerable"] == true)
         );
-        expect_error(
-            app.anonymous().get("/api/v1/matters/NOPE").await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        let lists: Value = app
+        app.anonymous()
+            .get_error("/api/v1/matters/NOPE", StatusCode::NOT_FOUND, "not_found")
+            .await;
+        let lists = app
             .anonymous()
-            .get("/api/v1/catalog/lists?center=GX-ML")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/catalog/lists?center=GX-ML")
+            .await;
         let rows = lists["items"].as_array().unwrap();
         assert!(rows.iter().any(|r| r["list_category"] == "医保"));
         assert!(rows.iter().any(|r| r["list_kind"] == "booking"));

@@ -47,8 +47,9 @@ pub(super) fn names(v: &Value) -> Vec<String> {
 }
 
 pub(super) async fn export(app: &TestApp, api: &crate::helpers::Api) -> Vec<u8> {
-    let r = api.get("/api/v1/catalog/export?center=GX-ML").await;
-    assert_eq!(r.status(), StatusCode::OK);
+    let r = api
+        .get_status("/api/v1/catalog/export?center=GX-ML", StatusCode::OK)
+        .await;
     let _ = app;
     r.bytes().await.unwrap().to_vec()
 }
@@ -124,39 +125,11 @@ pub(super) fn bad_workbook() -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-pub(super) fn cookie_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-pub(super) async fn csrf_from_page(client: &reqwest::Client, url: &str) -> String {
-    let html = client.get(url).send().await.unwrap().text().await.unwrap();
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    html[start..start + 64].to_owned()
-}
-
 pub(super) async fn manager_session(app: &TestApp) -> (reqwest::Client, String) {
     session_as(app, "manager").await
 }
 
 /// A browser-like client signed in as `login`, and its CSRF token.
 pub(super) async fn session_as(app: &TestApp, login: &str) -> (reqwest::Client, String) {
-    let client = cookie_client();
-    let token = csrf_from_page(&client, &app.url("/login")).await;
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("login", login),
-            ("password", app.passwords[login].as_str()),
-            ("csrf", token.as_str()),
-            ("next", "/admin/matters"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    (client, token)
+    crate::helpers::form_session(app, login, Some("/admin/matters")).await
 }

@@ -1,10 +1,9 @@
 //! The public pages: search, guides, the booklet and the lobby's lists.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use super::url_encode;
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 on_both!(
     the_public_pages_show_search_guides_and_the_booklet,
@@ -66,8 +65,9 @@ on_both!(
             let anon = app.anonymous();
             let q = q.to_owned();
             async move {
-                let r = anon.get(&format!("/catalog/booklet?center=GX-ML{q}")).await;
-                assert_eq!(r.status(), StatusCode::OK);
+                let r = anon
+                    .get_status(&format!("/catalog/booklet?center=GX-ML{q}"), StatusCode::OK)
+                    .await;
                 r.text().await.unwrap()
             }
         };
@@ -105,12 +105,7 @@ on_both!(
     the_lists_come_a_screenful_at_a_time_for_the_lobby,
     |app: TestApp| async move {
         let anon = app.anonymous();
-        let s: Value = anon
-            .get("/api/v1/catalog/sections?center=GX-ML")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let s = anon.get_json("/api/v1/catalog/sections?center=GX-ML").await;
         let items = s["items"].as_array().unwrap();
         assert_eq!(
             items.len(),
@@ -130,23 +125,17 @@ on_both!(
         let booking = items.iter().find(|i| i["key"] == "booking").unwrap();
         let n = booking["total"].as_i64().unwrap();
         assert!(n > 5);
-        let p: Value = anon
-            .get("/api/v1/catalog/sections/booking?center=GX-ML&page=2&per_page=5")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let p = anon
+            .get_json("/api/v1/catalog/sections/booking?center=GX-ML&page=2&per_page=5")
+            .await;
         assert_eq!(p["title"], "预约服务目录");
         assert_eq!(p["page"], 2);
         assert_eq!(p["pages"], (n + 4) / 5);
         assert_eq!(p["items"].as_array().unwrap().len(), 5.min(n as usize - 5));
         let hukou = url_encode("mandated-户籍");
-        let p: Value = anon
-            .get(&format!("/api/v1/catalog/sections/{hukou}?center=GX-ML"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let p = anon
+            .get_json(&format!("/api/v1/catalog/sections/{hukou}?center=GX-ML"))
+            .await;
         assert!(p["total"].as_i64().unwrap() >= 1);
         assert!(
             p["items"]
@@ -155,9 +144,8 @@ on_both!(
                 .iter()
                 .all(|i| i["list_category"] == "户籍")
         );
-        expect_error(
-            anon.get("/api/v1/catalog/sections/booking?center=GX-ML&per_page=0")
-                .await,
+        anon.get_error(
+            "/api/v1/catalog/sections/booking?center=GX-ML&per_page=0",
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
         )
@@ -168,8 +156,9 @@ on_both!(
                 .status(),
             StatusCode::NOT_FOUND
         );
-        let page = anon.get("/centers/GX-ML/catalog/screen").await;
-        assert_eq!(page.status(), StatusCode::OK);
+        let page = anon
+            .get_status("/centers/GX-ML/catalog/screen", StatusCode::OK)
+            .await;
         assert!(page.text().await.unwrap().contains("list-screen.js"));
     }
 );

@@ -1,10 +1,9 @@
 //! Finding matters by word and by pinyin.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use super::{names, search};
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 on_both!(
     a_citizen_finds_matters_by_word_and_by_pinyin_initials,
@@ -37,21 +36,19 @@ on_both!(
         assert_eq!(item["path"][0], "自然资源与不动产登记");
 
         // Every matter, paged by 20.
-        let all: Value = app
+        let all = app
             .anonymous()
-            .get("/api/v1/matters?center=GX-ML&page=2")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/matters?center=GX-ML&page=2")
+            .await;
         assert!(all["total"].as_i64().unwrap() >= 102);
         assert_eq!(all["items"].as_array().unwrap().len(), 20);
         assert_eq!(search(&app, "完全没有这种事项").await["total"], 0);
-        expect_error(
-            app.anonymous().get("/api/v1/matters?center=NOPE&q=x").await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        app.anonymous()
+            .get_error(
+                "/api/v1/matters?center=NOPE&q=x",
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
     }
 );

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{session_as, url_encode};
-use crate::helpers::{TestApp, expect_error, on_both};
+use crate::helpers::{TestApp, on_both};
 
 /// Every page of the answer to `q` in `center`: the names in order, after checking that
 /// `total` counts exactly the matters the pages list, each once.
@@ -106,13 +106,10 @@ on_both!(
         let names = all_pages(&app, "GX", "社会保障卡").await;
         assert!(names[0].starts_with("社会保障卡"), "{names:?}");
         // Over every center too: 身份证 matters of both catalogues lead.
-        let v: Value = app
+        let v = app
             .anonymous()
-            .get(&format!("/api/v1/matters?q={}", url_encode("身份证")))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/matters?q={}", url_encode("身份证")))
+            .await;
         for i in v["items"].as_array().unwrap().iter().take(3) {
             assert!(i["name"].as_str().unwrap().contains("身份证"), "{v}");
         }
@@ -125,12 +122,7 @@ on_both!(
         // Asked before the edit: the cached "nothing" must not outlive it.
         assert!(all_pages(&app, "GX-ML", "一卡通补办").await.is_empty());
         let manager = app.api_as("manager").await;
-        let mut list: Value = manager
-            .get("/api/v1/catalog/synonyms")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let mut list = manager.get_json("/api/v1/catalog/synonyms").await;
         let items = list["items"].as_array_mut().unwrap();
         assert!(items.iter().any(|i| i["term"] == "社保卡"));
         items.push(json!({"term": "一卡通补办", "alternatives": ["一卡通 账号"]}));
@@ -156,12 +148,14 @@ on_both!(
             .as_array_mut()
             .unwrap()
             .push(json!({"term": "社保卡", "alternatives": ["社保"]}));
-        let msg = expect_error(
-            manager.put("/api/v1/catalog/synonyms", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = manager
+            .put_error(
+                "/api/v1/catalog/synonyms",
+                bad,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(msg.contains("重复"), "{msg}");
         assert_eq!(app.count("audit_log").await, audits);
 
@@ -175,30 +169,30 @@ on_both!(
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
         assert!(html.contains("社保卡 = 社会保障卡"), "{html}");
-        let r = client
-            .post(app.url("/admin/search-synonyms"))
-            .form(&[
+        let html = crate::helpers::form_refused(
+            &app,
+            &client,
+            "/admin/search-synonyms",
+            &[
                 ("csrf", csrf.as_str()),
                 ("synonyms", "社保卡 = 社会保障卡\n准生证 生育登记"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = r.text().await.unwrap();
+            ],
+        )
+        .await;
         assert!(
             html.contains("第 2 行缺少“=”") && html.contains("准生证 生育登记"),
             "{html}"
         );
-        let r = client
-            .post(app.url("/admin/search-synonyms"))
-            .form(&[
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/search-synonyms",
+            &[
                 ("csrf", csrf.as_str()),
                 ("synonyms", "社保卡 = 社会保障卡\n惠农卡 = 一卡通"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         // Gone from the list: 准生证 finds nothing by itself now; 惠农卡 is new.
         assert!(all_pages(&app, "GX-ML", "准生证").await.is_empty());
@@ -206,13 +200,7 @@ on_both!(
             all_pages(&app, "GX-ML", "惠农卡").await,
             ["“一卡通”账号信息变更"]
         );
-        let v: Value = app
-            .anonymous()
-            .get("/api/v1/catalog/synonyms")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v = app.anonymous().get_json("/api/v1/catalog/synonyms").await;
         assert_eq!(v["items"].as_array().unwrap().len(), 2);
     }
 );
@@ -221,24 +209,16 @@ on_both!(
     a_clerk_cannot_edit_the_synonyms,
     |app: TestApp| async move {
         let clerk = app.api_as("clerk1").await;
-        let before: Value = clerk
-            .get("/api/v1/catalog/synonyms")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let before = clerk.get_json("/api/v1/catalog/synonyms").await;
         let audits = app.count("audit_log").await;
-        expect_error(
-            clerk
-                .put(
-                    "/api/v1/catalog/synonyms",
-                    json!({"items": [{"term": "社保卡", "alternatives": ["公积金"]}]}),
-                )
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        clerk
+            .put_error(
+                "/api/v1/catalog/synonyms",
+                json!({"items": [{"term": "社保卡", "alternatives": ["公积金"]}]}),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            )
+            .await;
         let r = app
             .anonymous()
             .put("/api/v1/catalog/synonyms", json!({"items": []}))
@@ -251,32 +231,20 @@ on_both!(
             .await
             .unwrap();
         assert_eq!(page.status(), StatusCode::FORBIDDEN);
-        let r = client
-            .post(app.url("/admin/search-synonyms"))
-            .form(&[("csrf", csrf.as_str()), ("synonyms", "社保卡 = 公积金")])
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/search-synonyms",
+            &[("csrf", csrf.as_str()), ("synonyms", "社保卡 = 公积金")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let after: Value = app
-            .anonymous()
-            .get("/api/v1/catalog/synonyms")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let after = app.anonymous().get_json("/api/v1/catalog/synonyms").await;
         assert_eq!(before, after);
         assert_eq!(app.count("audit_log").await, audits);
         // The managers' menu leads to the page; a clerk's does not.
         let (manager, _) = session_as(&app, "manager").await;
-        let html = manager
-            .get(app.url("/admin/matters"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = crate::helpers::page_text(&app, &manager, "/admin/matters").await;
         assert!(html.contains("href=\"/admin/search-synonyms\""));
     }
 );

@@ -5,19 +5,19 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{session_as, url_encode};
-use crate::helpers::{Api, TestApp, expect_error, on_both};
+use crate::helpers::{Api, TestApp, on_both};
 
 /// A new township under the county, with a 公安集成 window, made by the system admin.
 async fn new_township(app: &TestApp, admin: &Api) {
-    let r = admin
-        .post(
+    admin
+        .post_status(
             "/api/v1/centers",
             json!({"code": "GX-WMD", "name": "王母渡镇便民服务中心", "level": "township",
                    "parent": "GX", "region_code": "360704101", "address": "王母渡镇政府一楼",
                    "phone": "0797-0000301"}),
+            StatusCode::CREATED,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
     let r = admin
         .post(
             "/api/v1/centers/GX-WMD/windows",
@@ -46,13 +46,10 @@ async fn count_in(app: &TestApp, center: &str) -> i64 {
 on_both!(
     the_county_hall_has_a_catalogue_of_the_eleven_mandated_categories,
     |app: TestApp| async move {
-        let lists: Value = app
+        let lists = app
             .anonymous()
-            .get("/api/v1/catalog/lists?center=GX")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/catalog/lists?center=GX")
+            .await;
         let rows = lists["items"].as_array().unwrap();
         for c in [
             "医保",
@@ -75,24 +72,18 @@ on_both!(
         }
         assert!(rows.iter().any(|r| r["list_kind"] == "booking"));
         // Taken in at the county's own zone windows.
-        let v: Value = app
+        let v = app
             .anonymous()
-            .get(&format!(
+            .get_json(&format!(
                 "/api/v1/matters?center=GX&q={}",
                 url_encode("护照")
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let code = v["items"][0]["code"].as_str().unwrap().to_owned();
-        let g: Value = app
+        let g = app
             .anonymous()
-            .get(&format!("/api/v1/matters/{code}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/matters/{code}"))
+            .await;
         assert_eq!(g["name"], "普通护照签发");
         assert_eq!(g["windows"][0]["window_name"], "综合受理7");
         let page = app
@@ -119,40 +110,34 @@ on_both!(
         new_township(&app, &admin).await;
         let county = count_in(&app, "GX").await;
         let r = admin
-            .post(
+            .post_status(
                 "/api/v1/catalog/adopt",
                 json!({"center": "GX-WMD", "template": "GX"}),
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(r.status(), StatusCode::OK);
         let report: Value = r.json().await.unwrap();
         assert_eq!(report["created"].as_i64().unwrap(), county);
         assert_eq!(report["kept"], 0);
         assert_eq!(count_in(&app, "GX-WMD").await, county);
         // The copy is the township's: its code, place, phone, level and its own window.
-        let g: Value = app
+        let g = app
             .anonymous()
-            .get("/api/v1/matters/GX-WMD.GXZX-C08-05")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/matters/GX-WMD.GXZX-C08-05")
+            .await;
         assert_eq!(g["name"], "首次申领居民身份证");
         assert_eq!(g["parent"], "GX-WMD.GXZX-C08");
         assert_eq!(g["place"], "王母渡镇政府一楼");
         assert_eq!(g["duty_phone"], "0797-0000301");
         assert_eq!(g["level"], "township");
         assert_eq!(g["windows"][0]["window"], "GA01");
-        let found: Value = app
+        let found = app
             .anonymous()
-            .get(&format!(
+            .get_json(&format!(
                 "/api/v1/matters?center=GX-WMD&q={}",
                 url_encode("身份证")
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(found["total"].as_i64().unwrap() >= 4, "{found}");
         let adopted: i64 = sqlx::query_scalar(
             "select count(*) from audit_log where action = 'adopt' and entity = 'catalog' and entity_key = 'GX-WMD'",
@@ -178,26 +163,20 @@ on_both!(
         let r = admin.put("/api/v1/matters/GX-WMD.GXZX-C08-05", own).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
         let audits = app.count("audit_log").await;
-        let report: Value = admin
-            .post(
+        let report = admin
+            .post_json(
                 "/api/v1/catalog/adopt",
                 json!({"center": "GX-WMD", "template": "GX"}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(report["created"], 0);
         assert_eq!(report["kept"].as_i64().unwrap(), county);
         assert_eq!(count_in(&app, "GX-WMD").await, county);
         assert_eq!(app.count("audit_log").await, audits);
-        let g: Value = app
+        let g = app
             .anonymous()
-            .get("/api/v1/matters/GX-WMD.GXZX-C08-05")
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/matters/GX-WMD.GXZX-C08-05")
+            .await;
         assert_eq!(g["name"], "首次申领居民身份证（王母渡镇）");
     }
 );
@@ -217,17 +196,14 @@ on_both!(
             .await;
         assert_eq!(r.status(), StatusCode::OK);
         let (matters, audits) = (app.count("matters").await, app.count("audit_log").await);
-        let msg = expect_error(
-            admin
-                .post(
-                    "/api/v1/catalog/adopt",
-                    json!({"center": "GX-WMD", "template": "GX"}),
-                )
-                .await,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
+        let msg = admin
+            .post_error(
+                "/api/v1/catalog/adopt",
+                json!({"center": "GX-WMD", "template": "GX"}),
+                StatusCode::CONFLICT,
+                "conflict",
+            )
+            .await;
         assert!(
             msg.contains("GX-WMD.GXZX-C08-05") && msg.contains("未复制任何事项"),
             "{msg}"
@@ -244,85 +220,56 @@ on_both!(
         let manager = app.api_as("manager").await;
         let clerk = app.api_as("clerk7").await;
         let audits = app.count("audit_log").await;
-        // The county itself is no township.
-        expect_error(
-            manager
-                .post(
-                    "/api/v1/catalog/adopt",
-                    json!({"center": "GX", "template": "GX-ML"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            manager
-                .post(
-                    "/api/v1/catalog/adopt",
-                    json!({"center": "GX-ML", "template": "GX-ML"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            manager
-                .post(
-                    "/api/v1/catalog/adopt",
-                    json!({"center": "GX-ML", "template": "NOPE"}),
-                )
-                .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        expect_error(
-            clerk
-                .post(
-                    "/api/v1/catalog/adopt",
-                    json!({"center": "GX-ML", "template": "GX"}),
-                )
-                .await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        // The county itself is no township; nor is a township its own or an unknown template.
+        for (who, center, template, status, code) in [
+            (
+                &manager,
+                "GX",
+                "GX-ML",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                &manager,
+                "GX-ML",
+                "GX-ML",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                &manager,
+                "GX-ML",
+                "NOPE",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (&clerk, "GX-ML", "GX", StatusCode::FORBIDDEN, "forbidden"),
+        ] {
+            let body = json!({"center": center, "template": template});
+            who.post_error("/api/v1/catalog/adopt", body, status, code)
+                .await;
+        }
         assert_eq!(app.count("audit_log").await, audits);
 
         // The page's button: the township's manager takes the county's catalogue.
         let matters = count_in(&app, "GX-ML").await;
         let (client, csrf) = session_as(&app, "manager").await;
-        let html = client
-            .get(app.url("/admin/matters?center=GX-ML"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = crate::helpers::page_text(&app, &client, "/admin/matters?center=GX-ML").await;
         assert!(html.contains("id=\"adopt-form\""), "{html}");
         assert!(
             html.contains("<option value=\"GX\">赣县区政务服务中心</option>"),
             "{html}"
         );
-        let r = client
-            .post(app.url("/admin/matters/adopt?center=GX-ML"))
-            .form(&[("csrf", csrf.as_str()), ("template", "GX")])
-            .send()
-            .await
-            .unwrap();
+        let r = crate::helpers::post_form(
+            &app,
+            &client,
+            "/admin/matters/adopt?center=GX-ML",
+            &[("csrf", csrf.as_str()), ("template", "GX")],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let to = r.headers()["location"].to_str().unwrap().to_owned();
-        let html = client
-            .get(app.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = crate::helpers::page_text(&app, &client, &to).await;
         assert!(html.contains("已从模板中心“GX”复制"), "{html}");
         let flash = html
             .split("flash ok")
@@ -335,14 +282,7 @@ on_both!(
             "{flash}"
         );
         // The county's page offers no template: it is no township.
-        let html = client
-            .get(app.url("/admin/matters?center=GX"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = crate::helpers::page_text(&app, &client, "/admin/matters?center=GX").await;
         assert!(!html.contains("id=\"adopt-form\""));
     }
 );
@@ -359,32 +299,30 @@ on_both!(
         bad["legal_limit"] = json!(60);
         bad["promised_limit"] = json!(20);
         bad["limit_unit"] = json!("days");
-        let msg = expect_error(
-            admin.put("/api/v1/matters/ML-TMP", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = admin
+            .put_error(
+                "/api/v1/matters/ML-TMP",
+                bad,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(msg.contains("即办件须当场或当日办结"), "{msg}");
         let mut bad = base.clone();
         bad["kind"] = json!("promised");
         bad["promised_limit"] = json!(0);
-        let msg = expect_error(
-            admin.put("/api/v1/matters/ML-TMP", bad).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = admin
+            .put_error(
+                "/api/v1/matters/ML-TMP",
+                bad,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            )
+            .await;
         assert!(msg.contains("应选“即办件”"), "{msg}");
         assert_eq!(app.count("matters").await, matters);
         // The demo guide that promised 20 days for a 即办件 is a 承诺件 now.
-        let g: Value = app
-            .anonymous()
-            .get("/api/v1/matters/GXML-095")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let g = app.anonymous().get_json("/api/v1/matters/GXML-095").await;
         assert_eq!(
             (g["kind"].as_str(), g["promised_limit"].as_i64()),
             (Some("promised"), Some(20))
