@@ -128,6 +128,10 @@ impl Server {
             crate::cases::demo::load(&app).await?;
         }
         app.jobs.start(&app);
+        // PostgreSQL's search answers from memory once the index is built: begin now.
+        if let Err(e) = app.search_cache.warm(&app.db).await {
+            tracing::warn!(error = %e, "could not start building the search index");
+        }
         crate::queue::hub::spawn_listener(
             &app.db,
             app.config.database_url.clone(),

@@ -28,4 +28,5 @@ mod ops;
 mod overruns;
 mod queue;
 mod schema;
+mod search_index;
 mod transaction;

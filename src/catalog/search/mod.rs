@@ -7,12 +7,13 @@
 //! also for its alternatives (社保卡 → 社会保障卡); answers come names first. When nothing
 //! matches, a plain substring match on the name is tried.
 
+mod memory;
 mod query;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, LazyLock},
-    time::Duration,
+    sync::{Arc, LazyLock, Mutex},
+    time::{Duration, Instant},
 };
 
 use axum::body::Bytes;
@@ -22,6 +23,7 @@ use pinyin::ToPinyin;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use memory::Index;
 use query::center_lexeme;
 pub use query::{Query, escape_like};
 
@@ -258,6 +260,20 @@ pub async fn search(
     center: Option<&str>,
     page: i64,
 ) -> AppResult<Found> {
+    search_indexed(db, None, synonyms, q, center, page).await
+}
+
+/// [`search`], answered from `index` ([`Index`], PostgreSQL's search table held in memory)
+/// where it can: the same answer, with no read of the search table. `index` must be of the
+/// catalogue version the caller searches under.
+pub async fn search_indexed(
+    db: &Db,
+    index: Option<&Index>,
+    synonyms: &Synonyms,
+    q: &str,
+    center: Option<&str>,
+    page: i64,
+) -> AppResult<Found> {
     let q = q.trim();
     if q.chars().count() > 100 {
         return Err(AppError::invalid_field("q", "搜索内容不能超过 100 个字"));
@@ -275,6 +291,12 @@ pub async fn search(
     };
     let offset = (page - 1) * PER_PAGE;
     let query = Query::new(q, synonyms);
+    if let Some(found) = index
+        .filter(|_| !query.is_empty())
+        .and_then(|ix| ix.search(&query, q, center_id.map(center_token).as_deref(), offset))
+    {
+        return Ok(found);
+    }
     let found = if query.is_empty() {
         run(db, "1 = 1", Vec::new(), center_id, offset).await?
     } else {
@@ -532,7 +554,21 @@ pub struct Cache {
     /// The synonym list by the version it was read under (in the key, like the answers'):
     /// an edit bumps the version, so the next answer reads the list again.
     synonyms: cache::Cache<i64, Arc<Synonyms>, i64>,
+    /// On PostgreSQL, the search table of the newest version read, in memory ([`Index`]).
+    memory: Arc<Mutex<Memory>>,
 }
+
+/// The in-memory index of a server and its building.
+#[derive(Debug, Default)]
+struct Memory {
+    index: Option<Arc<Index>>,
+    building: bool,
+    /// When the last build failed (the database away): none again before [`REBUILD_PAUSE`].
+    failed_at: Option<Instant>,
+}
+
+/// How long a failed build of the in-memory index waits before the next try.
+const REBUILD_PAUSE: Duration = Duration::from_secs(5);
 
 impl Default for Cache {
     fn default() -> Self {
@@ -540,6 +576,7 @@ impl Default for Cache {
             version: cache::Cache::new(Some(VERSION_TTL)),
             answers: cache::Cache::with_capacity(None, CACHE_ENTRIES),
             synonyms: cache::Cache::with_capacity(None, 4),
+            memory: Default::default(),
         }
     }
 }
@@ -597,7 +634,16 @@ impl Cache {
                         AppResult::Ok(Arc::new(synonyms::load(db.pool()).await?))
                     })
                     .await?;
-                let found = search(db, &synonyms, &key.0, key.1.as_deref(), key.2).await?;
+                let index = self.index(db, version);
+                let found = search_indexed(
+                    db,
+                    index.as_deref(),
+                    &synonyms,
+                    &key.0,
+                    key.1.as_deref(),
+                    key.2,
+                )
+                .await?;
                 let json = serde_json::to_vec(&found)
                     .map(Bytes::from)
                     .map_err(|e| AppError::internal(e.to_string()))?;
@@ -607,6 +653,71 @@ impl Cache {
                 })
             })
             .await
+    }
+}
+
+impl Cache {
+    /// The in-memory index of `version`, on PostgreSQL, once built. Until then (and after a
+    /// change, until the next is built) the database answers, and one build starts in the
+    /// background.
+    fn index(&self, db: &Db, version: i64) -> Option<Arc<Index>> {
+        if db.backend() != Backend::Postgres {
+            return None;
+        }
+        let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        let held = memory.index.as_ref().map(|ix| ix.version);
+        if held == Some(version) {
+            return memory.index.clone();
+        }
+        let paused = memory
+            .failed_at
+            .is_some_and(|at| at.elapsed() < REBUILD_PAUSE);
+        if !memory.building && !paused && held.is_none_or(|v| v < version) {
+            memory.building = true;
+            let (db, state) = (db.clone(), self.memory.clone());
+            tokio::spawn(async move {
+                let built = Index::load(&db).await;
+                let mut memory = state.lock().unwrap_or_else(|e| e.into_inner());
+                memory.building = false;
+                match built {
+                    Ok(ix) => {
+                        tracing::info!(
+                            version = ix.version,
+                            matters = ix.len(),
+                            "search index built"
+                        );
+                        memory.failed_at = None;
+                        if memory
+                            .index
+                            .as_ref()
+                            .is_none_or(|old| old.version < ix.version)
+                        {
+                            memory.index = Some(Arc::new(ix));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "building the search index failed");
+                        memory.failed_at = Some(Instant::now());
+                    }
+                }
+            });
+        }
+        None
+    }
+
+    /// The catalogue version of the in-memory index, once one is built.
+    pub fn indexed_version(&self) -> Option<i64> {
+        let memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+        memory.index.as_ref().map(|ix| ix.version)
+    }
+
+    /// Starts building the in-memory index (PostgreSQL) ahead of the first search.
+    pub async fn warm(&self, db: &Db) -> AppResult<()> {
+        let v: i64 = sqlx::query_scalar("select version from catalog_version where id = 1")
+            .fetch_one(db.pool())
+            .await?;
+        self.index(db, v);
+        Ok(())
     }
 }
 

@@ -106,6 +106,17 @@ impl Query {
         Query { groups, phrases }
     }
 
+    /// The groups: every one must match; one matches when an alternative does, an
+    /// alternative when all of its words do (as prefixes).
+    pub(super) fn groups(&self) -> &[Vec<Vec<String>>] {
+        &self.groups
+    }
+
+    /// The whole query and each way of saying it with the synonyms, lower-cased.
+    pub(super) fn phrases(&self) -> &[String] {
+        &self.phrases
+    }
+
     /// No word to look for: every matter is an answer.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
