@@ -14,7 +14,7 @@ use super::{
     ticket::{EventKind, EventRow, Priority, format_number, new_public_token},
 };
 use crate::{
-    db::{Backend, Conn, placeholders},
+    db::{Backend, Conn, dialect, placeholders},
     error::{AppError, AppResult},
     ids::TicketId,
 };
@@ -203,6 +203,50 @@ async fn waiting_now(
     Ok(waiting)
 }
 
+/// [`insert_tickets`] on PostgreSQL: the rows as one JSON parameter, one statement text for
+/// every batch size ([`dialect::pg_records`]).
+async fn insert_tickets_pg(
+    conn: &mut Conn,
+    reqs: &[IssueRequest],
+    tickets: &mut [IssuedTicket],
+) -> AppResult<()> {
+    let rows: Vec<serde_json::Value> = reqs
+        .iter()
+        .zip(tickets.iter())
+        .map(|(r, t)| {
+            serde_json::json!({
+                "c": r.center_id, "d": t.service_date, "z": r.zone_id, "n": t.number,
+                "p": r.priority.map(Priority::as_str), "a": r.appointment_at,
+                "t": t.issued_at, "k": t.public_token,
+            })
+        })
+        .collect();
+    let sql = format!(
+        "insert into tickets (center_id, service_date, zone_id, number, priority, appointment_at, \
+         state, queue_key, issued_at, public_token) \
+         select c, d, z, n, p, a, 'waiting', t, t, k from {} returning public_token, id",
+        dialect::pg_records(
+            1,
+            "c bigint, d text, z bigint, n text, p text, a bigint, t bigint, k text"
+        )
+    );
+    let json = serde_json::to_string(&rows).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(tickets.len());
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        ids.insert(r.try_get("public_token")?, r.try_get("id")?);
+    }
+    for t in tickets.iter_mut() {
+        t.id = *ids
+            .get(&t.public_token)
+            .ok_or_else(|| AppError::internal("issued ticket not found"))?;
+    }
+    Ok(())
+}
+
 /// Inserts the tickets with one statement and sets their ids. On SQLite, where this writer
 /// holds the write lock, the ids are given here (after the largest): a statement returning
 /// hundreds of rows hands them one by one through a bounded channel from SQLite's thread and
@@ -222,6 +266,9 @@ async fn insert_tickets(
         for (i, t) in tickets.iter_mut().enumerate() {
             t.id = last + 1 + i as i64;
         }
+    }
+    if backend == Backend::Postgres {
+        return insert_tickets_pg(conn, reqs, tickets).await;
     }
     let columns = if backend == Backend::Sqlite { 10 } else { 9 };
     let values: Vec<String> = (0..reqs.len())

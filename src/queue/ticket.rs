@@ -226,6 +226,9 @@ pub async fn write_events_then(
     rows: &[EventRow],
     then: &str,
 ) -> AppResult<()> {
+    if backend == Backend::Postgres && then.is_empty() && !rows.is_empty() {
+        return write_events_pg(tx, rows).await;
+    }
     let chunks: Vec<&[EventRow]> = rows.chunks(EVENT_ROWS_PER_STATEMENT).collect();
     if chunks.is_empty() {
         if !then.is_empty() {
@@ -257,6 +260,31 @@ pub async fn write_events_then(
         }
         q.execute(&mut *tx).await?;
     }
+    Ok(())
+}
+
+/// [`write_events`] on PostgreSQL: the rows as one JSON parameter, one statement text for
+/// any number of rows ([`crate::db::dialect::pg_records`]).
+async fn write_events_pg(tx: &mut Conn, rows: &[EventRow]) -> AppResult<()> {
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "i": r.ticket_id, "t": r.at, "a": r.actor, "k": r.action.as_str(),
+                "w": r.window_id, "d": r.detail,
+            })
+        })
+        .collect();
+    let json = serde_json::to_string(&json).map_err(|e| AppError::internal(e.to_string()))?;
+    let sql = format!(
+        "insert into ticket_events (ticket_id, at, actor, action, window_id, detail) \
+         select i, t, a, k, w, d from {}",
+        crate::db::dialect::pg_records(1, "i bigint, t bigint, a text, k text, w bigint, d text")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
