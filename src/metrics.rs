@@ -25,6 +25,11 @@ fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Installs the recorder now, for figures recorded before the first request.
+pub fn install() {
+    let _ = handle();
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub async fn render() -> impl IntoResponse {
     (
