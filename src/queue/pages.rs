@@ -24,20 +24,8 @@ use crate::{
     error::{AppError, AppResult},
     extract::Fields,
     hall::{Center, Window, Zone, centers, windows, zones},
-    web::{Chrome, PageResult, render, render_status},
+    web::{Chrome, PageResult, qr::qr_svg, render, render_status},
 };
-
-/// The phone page's QR code as inline SVG.
-fn qr_svg(text: &str) -> String {
-    match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(180, 180)
-            .quiet_zone(true)
-            .build(),
-        Err(_) => String::new(),
-    }
-}
 
 // ---- kiosk ----
 
