@@ -208,6 +208,16 @@ on_both_at!(
 
 use crate::helpers::run_cli as yichuang;
 
+/// `yichuang calendar deadline --from FROM --days DAYS --json` on the database at `url`.
+fn deadline(url: &str, from: &str, days: &str) -> (bool, String, String) {
+    yichuang(
+        url,
+        &[
+            "calendar", "deadline", "--from", from, "--days", days, "--json",
+        ],
+    )
+}
+
 #[tokio::test]
 async fn the_calendar_command_prints_the_contract() {
     let (url, _dir) = fresh_database(Backend::Sqlite).await;
@@ -217,18 +227,7 @@ async fn the_calendar_command_prints_the_contract() {
         out.trim(),
         r#"{"date":"2026-02-16","workday":false,"holiday":"春节","regular":[],"extended":[{"start":"08:30","end":"12:00","on_demand":false}]}"#
     );
-    let (ok, out, err) = yichuang(
-        &url,
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "2026-09-28",
-            "--days",
-            "5",
-            "--json",
-        ],
-    );
+    let (ok, out, err) = deadline(&url, "2026-09-28", "5");
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
@@ -237,18 +236,7 @@ async fn the_calendar_command_prints_the_contract() {
     let (ok, _, err) = yichuang(&url, &["calendar", "day", "2026-02-30", "--json"]);
     assert!(!ok);
     assert!(err.contains("2026-02-30"), "{err}");
-    let (ok, _, err) = yichuang(
-        &url,
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "2026-09-28",
-            "--days",
-            "-3",
-            "--json",
-        ],
-    );
+    let (ok, _, err) = deadline(&url, "2026-09-28", "-3");
     assert!(!ok);
     assert!(err.contains("-3"), "{err}");
     // A year without a notice: computed as weekdays and weekends, said on stderr, exit 2.
@@ -260,18 +248,7 @@ async fn the_calendar_command_prints_the_contract() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains(r#""workday":true"#));
     assert!(String::from_utf8_lossy(&out.stderr).contains("尚未录入 2027 年"));
-    let (ok, out, _) = yichuang(
-        &url,
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "2026-12-20",
-            "--days",
-            "20",
-            "--json",
-        ],
-    );
+    let (ok, out, _) = deadline(&url, "2026-12-20", "20");
     assert!(!ok, "a deadline reaching into 2027 is provisional");
     assert!(out.contains(r#""due":"2027-"#), "{out}");
     let (ok, _, err) = yichuang(

@@ -511,16 +511,7 @@ async fn kill_under_load(backend: Backend) {
     drop(dir);
 }
 
-mod every_acknowledged_ticket_and_call_survives_kill_9 {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        kill_under_load(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        kill_under_load(Backend::Postgres).await;
-    }
-}
+crate::helpers::on_each_engine!(
+    every_acknowledged_ticket_and_call_survives_kill_9,
+    kill_under_load
+);

@@ -197,15 +197,10 @@ async fn hours_page_says_this_week_and_whether_the_hall_is_open(backend: Backend
     assert_eq!(status, "今日已下班。下次办公：12月4日（周五）08:30。");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_sqlite() {
-    hours_page_says_this_week_and_whether_the_hall_is_open(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_hours_page_says_this_week_and_whether_the_hall_is_open_postgres() {
-    hours_page_says_this_week_and_whether_the_hall_is_open(Backend::Postgres).await;
-}
+crate::helpers::on_each_engine!(
+    the_hours_page_says_this_week_and_whether_the_hall_is_open,
+    hours_page_says_this_week_and_whether_the_hall_is_open
+);
 
 /// A server whose kiosks follow the hall's hours, at `at` in Beijing.
 async fn kiosk_at(backend: Backend, at: &str) -> TestApp {
@@ -307,15 +302,10 @@ async fn kiosks_follow_the_hours_and_the_posts(backend: Backend) {
     assert_eq!(app.count("tickets").await, before);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kiosks_follow_the_hours_and_the_posts_sqlite() {
-    kiosks_follow_the_hours_and_the_posts(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kiosks_follow_the_hours_and_the_posts_postgres() {
-    kiosks_follow_the_hours_and_the_posts(Backend::Postgres).await;
-}
+crate::helpers::on_each_engine!(
+    kiosks_follow_the_hours_and_the_posts,
+    kiosks_follow_the_hours_and_the_posts
+);
 
 on_both!(
     the_audit_trail_reads_in_chinese,

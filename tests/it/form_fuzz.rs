@@ -24,14 +24,15 @@
 //! ```
 
 use std::{
-    collections::{BTreeMap, BTreeSet, VecDeque},
+    collections::{BTreeSet, VecDeque},
     time::{Duration, Instant},
 };
 
 use reqwest::{Client, StatusCode};
 use yichuang::db::Backend;
 
-use crate::helpers::{TestApp, fresh_database, test_config};
+use crate::fuzz::Tally;
+use crate::helpers::TestApp;
 
 /// The roles that have pages with forms: (login, where the crawl starts). `None` is a
 /// visitor who is not signed in.
@@ -672,13 +673,7 @@ async fn snapshot(app: &TestApp, tables: &[String]) -> Vec<(String, i64)> {
         .iter()
         .map(|t| format!("select cast('{t}' as text) as t, count(*) as n from {t}"))
         .collect();
-    let mut counts =
-        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.join(" union all ")))
-            .fetch_all(app.app.db.pool())
-            .await
-            .expect("count rows");
-    counts.sort();
-    counts
+    crate::fuzz::named_numbers(app, &sql).await
 }
 
 /// Waits (at most five seconds) until the job runner has run every job that is due, so that
@@ -713,14 +708,12 @@ struct Fuzz<'a> {
     app: &'a TestApp,
     tables: Vec<String>,
     counts: Vec<(String, i64)>,
-    sent: usize,
-    statuses: BTreeMap<u16, usize>,
-    findings: Vec<String>,
+    tally: Tally,
 }
 
 impl Fuzz<'_> {
     async fn send(&mut self, client: &Client, who: &str, form: &Form, case: &Case) {
-        self.sent += 1;
+        self.tally.sent += 1;
         let label = format!(
             "{who}: POST {} (form on {}{}) {}",
             form.action,
@@ -742,19 +735,14 @@ impl Fuzz<'_> {
                 )
             }
             Err(e) => {
-                self.findings.push(format!("{label}: no answer: {e}"));
+                self.tally.findings.push(format!("{label}: no answer: {e}"));
                 self.counts = snapshot(self.app, &self.tables).await;
                 return;
             }
         };
-        *self.statuses.entry(status).or_default() += 1;
-        if std::env::var_os("YICHUANG_FUZZ_VERBOSE").is_some() {
-            eprintln!("form fuzz: {status} {label} → {}", short_text(&text));
-        }
-        let mut wrong = Vec::new();
-        if status >= 500 {
-            wrong.push(format!("answered {status}"));
-        }
+        let mut wrong = self
+            .tally
+            .answered("form fuzz", &label, status, &short_text(&text));
         let html = kind.starts_with("text/html") && text.to_ascii_lowercase().contains("<html");
         if status >= 400 && !html {
             wrong.push(format!("a refusal that is not an HTML page ({kind:?})"));
@@ -778,13 +766,8 @@ impl Fuzz<'_> {
             }
         }
         self.counts = after;
-        if !wrong.is_empty() {
-            self.findings.push(format!(
-                "{label}: {} — answer {status} {}",
-                wrong.join("; "),
-                short_text(&text)
-            ));
-        }
+        self.tally
+            .record(&label, &wrong, status, &short_text(&text));
     }
 }
 
@@ -849,18 +832,11 @@ async fn crawl(
 /// lets 100 KB strings through, on a Tuesday morning in December 2026 so the records it makes
 /// are valid.
 async fn spawn(backend: Backend) -> TestApp {
-    let (url, dir) = fresh_database(backend).await;
-    let config = yichuang::config::Config {
-        max_body_bytes: 4 * 1024 * 1024,
-        demo_cases: true,
-        ..test_config(&url)
-    };
-    let now = "2026-12-01T09:00"
-        .parse::<jiff::civil::DateTime>()
-        .and_then(|t| t.in_tz(yichuang::clock::HALL_TZ))
-        .expect("Beijing time")
-        .timestamp();
-    TestApp::spawn_with_clock(backend, config, dir, yichuang::clock::Clock::fixed(now)).await
+    crate::fuzz::spawn_configured(backend, |c| {
+        c.max_body_bytes = 4 * 1024 * 1024;
+        c.demo_cases = true;
+    })
+    .await
 }
 
 async fn fuzz_every_form(backend: Backend) {
@@ -875,9 +851,7 @@ async fn fuzz_every_form(backend: Backend) {
         app: &app,
         counts: snapshot(&app, &tables).await,
         tables,
-        sent: 0,
-        statuses: BTreeMap::new(),
-        findings: Vec::new(),
+        tally: Tally::default(),
     };
     let mut shapes = BTreeSet::new();
     let mut found = 0;
@@ -895,7 +869,7 @@ async fn fuzz_every_form(backend: Backend) {
             who,
             start,
             if short { 120 } else { 400 },
-            &mut fuzz.findings,
+            &mut fuzz.tally.findings,
         )
         .await;
         pages += n;
@@ -954,33 +928,17 @@ async fn fuzz_every_form(backend: Backend) {
     eprintln!(
         "form fuzz on {backend:?}: {pages} pages, {found} forms found, {} distinct forms, {tried} tried over the roles, {} requests in {:.1} s, statuses {:?}, {} findings",
         shapes.len(),
-        fuzz.sent,
+        fuzz.tally.sent,
         started.elapsed().as_secs_f64(),
-        fuzz.statuses,
-        fuzz.findings.len()
+        fuzz.tally.statuses,
+        fuzz.tally.findings.len()
     );
-    for finding in fuzz.findings.iter().take(80) {
-        eprintln!("  {finding}");
-    }
     assert!(found > 30, "the crawl found the forms: {found}");
-    assert!(
-        fuzz.findings.is_empty(),
-        "{} of {} form fuzz requests broke the rules on {backend:?} (see above)",
-        fuzz.findings.len(),
-        fuzz.sent
-    );
+    fuzz.tally
+        .assert_clean("form fuzz", &format!("{backend:?}"), 80);
 }
 
-mod every_form_of_the_pages_refuses_bad_input_cleanly {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        fuzz_every_form(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        fuzz_every_form(Backend::Postgres).await;
-    }
-}
+crate::helpers::on_each_engine!(
+    every_form_of_the_pages_refuses_bad_input_cleanly,
+    fuzz_every_form
+);

@@ -915,15 +915,69 @@ fn short(text: &str) -> String {
 
 // ---- sending and checking ----
 
+/// What a fuzzing run has sent and seen: its answers by status and the rules they broke (the
+/// form fuzz keeps one too).
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) sent: usize,
+    pub(crate) statuses: BTreeMap<u16, usize>,
+    pub(crate) findings: Vec<String>,
+}
+
+impl Tally {
+    /// Counts the answer `status` to the request `label`, shown (`text`, shortened) when
+    /// `YICHUANG_FUZZ_VERBOSE` is set, as `run` says; returns the rule every answer keeps
+    /// if it broke it: never a 5xx.
+    pub(crate) fn answered(
+        &mut self,
+        run: &str,
+        label: &str,
+        status: u16,
+        text: &str,
+    ) -> Vec<String> {
+        *self.statuses.entry(status).or_default() += 1;
+        if std::env::var_os("YICHUANG_FUZZ_VERBOSE").is_some() {
+            eprintln!("{run}: {status} {label} → {text}");
+        }
+        let mut wrong = Vec::new();
+        if status >= 500 {
+            wrong.push(format!("answered {status}"));
+        }
+        wrong
+    }
+
+    /// Records the rules `wrong` that the answer `status` `text` to `label` broke, if any.
+    pub(crate) fn record(&mut self, label: &str, wrong: &[String], status: u16, text: &str) {
+        if !wrong.is_empty() {
+            self.findings.push(format!(
+                "{label}: {} — answer {status} {text}",
+                wrong.join("; ")
+            ));
+        }
+    }
+
+    /// Prints the first `shown` findings and asserts there are none (`what` names the
+    /// requests, `engine` the database).
+    pub(crate) fn assert_clean(&self, what: &str, engine: &str, shown: usize) {
+        for finding in self.findings.iter().take(shown) {
+            eprintln!("  {finding}");
+        }
+        assert!(
+            self.findings.is_empty(),
+            "{} of {} {what} requests broke the rules on {engine} (see above)",
+            self.findings.len(),
+            self.sent
+        );
+    }
+}
+
 /// The client that sends the cases and what it has seen.
 struct Fuzzer<'a> {
     app: &'a TestApp,
     client: Client,
     token: String,
     counts: Vec<(String, i64)>,
-    sent: usize,
-    statuses: BTreeMap<u16, usize>,
-    findings: Vec<String>,
+    tally: Tally,
 }
 
 /// Everything a refused request must leave as it was: the row counts of [`TABLES`] and the
@@ -934,8 +988,13 @@ async fn snapshot(app: &TestApp) -> Vec<(String, i64)> {
         .map(|t| format!("select '{t}' as t, count(*) as n from {t}"))
         .collect();
     sql.push("select 'catalog_version' as t, version as n from catalog_version".into());
+    named_numbers(app, &sql).await
+}
+
+/// The (name, number) rows of the `selects`, one query, sorted (the form fuzz's snapshot too).
+pub(crate) async fn named_numbers(app: &TestApp, selects: &[String]) -> Vec<(String, i64)> {
     let mut counts =
-        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.join(" union all ")))
+        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(selects.join(" union all ")))
             .fetch_all(app.app.db.pool())
             .await
             .expect("count rows");
@@ -962,9 +1021,7 @@ impl<'a> Fuzzer<'a> {
             client,
             token,
             counts: snapshot(app).await,
-            sent: 0,
-            statuses: BTreeMap::new(),
-            findings: Vec::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -982,7 +1039,7 @@ impl<'a> Fuzzer<'a> {
             }
             r = r.body(bytes.clone());
         }
-        self.sent += 1;
+        self.tally.sent += 1;
         let label = format!(
             "{} {} as {who} ({}): {} {}",
             op.label(),
@@ -998,19 +1055,12 @@ impl<'a> Fuzzer<'a> {
                 (s, a.text().await.unwrap_or_default())
             }
             Err(e) => {
-                self.findings.push(format!("{label}: no answer: {e}"));
+                self.tally.findings.push(format!("{label}: no answer: {e}"));
                 self.counts = snapshot(self.app).await;
                 return;
             }
         };
-        *self.statuses.entry(status).or_default() += 1;
-        if std::env::var_os("YICHUANG_FUZZ_VERBOSE").is_some() {
-            eprintln!("fuzz: {status} {label} → {}", short(&text));
-        }
-        let mut wrong = Vec::new();
-        if status >= 500 {
-            wrong.push(format!("answered {status}"));
-        }
+        let mut wrong = self.tally.answered("fuzz", &label, status, &short(&text));
         let api = case.target.starts_with("/api/");
         if status >= 400 && api {
             match serde_json::from_str::<Value>(&text) {
@@ -1039,13 +1089,7 @@ impl<'a> Fuzzer<'a> {
             }
         }
         self.counts = after;
-        if !wrong.is_empty() {
-            self.findings.push(format!(
-                "{label}: {} — answer {status} {}",
-                wrong.join("; "),
-                short(&text)
-            ));
-        }
+        self.tally.record(&label, &wrong, status, &short(&text));
     }
 }
 
@@ -1084,36 +1128,32 @@ pub(crate) fn seed() -> u64 {
 /// handlers (the production default is 10 MB), on a Tuesday morning in December 2026 so the
 /// records it makes (a booking at 13:00) are valid.
 async fn spawn(backend: Backend, max_body_bytes: usize) -> TestApp {
+    spawn_configured(backend, |c| c.max_body_bytes = max_body_bytes).await
+}
+
+/// A server with the test settings as `change` leaves them, on a Tuesday morning in December
+/// 2026 (the form fuzz's too).
+pub(crate) async fn spawn_configured(
+    backend: Backend,
+    change: impl FnOnce(&mut yichuang::config::Config),
+) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
-    let config = yichuang::config::Config {
-        max_body_bytes,
-        ..test_config(&url)
-    };
-    let now = "2026-12-01T09:00"
-        .parse::<jiff::civil::DateTime>()
-        .and_then(|t| t.in_tz(yichuang::clock::HALL_TZ))
-        .expect("Beijing time")
-        .timestamp();
+    let mut config = test_config(&url);
+    change(&mut config);
+    let now = crate::helpers::at("2026-12-01T09:00");
     TestApp::spawn_with_clock(backend, config, dir, yichuang::clock::Clock::fixed(now)).await
 }
 
 fn report(engine: &str, what: &str, f: &Fuzzer<'_>, started: Instant) {
+    let t = &f.tally;
     eprintln!(
         "fuzz {what} on {engine}: {} requests in {:.1} s, statuses {:?}, {} findings",
-        f.sent,
+        t.sent,
         started.elapsed().as_secs_f64(),
-        f.statuses,
-        f.findings.len()
+        t.statuses,
+        t.findings.len()
     );
-    for finding in f.findings.iter().take(60) {
-        eprintln!("  {finding}");
-    }
-    assert!(
-        f.findings.is_empty(),
-        "{} of {} fuzz requests broke the rules on {engine} (see above)",
-        f.findings.len(),
-        f.sent
-    );
+    t.assert_clean("fuzz", engine, 60);
 }
 
 async fn fuzz_every_operation(backend: Backend) {
@@ -1166,19 +1206,10 @@ async fn fuzz_every_operation(backend: Backend) {
     );
 }
 
-mod every_operation_of_the_document_refuses_bad_input_cleanly {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        fuzz_every_operation(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        fuzz_every_operation(Backend::Postgres).await;
-    }
-}
+crate::helpers::on_each_engine!(
+    every_operation_of_the_document_refuses_bad_input_cleanly,
+    fuzz_every_operation
+);
 
 // ---- the spreadsheet import ----
 
@@ -1387,16 +1418,7 @@ async fn fuzz_the_import(backend: Backend) {
     );
 }
 
-mod a_mutated_spreadsheet_is_refused_cleanly_and_imports_nothing {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        fuzz_the_import(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        fuzz_the_import(Backend::Postgres).await;
-    }
-}
+crate::helpers::on_each_engine!(
+    a_mutated_spreadsheet_is_refused_cleanly_and_imports_nothing,
+    fuzz_the_import
+);

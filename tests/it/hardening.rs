@@ -221,15 +221,10 @@ async fn sign_ins_beyond_the_password_checks_answer_busy(backend: yichuang::db::
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_ins_beyond_the_password_checks_answer_busy_sqlite() {
-    sign_ins_beyond_the_password_checks_answer_busy(yichuang::db::Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_ins_beyond_the_password_checks_answer_busy_postgres() {
-    sign_ins_beyond_the_password_checks_answer_busy(yichuang::db::Backend::Postgres).await;
-}
+crate::helpers::on_each_engine!(
+    sign_ins_beyond_the_password_checks_answer_busy,
+    sign_ins_beyond_the_password_checks_answer_busy
+);
 
 // ---- 5. a lock per (login, address), the account's backoff, the manager's record ----
 
@@ -306,15 +301,10 @@ async fn locks_hold_per_address(backend: yichuang::db::Backend) {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lock_holds_for_one_address_and_unknown_logins_lock_alike_sqlite() {
-    locks_hold_per_address(yichuang::db::Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lock_holds_for_one_address_and_unknown_logins_lock_alike_postgres() {
-    locks_hold_per_address(yichuang::db::Backend::Postgres).await;
-}
+crate::helpers::on_each_engine!(
+    a_lock_holds_for_one_address_and_unknown_logins_lock_alike,
+    locks_hold_per_address
+);
 
 // ---- 6. one error shape, in Chinese, naming the field ----
 
@@ -460,15 +450,10 @@ async fn errors_quote_briefly(backend: yichuang::db::Backend) {
     assert!(r.text().await.unwrap().len() < 2_000);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn errors_quote_at_most_a_short_prefix_of_the_input_sqlite() {
-    errors_quote_briefly(yichuang::db::Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn errors_quote_at_most_a_short_prefix_of_the_input_postgres() {
-    errors_quote_briefly(yichuang::db::Backend::Postgres).await;
-}
+crate::helpers::on_each_engine!(
+    errors_quote_at_most_a_short_prefix_of_the_input,
+    errors_quote_briefly
+);
 
 // ---- 8. security headers ----
 

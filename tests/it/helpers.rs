@@ -62,6 +62,24 @@ macro_rules! on_both_at {
 }
 pub(crate) use on_both_at;
 
+/// Runs `$test(backend)`, a test that starts its own servers, once per engine.
+macro_rules! on_each_engine {
+    ($name:ident, $test:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(yichuang::db::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$test(yichuang::db::Backend::Postgres).await;
+            }
+        }
+    };
+}
+pub(crate) use on_each_engine;
+
 /// Cheap argon2 for tests: the hashing is tested on its own, the cost only slows tests.
 pub const TEST_COST: HashCost = HashCost {
     memory_kib: 64,
@@ -283,6 +301,22 @@ impl TestApp {
     }
 }
 
+/// Asserts that the rows of `table` can be neither changed (`column` set to 'x') nor deleted.
+pub async fn assert_append_only(app: &TestApp, table: &str, column: &str) {
+    for sql in [
+        format!("update {table} set {column} = 'x'"),
+        format!("delete from {table}"),
+    ] {
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(app.app.db.pool())
+            .await;
+        assert!(
+            done.is_err(),
+            "{table} is append-only: `{sql}` must be refused"
+        );
+    }
+}
+
 /// A JSON API client.
 #[derive(Clone)]
 pub struct Api {
@@ -398,11 +432,33 @@ impl Api {
     }
 }
 
+/// `base` with the members of the object `changes` added or replaced.
+pub fn merged(base: &Value, changes: Value) -> Value {
+    let mut out = base.clone();
+    if let (Some(o), Value::Object(c)) = (out.as_object_mut(), changes) {
+        o.extend(c);
+    }
+    out
+}
+
 /// Asserts a status and an error body with a Chinese message; returns the message.
 pub async fn expect_error(r: Response, status: StatusCode, code: &str) -> String {
     assert_eq!(r.status(), status, "unexpected status");
     let v: Value = r.json().await.expect("JSON error body");
     assert_eq!(v["error"]["code"], code, "error code in {v}");
+    let msg = v["error"]["message"].as_str().expect("message").to_owned();
+    assert!(
+        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "message should be Chinese: {msg}"
+    );
+    msg
+}
+
+/// Asserts 422 naming `field` with a Chinese message; returns the message.
+pub async fn expect_field(r: Response, field: &str) -> String {
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+    let v: Value = r.json().await.expect("JSON error body");
+    assert_eq!(v["error"]["field"], field, "{v}");
     let msg = v["error"]["message"].as_str().expect("message").to_owned();
     assert!(
         msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),

@@ -136,13 +136,18 @@ on_both!(
         assert!(!html.contains("id=\"start-chief\""), "not the chief's part");
         assert!(!html.contains("id=\"start-posts\""), "no windows");
         links_open(&app, &client, &html, "start-approver").await;
-        let list = crate::helpers::page_text(&app, &client, "/cases?view=review").await;
-        assert!(
-            list.contains("aria-current=\"page\" class=\"active\">审批中"),
-            "{list}"
-        );
+        case_list_shows_tab(&app, &client, "review", "审批中").await;
     }
 );
+
+/// Asserts that the case list `/cases?view={view}` opens with its tab `label` current.
+async fn case_list_shows_tab(app: &TestApp, client: &Client, view: &str, label: &str) {
+    let list = crate::helpers::page_text(app, client, &format!("/cases?view={view}")).await;
+    assert!(
+        list.contains(&format!("aria-current=\"page\" class=\"active\">{label}")),
+        "{list}"
+    );
+}
 
 on_both!(
     the_chief_representative_lands_on_signing_and_extension_approvals,
@@ -154,11 +159,7 @@ on_both!(
         assert!(html.contains("延期申请"));
         assert!(html.contains("现在没有待批准的延期申请"));
         links_open(&app, &client, &html, "start-chief").await;
-        let list = crate::helpers::page_text(&app, &client, "/cases?view=signing").await;
-        assert!(
-            list.contains("aria-current=\"page\" class=\"active\">待签批"),
-            "{list}"
-        );
+        case_list_shows_tab(&app, &client, "signing", "待签批").await;
     }
 );
 

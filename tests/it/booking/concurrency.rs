@@ -101,20 +101,12 @@ on_both_at!(
 async fn two_servers_on_one_database_never_overbook() {
     let (url, _) = fresh_database(Backend::Postgres).await;
     let at = crate::helpers::at("2026-12-01T09:00");
-    let a = TestApp::spawn_with_clock(
-        Backend::Postgres,
-        test_config(&url),
-        None,
-        yichuang::clock::Clock::fixed(at),
-    )
-    .await;
-    let b = TestApp::spawn_with_clock(
-        Backend::Postgres,
-        test_config(&url),
-        None,
-        yichuang::clock::Clock::fixed(at),
-    )
-    .await;
+    // Each server with its own clock, fixed at the same instant.
+    let server = || {
+        let clock = yichuang::clock::Clock::fixed(at);
+        TestApp::spawn_with_clock(Backend::Postgres, test_config(&url), None, clock)
+    };
+    let (a, b) = (server().await, server().await);
     let m = make_bookable(&a, "T-BK-TWO", "extended", "auto").await;
     places(&a, 15).await;
     let apis = vec![a.anonymous(), b.anonymous(), a.anonymous(), b.anonymous()];

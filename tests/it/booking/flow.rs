@@ -144,19 +144,25 @@ on_both_at!(
             bad[field] = value;
             bad
         };
-        // Each with what the message must say ("" where any Chinese message will do).
+        // Each with what the message must say.
         for (bad, says) in [
             (
                 with("id_card", json!(format!("{}{wrong}", &id[..17]))),
                 "校验",
             ),
-            (with("phone", json!("12345")), ""),
-            (with("reason", json!("")), ""),
+            (
+                with("phone", json!("12345")),
+                "联系电话须为 11 位手机号码，或带区号的固定电话",
+            ),
+            (with("reason", json!("")), "请填写预约事由"),
             (
                 booking(&m, "2026-12-02", "10:00", 2),
                 "不是该事项的可预约时段",
             ),
-            (booking(&m, "2026-11-30", "12:00", 2), ""),
+            (
+                booking(&m, "2026-11-30", "12:00", 2),
+                "不能预约已经过去的日期",
+            ),
         ] {
             let msg = book_refused(&anyone, bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
             assert!(msg.contains(says), "{msg}");
@@ -252,12 +258,7 @@ on_both_at!(
                 .unwrap();
         assert!(confirmed >= 6, "{confirmed}");
         // The history cannot be edited.
-        assert!(
-            sqlx::query("delete from appointment_steps")
-                .execute(app.app.db.pool())
-                .await
-                .is_err()
-        );
+        crate::helpers::assert_append_only(&app, "appointment_steps", "note").await;
     }
 );
 

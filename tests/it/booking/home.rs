@@ -6,7 +6,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::id_card;
-use crate::helpers::{Api, TestApp, cookie_client, csrf_from_page, expect_error, on_both_at};
+use crate::helpers::{
+    Api, TestApp, cookie_client, csrf_from_page, expect_error, expect_field, merged, on_both_at,
+};
 
 /// The body of a request by applicant `n`.
 fn request(kind: &str, n: u16) -> Value {
@@ -27,19 +29,6 @@ async fn request_ok(api: &Api, body: Value) -> String {
     let code = v["code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 10);
     code
-}
-
-/// Asserts 422 naming `field` with a Chinese message; returns the message.
-async fn expect_field(r: Response, field: &str) -> String {
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v: Value = r.json().await.expect("JSON error body");
-    assert_eq!(v["error"]["field"], field, "{v}");
-    let msg = v["error"]["message"].as_str().unwrap().to_owned();
-    assert!(
-        msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-        "{msg}"
-    );
-    msg
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
@@ -82,6 +71,16 @@ async fn visit_error(
     error: &str,
 ) -> String {
     expect_error(visit(api, code, step, body).await, status, error).await
+}
+
+/// [`visit`], asserting 409 `invalid_state`: not possible in the visit's state.
+async fn visit_conflict(api: &Api, code: &str, step: &str, body: Value) -> String {
+    visit_error(api, code, step, body, StatusCode::CONFLICT, "invalid_state").await
+}
+
+/// [`visit`], asserting 403 `forbidden`: not the caller's to take.
+async fn visit_forbidden(api: &Api, code: &str, step: &str, body: Value) -> String {
+    visit_error(api, code, step, body, StatusCode::FORBIDDEN, "forbidden").await
 }
 
 fn arrange(staff: &[&str]) -> Value {
@@ -153,15 +152,7 @@ on_both_at!(
         assert_eq!(state_of(&app, &code).await, "pending");
 
         // A leader may not arrange.
-        visit_error(
-            &leader,
-            &code,
-            "arrange",
-            arrange(&["clerk7", "clerk8"]),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        visit_forbidden(&leader, &code, "arrange", arrange(&["clerk7", "clerk8"])).await;
 
         // Two staff of the center: arranged, and the applicant is told when, where and what.
         let r = visit(&clerk, &code, "arrange", arrange(&["clerk7", "clerk8"])).await;
@@ -191,15 +182,7 @@ on_both_at!(
             .await;
         assert_eq!(v["status"], "arranged");
         assert_eq!(v["materials"], "身份证原件\n社会保障卡");
-        visit_error(
-            &clerk,
-            &code,
-            "arrange",
-            arrange(&["clerk7", "clerk8"]),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        visit_conflict(&clerk, &code, "arrange", arrange(&["clerk7", "clerk8"])).await;
         let page = anyone
             .get_status(&format!("/h/{code}"), StatusCode::OK)
             .await;
@@ -216,15 +199,7 @@ on_both_at!(
         // After the visit the clerk marks it done.
         let v = visit_json(&clerk, &code, "done", json!({})).await;
         assert_eq!(v["status"], "done");
-        visit_error(
-            &clerk,
-            &code,
-            "done",
-            json!({}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        visit_conflict(&clerk, &code, "done", json!({})).await;
         assert_eq!(app.count("home_visit_steps").await, steps + 2);
         assert!(
             scalar(
@@ -235,18 +210,7 @@ on_both_at!(
                 >= 4
         );
         // The history cannot be edited.
-        assert!(
-            sqlx::query("delete from home_visit_steps")
-                .execute(app.app.db.pool())
-                .await
-                .is_err()
-        );
-        assert!(
-            sqlx::query("update home_visit_steps set note = 'x'")
-                .execute(app.app.db.pool())
-                .await
-                .is_err()
-        );
+        crate::helpers::assert_append_only(&app, "home_visit_steps", "note").await;
     }
 );
 
@@ -278,25 +242,9 @@ on_both_at!(
             0,
             "not told before the manager approves"
         );
-        visit_error(
-            &clerk,
-            &code,
-            "refusal",
-            json!({"approve": true}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        visit_forbidden(&clerk, &code, "refusal", json!({"approve": true})).await;
         // Waiting for the manager, it can be neither arranged nor cancelled.
-        visit_error(
-            &clerk,
-            &code,
-            "arrange",
-            arrange(&["clerk7", "clerk8"]),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        visit_conflict(&clerk, &code, "arrange", arrange(&["clerk7", "clerk8"])).await;
         let v = visit_json(&manager, &code, "refusal", json!({"approve": true})).await;
         assert_eq!(v["status"], "refused");
 
@@ -371,25 +319,22 @@ on_both_at!(
             app.count("home_visit_steps").await,
             app.count("notifications").await,
         );
-        let mut bad = request("elderly", 51);
+        // Asks with `changes` to applicant 51's request, asserting 422 on `field`.
+        let refused = async |changes: Value, field: &str| {
+            let bad = merged(&request("elderly", 51), changes);
+            expect_field(anyone.post("/api/v1/home-visits", bad).await, field).await
+        };
         let id = id_card(51);
         let wrong = if id.ends_with('0') { "1" } else { "0" };
-        bad["id_number"] = json!(format!("{}{wrong}", &id[..17]));
-        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "id_number").await;
+        let wrong = format!("{}{wrong}", &id[..17]);
+        let msg = refused(json!({"id_number": wrong}), "id_number").await;
         assert!(msg.contains("校验"), "{msg}");
-        let mut bad = request("elderly", 51);
-        bad["address"] = json!("  ");
-        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "address").await;
+        let msg = refused(json!({"address": "  "}), "address").await;
         assert!(msg.contains("上门地址"), "{msg}");
-        let mut bad = request("elderly", 51);
-        bad["kind"] = json!("vip");
-        expect_field(anyone.post("/api/v1/home-visits", bad).await, "kind").await;
-        let mut bad = request("elderly", 51);
-        bad["wanted_date"] = json!("2026-11-30");
-        expect_field(anyone.post("/api/v1/home-visits", bad).await, "wanted_date").await;
+        refused(json!({"kind": "vip"}), "kind").await;
+        refused(json!({"wanted_date": "2026-11-30"}), "wanted_date").await;
         // An enterprise is identified by its credit code, not an ID card.
-        let bad = request("enterprise", 51);
-        let msg = expect_field(anyone.post("/api/v1/home-visits", bad).await, "id_number").await;
+        let msg = refused(json!({"kind": "enterprise"}), "id_number").await;
         assert!(msg.contains("统一社会信用代码"), "{msg}");
         assert_eq!(
             (
@@ -512,22 +457,14 @@ on_both_at!(
 
         // Cancelling on the status page needs the phone.
         let token = csrf_from_page(&client, &app.url(&format!("/h/{code}"))).await;
-        let r = crate::helpers::post_form(
-            &app,
-            &client,
-            &format!("/h/{code}/cancel"),
-            &[("csrf", token.as_str()), ("phone", "13900000000")],
-        )
-        .await;
+        let cancel = async |phone: &str| {
+            let form = [("csrf", token.as_str()), ("phone", phone)];
+            crate::helpers::post_form(&app, &client, &format!("/h/{code}/cancel"), &form).await
+        };
+        let r = cancel("13900000000").await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(state_of(&app, &code).await, "pending");
-        let r = crate::helpers::post_form(
-            &app,
-            &client,
-            &format!("/h/{code}/cancel"),
-            &[("csrf", token.as_str()), ("phone", "13800000061")],
-        )
-        .await;
+        let r = cancel("13800000061").await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(state_of(&app, &code).await, "cancelled");
     }

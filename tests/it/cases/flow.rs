@@ -5,10 +5,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{
-    accepted, actions, approve, desk, id_card, intake, intake_with, make_situation, number,
-    on_both_at, step, step_error,
+    accepted, actions, approval, approve, by_post, desk, id_card, intake, intake_with,
+    make_situation, number, on_both_at, onsite, received, step, step_conflict, step_field_error,
+    step_forbidden, step_invalid,
 };
-use crate::helpers::at;
+use crate::helpers::{assert_append_only, at, expect_field};
 
 fn due(v: &Value) -> String {
     v["due"].as_str().expect("a due date").to_owned()
@@ -34,10 +35,7 @@ on_both_at!(
         assert_eq!(steps, ["receive", "accept"]);
         assert_eq!(got["history"][1]["actor"], "郭春兰");
         // The history is never edited.
-        let edit = sqlx::query("update case_steps set note = 'x'")
-            .execute(app.app.db.pool())
-            .await;
-        assert!(edit.is_err(), "case_steps must refuse updates");
+        assert_append_only(&app, "case_steps", "note").await;
         // A second case gets the next number.
         let second = intake(&clerk, &code, 2).await;
         assert_eq!(second["number"], "2026-GX-ML-000002");
@@ -50,7 +48,7 @@ on_both_at!(
     |app: crate::helpers::TestApp| async move {
         let (code, clerk) = desk(&app, "T-CASE-B", "promised").await;
         // Refused: nothing else is possible afterwards.
-        let n1 = number(&intake(&clerk, &code, 1).await);
+        let n1 = received(&clerk, &code, 1).await;
         let refused = step(
             &clerk,
             &n1,
@@ -64,57 +62,25 @@ on_both_at!(
             ("notify-missing", json!({"items": ["身份证复印件"]})),
             ("refuse", json!({"reason": "再次"})),
         ] {
-            step_error(
-                &clerk,
-                &n1,
-                step,
-                body,
-                StatusCode::CONFLICT,
-                "invalid_state",
-            )
-            .await;
+            step_conflict(&clerk, &n1, step, body).await;
         }
         let approver = app.api_as("approver").await;
         for (step, body) in [
             ("accept", json!({})),
-            ("decide", json!({"decision": "approved"})),
+            ("decide", approval()),
             ("suspend", json!({"reason": "补正"})),
         ] {
-            step_error(
-                &approver,
-                &n1,
-                step,
-                body,
-                StatusCode::CONFLICT,
-                "invalid_state",
-            )
-            .await;
+            step_conflict(&approver, &n1, step, body).await;
         }
         // The refusal waits in the 否定报备登记表 for the leader's opinion.
         let leader = app.api_as("leader").await;
         step(&leader, &n1, "opinion", json!({"opinion": "同意"})).await;
-        step_error(
-            &leader,
-            &n1,
-            "opinion",
-            json!({"opinion": "再签"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&leader, &n1, "opinion", json!({"opinion": "再签"})).await;
         assert_eq!(app.count("case_refusals").await, 1);
 
         // 一次性告知, then the same case continues and is accepted.
         let n2 = number(&intake_with(&clerk, &code, 2, json!({"received": [2]})).await);
-        let msg = step_error(
-            &clerk,
-            &n2,
-            "accept",
-            json!({}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        let msg = step_invalid(&clerk, &n2, "accept", json!({})).await;
         assert!(msg.contains("申请书"), "{msg}");
         let noted = step(
             &clerk,
@@ -125,15 +91,7 @@ on_both_at!(
         .await;
         assert_eq!(noted["status"], "correcting");
         // Approval before acceptance is refused.
-        step_error(
-            &approver,
-            &n2,
-            "decide",
-            json!({"decision": "approved"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&approver, &n2, "decide", approval()).await;
         // Back with the materials: 容缺 is not needed now, but 告知承诺 is accepted.
         let accepted = step(&clerk, &n2, "accept", json!({"commitment": true})).await;
         assert_eq!(accepted["status"], "accepted");
@@ -181,10 +139,7 @@ on_both_at!(
             ),
         ];
         for (body, field) in cases {
-            let r = clerk.post("/api/v1/cases", body).await;
-            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
-            let v: Value = r.json().await.unwrap();
-            assert_eq!(v["error"]["field"], field, "{v}");
+            expect_field(clerk.post("/api/v1/cases", body).await, field).await;
         }
         assert_eq!(app.count("cases").await, 0);
         assert_eq!(app.count("case_counters").await, 0, "no number was used up");
@@ -202,16 +157,8 @@ on_both_at!(
         let code = make_situation(&app, "T-CASE-D", "promised").await;
         // clerk8 holds TY02, which has only 收件权 for the matter.
         let clerk = app.api_as("clerk8").await;
-        let n = number(&intake(&clerk, &code, 3).await);
-        step_error(
-            &clerk,
-            &n,
-            "accept",
-            json!({}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        let n = received(&clerk, &code, 3).await;
+        step_forbidden(&clerk, &n, "accept", json!({})).await;
         let approver = app.api_as("approver").await;
         let accepted = step(&approver, &n, "accept", json!({})).await;
         assert_eq!(accepted["status"], "accepted");
@@ -227,15 +174,7 @@ on_both_at!(
         let chief = app.api_as("chief").await;
         // 容缺: the second material follows by Friday.
         let n = number(&intake_with(&clerk, &code, 4, json!({"received": [1]})).await);
-        step_error(
-            &clerk,
-            &n,
-            "accept",
-            json!({"tolerated": [1]}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
+        step_invalid(&clerk, &n, "accept", json!({"tolerated": [1]})).await;
         let accepted = step(
             &clerk,
             &n,
@@ -248,39 +187,21 @@ on_both_at!(
 
         // Wednesday: the approver stops the clock for a site inspection; Friday it runs again.
         app.app.clock.set(at("2026-03-04T10:00"));
-        step_error(
-            &clerk,
-            &n,
-            "suspend",
-            json!({"reason": "现场踏勘"}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        step_forbidden(&clerk, &n, "suspend", json!({"reason": "现场踏勘"})).await;
         let s = step(&approver, &n, "suspend", json!({"reason": "现场踏勘"})).await;
         assert_eq!(s["status"], "suspended");
-        step_error(
-            &approver,
-            &n,
-            "decide",
-            json!({"decision": "approved"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&approver, &n, "decide", approval()).await;
         app.app.clock.set(at("2026-03-06T09:00"));
         let r = step(&approver, &n, "resume", json!({})).await;
         // Wednesday and Thursday stood still: two working days added.
         assert_eq!(due(&r), "2026-03-11");
 
         // An extension beyond the legal limit (20 − 5 = 15 days) is refused; 10 is granted.
-        let msg = step_error(
+        let msg = step_invalid(
             &approver,
             &n,
             "extensions",
             json!({"days": 16, "reason": "需补充鉴定"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
         )
         .await;
         assert!(msg.contains("15"), "{msg}");
@@ -291,27 +212,19 @@ on_both_at!(
             json!({"days": 3, "reason": "需征求相关部门意见"}),
         )
         .await;
-        step_error(
-            &approver,
-            &n,
-            "extensions/decide",
-            json!({"approve": true}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        step_forbidden(&approver, &n, "extensions/decide", json!({"approve": true})).await;
         let r = step(&chief, &n, "extensions/decide", json!({"approve": true})).await;
         assert_eq!(due(&r), "2026-03-16");
 
         // A rejection needs reasons; the approval goes to the issuance window.
-        let bare = approver
-            .post(
-                &format!("/api/v1/cases/{n}/decide"),
-                json!({"decision": "rejected"}),
-            )
-            .await;
-        let v: Value = bare.json().await.unwrap();
-        assert_eq!(v["error"]["field"], "note");
+        step_field_error(
+            &approver,
+            &n,
+            "decide",
+            json!({"decision": "rejected"}),
+            "note",
+        )
+        .await;
         let d = step(
             &approver,
             &n,
@@ -323,22 +236,8 @@ on_both_at!(
         assert_eq!(d["decision"], "approved");
 
         // 出件: the collector must be the applicant (or the recorded agent).
-        step_error(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "onsite", "id_card": id_card(99)}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-        )
-        .await;
-        let issued = step(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "onsite", "id_card": id_card(4)}),
-        )
-        .await;
+        step_invalid(&clerk, &n, "issue", onsite(99)).await;
+        let issued = step(&clerk, &n, "issue", onsite(4)).await;
         assert_eq!(issued["status"], "issued");
         let labels = actions(&issued);
         assert_eq!(
@@ -373,24 +272,8 @@ on_both_at!(
         let n = accepted(&clerk, &code, 5).await;
         let proposed = approve(&approver, &n).await;
         assert_eq!(proposed["status"], "signing");
-        step_error(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "post", "tracking_no": "EMS123"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
-        step_error(
-            &approver,
-            &n,
-            "sign",
-            json!({"approve": true}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        step_conflict(&clerk, &n, "issue", by_post("EMS123")).await;
+        step_forbidden(&approver, &n, "sign", json!({"approve": true})).await;
         let back = step(
             &chief,
             &n,
@@ -402,13 +285,7 @@ on_both_at!(
         approve(&approver, &n).await;
         let signed = step(&chief, &n, "sign", json!({"approve": true})).await;
         assert_eq!(signed["status"], "decided");
-        let posted = step(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "post", "tracking_no": "EMS1234567890"}),
-        )
-        .await;
+        let posted = step(&clerk, &n, "issue", by_post("EMS1234567890")).await;
         assert_eq!(posted["status"], "issued");
     }
 );
@@ -418,7 +295,7 @@ on_both_at!(
     "2026-03-02T09:00",
     |app: crate::helpers::TestApp| async move {
         let (code, clerk) = desk(&app, "T-CASE-G", "immediate").await;
-        let n = number(&intake(&clerk, &code, 6).await);
+        let n = received(&clerk, &code, 6).await;
         let a = step(&clerk, &n, "accept", json!({})).await;
         assert_eq!(a["kind"], "immediate");
         assert_eq!(due(&a), "2026-03-02");
@@ -427,15 +304,7 @@ on_both_at!(
         // A promised case is not the clerk's to decide.
         let code = make_situation(&app, "T-CASE-H", "promised").await;
         let n = accepted(&clerk, &code, 7).await;
-        step_error(
-            &clerk,
-            &n,
-            "decide",
-            json!({"decision": "approved"}),
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        )
-        .await;
+        step_forbidden(&clerk, &n, "decide", approval()).await;
     }
 );
 

@@ -3,11 +3,11 @@
 //! applicant told by SMS; the lobby screen of cases.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{
-    accepted, actions, approve, desk, id_card, intake, intake_with, make_situation, number,
-    on_both_at, step, step_error, step_field_error,
+    accepted, actions, approval, approve, by_post, desk, intake_with, make_situation, number,
+    on_both_at, onsite, received, step, step_conflict, step_field_error,
 };
 use crate::helpers::{TestApp, at};
 
@@ -35,13 +35,7 @@ async fn other_county(app: &TestApp) -> String {
             }),
         )
         .await;
-    let status = r.status();
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
+    crate::helpers::assert_status(r, StatusCode::OK).await;
     "T-COUNTY".into()
 }
 
@@ -89,7 +83,7 @@ on_both_at!(
     "2026-03-02T09:00",
     |app: TestApp| async move {
         let (code, clerk) = desk(&app, "T-JOINT", "promised").await;
-        let n = number(&intake(&clerk, &code, 1).await);
+        let n = received(&clerk, &code, 1).await;
         // A joint case needs its co-departments, none twice, none the lead, within the limit.
         let before = app.count("case_tasks").await;
         for (joint, field) in [
@@ -138,15 +132,7 @@ on_both_at!(
         assert_eq!(tasks[0]["state"], "open");
         // The lead's decision waits for both.
         let approver = app.api_as("approver").await;
-        let msg = step_error(
-            &approver,
-            &n,
-            "decide",
-            json!({"decision": "approved"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        let msg = step_conflict(&approver, &n, "decide", approval()).await;
         assert!(
             msg.contains("县税务局") && msg.contains("县自然资源局"),
             "{msg}"
@@ -159,13 +145,11 @@ on_both_at!(
         )
         .await;
         // Twice is refused; an unknown department names the field.
-        step_error(
+        step_conflict(
             &approver,
             &n,
             "tasks/done",
             json!({"department": "县税务局", "opinion": "再次"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
         )
         .await;
         approver
@@ -245,20 +229,12 @@ on_both_at!(
     "2026-03-02T09:00",
     |app: TestApp| async move {
         let (code, clerk) = desk(&app, "T-UP", "reported").await;
-        let n = number(&intake(&clerk, &code, 1).await);
+        let n = received(&clerk, &code, 1).await;
         let v = step(&clerk, &n, "accept", json!({})).await;
         assert_eq!(v["kind"], "reported");
         // Not decided below: it must go up first.
         let approver = app.api_as("approver").await;
-        step_error(
-            &approver,
-            &n,
-            "decide",
-            json!({"decision": "approved"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&approver, &n, "decide", approval()).await;
         // The county's clerk does not see it yet.
         let county_clerk = app.api_as("clerk1").await;
         assert_eq!(
@@ -272,15 +248,7 @@ on_both_at!(
         assert_eq!(v["reported_to"], "赣县区政务服务中心");
         assert_eq!(v["returned"], false);
         // Twice is refused.
-        step_error(
-            &clerk,
-            &n,
-            "report",
-            json!({}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&clerk, &n, "report", json!({})).await;
         // The county sees it with its materials, and its work list shows it.
         let got = county_clerk.get_json(&format!("/api/v1/cases/{n}")).await;
         assert_eq!(got["number"], n.as_str());
@@ -302,50 +270,20 @@ on_both_at!(
         .await;
         assert_eq!(v["status"], "decided");
         assert_eq!(v["returned"], true);
-        let v = step(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "onsite", "id_card": id_card(1)}),
-        )
-        .await;
+        let v = step(&clerk, &n, "issue", onsite(1)).await;
         assert_eq!(v["status"], "issued");
         let actions = actions(&v);
         assert_eq!(actions, ["receive", "accept", "report", "decide", "issue"]);
         // The county has no upper center: a case there cannot be taken as a 上报件.
-        let county = app.api_as("clerk1").await;
-        let body = json!({"center": "GX", "situation": other_county(&app).await,
-            "applicant": {"name": "王建明", "id_card": id_card(5)}});
-        let r = county
-            .post_status("/api/v1/cases", body, StatusCode::CREATED)
-            .await;
-        let v: Value = r.json().await.unwrap();
-        let c = number(&v);
-        let r = app
-            .api_as("approver")
-            .await
-            .post(
-                &format!("/api/v1/cases/{c}/accept"),
-                json!({"kind": "reported"}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"]["field"], "kind");
+        let situation = other_county(&app).await;
+        let c = number(&intake_with(&county_clerk, &situation, 5, json!({"center": "GX"})).await);
+        step_field_error(&approver, &c, "accept", json!({"kind": "reported"}), "kind").await;
         // A promised case cannot be reported.
         let other = make_situation(&app, "T-NOUP", "promised").await;
         let m = accepted(&clerk, &other, 2).await;
-        step_error(
-            &clerk,
-            &m,
-            "report",
-            json!({}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&clerk, &m, "report", json!({})).await;
         // A refused case leaves the counts.
-        let r = number(&intake(&clerk, &other, 3).await);
+        let r = received(&clerk, &other, 3).await;
         step(
             &clerk,
             &r,
@@ -378,15 +316,7 @@ on_both_at!(
             "{decided:?}"
         );
         // Not issued before payment; no cash from a younger applicant.
-        step_error(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "onsite", "id_card": id_card(1)}),
-            StatusCode::CONFLICT,
-            "invalid_state",
-        )
-        .await;
+        step_conflict(&clerk, &n, "issue", onsite(1)).await;
         step_field_error(
             &clerk,
             &n,
@@ -410,22 +340,14 @@ on_both_at!(
                 .iter()
                 .any(|m| m.contains("JK2026030200001"))
         );
-        step_error(
+        step_conflict(
             &clerk,
             &n,
             "pay",
             json!({"method": "online", "receipt": "X2"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
         )
         .await;
-        let v = step(
-            &clerk,
-            &n,
-            "issue",
-            json!({"delivery": "post", "tracking_no": "1189021234567"}),
-        )
-        .await;
+        let v = step(&clerk, &n, "issue", by_post("1189021234567")).await;
         assert_eq!(v["status"], "issued");
         assert!(
             messages(&app, "case_posted")
@@ -450,14 +372,7 @@ on_both_at!(
         // A standard without an amount needs the approver's figure; 不收费 costs nothing.
         set_fees(&app, &code, "按国家规定标准收取").await;
         let k = accepted(&clerk, &code, 3).await;
-        step_field_error(
-            &approver,
-            &k,
-            "decide",
-            json!({"decision": "approved"}),
-            "fee_fen",
-        )
-        .await;
+        step_field_error(&approver, &k, "decide", approval(), "fee_fen").await;
         let v = step(
             &approver,
             &k,
@@ -470,13 +385,11 @@ on_both_at!(
         let j = accepted(&clerk, &code, 4).await;
         let v = approve(&approver, &j).await;
         assert!(v["fee"].is_null());
-        step_error(
+        step_conflict(
             &clerk,
             &j,
             "pay",
             json!({"method": "online", "receipt": "X3"}),
-            StatusCode::CONFLICT,
-            "invalid_state",
         )
         .await;
         // The public progress page tells the fee still due.

@@ -10,7 +10,7 @@ mod numbers;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Api, TestApp};
+use crate::helpers::{Api, TestApp, merged};
 
 pub(crate) use crate::helpers::on_both_at;
 
@@ -43,9 +43,7 @@ pub async fn make_situation(app: &TestApp, code: &str, kind: &str) -> String {
             }),
         )
         .await;
-    let status = r.status();
-    let body = r.text().await.unwrap_or_default();
-    assert_eq!(status, StatusCode::OK, "saving the situation: {body}");
+    crate::helpers::assert_status(r, StatusCode::OK).await;
     code.to_owned()
 }
 
@@ -56,15 +54,12 @@ pub async fn intake(api: &Api, situation: &str, n: u16) -> Value {
 
 /// [`intake`] with more members in the body (`received`, `window`, `ticket` …).
 pub async fn intake_with(api: &Api, situation: &str, n: u16, extra: Value) -> Value {
-    let mut body = json!({
+    let body = json!({
         "center": "GX-ML",
         "situation": situation,
         "applicant": {"name": "王建明", "id_card": id_card(n), "phone": "13800005678"},
     });
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
-    }
-    let r = api.post("/api/v1/cases", body).await;
+    let r = api.post("/api/v1/cases", merged(&body, extra)).await;
     assert_eq!(r.status(), StatusCode::CREATED, "intake");
     r.json().await.expect("case JSON")
 }
@@ -75,6 +70,16 @@ pub async fn post_ok(api: &Api, path: &str, body: Value) -> Value {
     let v: Value = r.json().await.expect("JSON");
     assert_eq!(status, StatusCode::OK, "{path}: {v}");
     v
+}
+
+/// The body of `issue` handing the result over on site to whoever shows ID card `id_card(n)`.
+pub fn onsite(n: u16) -> Value {
+    json!({"delivery": "onsite", "id_card": id_card(n)})
+}
+
+/// The body of `issue` sending the result by post under `tracking_no`.
+pub fn by_post(tracking_no: &str) -> Value {
+    json!({"delivery": "post", "tracking_no": tracking_no})
 }
 
 /// The case number in an answer.
@@ -98,7 +103,7 @@ pub async fn step(api: &Api, n: &str, step: &str, body: Value) -> Value {
 }
 
 /// Tries `step` on case `n`, asserting the error `status` and `code`; returns the message.
-pub async fn step_error(
+async fn step_error(
     api: &Api,
     n: &str,
     step: &str,
@@ -110,12 +115,39 @@ pub async fn step_error(
     crate::helpers::expect_error(r, status, code).await
 }
 
-/// Tries `step` on case `n`, asserting a 422 that names `field`.
-pub async fn step_field_error(api: &Api, n: &str, step: &str, body: Value, field: &str) {
+/// Tries `step` on case `n`, asserting 409 `invalid_state`: not possible in the case's state.
+/// Returns the message.
+pub async fn step_conflict(api: &Api, n: &str, step: &str, body: Value) -> String {
+    step_error(api, n, step, body, StatusCode::CONFLICT, "invalid_state").await
+}
+
+/// Tries `step` on case `n`, asserting 403 `forbidden`: not the caller's to take.
+pub async fn step_forbidden(api: &Api, n: &str, step: &str, body: Value) -> String {
+    step_error(api, n, step, body, StatusCode::FORBIDDEN, "forbidden").await
+}
+
+/// Tries `step` on case `n`, asserting 422 `invalid`; returns the message.
+pub async fn step_invalid(api: &Api, n: &str, step: &str, body: Value) -> String {
+    step_error(
+        api,
+        n,
+        step,
+        body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    )
+    .await
+}
+
+/// Tries `step` on case `n`, asserting a 422 that names `field`; returns the message.
+pub async fn step_field_error(api: &Api, n: &str, step: &str, body: Value, field: &str) -> String {
     let r = api.post(&format!("/api/v1/cases/{n}/{step}"), body).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{step}");
-    let v: Value = r.json().await.expect("JSON");
-    assert_eq!(v["error"]["field"], field, "{v}");
+    crate::helpers::expect_field(r, field).await
+}
+
+/// The body of `decide` that approves.
+pub fn approval() -> Value {
+    json!({"decision": "approved"})
 }
 
 /// A situation `code` of `kind` (see [`make_situation`]) and its window clerk, clerk7 at TY01.
@@ -124,14 +156,19 @@ pub async fn desk(app: &TestApp, code: &str, kind: &str) -> (String, Api) {
     (code, app.api_as("clerk7").await)
 }
 
+/// Takes in a case for applicant `n` as `api`; returns its number.
+pub async fn received(api: &Api, situation: &str, n: u16) -> String {
+    number(&intake(api, situation, n).await)
+}
+
 /// Takes in a case for applicant `n` and accepts it as `api`; returns its number.
 pub async fn accepted(api: &Api, situation: &str, n: u16) -> String {
-    let number = number(&intake(api, situation, n).await);
+    let number = received(api, situation, n).await;
     step(api, &number, "accept", json!({})).await;
     number
 }
 
 /// Approves case `n` as `api` (`decide` with `approved`), asserting 200; returns the case.
 pub async fn approve(api: &Api, n: &str) -> Value {
-    step(api, n, "decide", json!({"decision": "approved"})).await
+    step(api, n, "decide", approval()).await
 }

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{desk, intake, intake_with, number, on_both_at, step};
+use super::{desk, intake_with, number, on_both_at, received, step};
 
 /// The notice's words, with the PDF's line breaks and spaces removed.
 async fn notice_text(api: &crate::helpers::Api, number: &str, kind: &str) -> String {
@@ -66,7 +66,7 @@ on_both_at!(
             ],
         );
         // A case not accepted has no acceptance notice.
-        let n2 = number(&intake(&clerk, &code, 2).await);
+        let n2 = received(&clerk, &code, 2).await;
         clerk
             .get_status(
                 &format!("/api/v1/cases/{n2}/notices/accept.pdf"),
@@ -97,7 +97,7 @@ on_both_at!(
         );
 
         // 不予受理通知书: reason, basis and the right to review or sue.
-        let n3 = number(&intake(&clerk, &code, 3).await);
+        let n3 = received(&clerk, &code, 3).await;
         step(&clerk, &n3, "refuse", json!({"reason": "申请人不具备法定资格", "basis": "《中华人民共和国行政许可法》第三十二条第一款第（二）项"})).await;
         let text = notice_text(&clerk, &n3, "refuse").await;
         has_all(

@@ -88,29 +88,19 @@ on_both!(
             .bytes()
             .await
             .unwrap();
-        let r = client
-            .post(app.url("/admin/matters/import?center=GX-ML"))
-            .header("x-csrf-token", &csrf)
-            .header(
-                "content-type",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            .body(xlsx_bytes.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let import_url = app.url("/admin/matters/import?center=GX-ML");
+        // The workbook as the page's script sends it: the bytes, the token in a header.
+        let import_bytes = |file: Vec<u8>| {
+            client
+                .post(&import_url)
+                .header("x-csrf-token", &csrf)
+                .header("content-type", yichuang::catalog::api::XLSX)
+                .body(file)
+                .send()
+        };
+        let r = import_bytes(xlsx_bytes.to_vec()).await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let r = client
-            .post(app.url("/admin/matters/import?center=GX-ML"))
-            .header("x-csrf-token", &csrf)
-            .header(
-                "content-type",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            .body(bad_workbook())
-            .send()
-            .await
-            .unwrap();
+        let r = import_bytes(bad_workbook()).await.unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert!(
@@ -118,25 +108,18 @@ on_both!(
             "{html}"
         );
         // The page's own form (a file field, no script): the token travels as a field.
-        let form = |token: &str, file: Vec<u8>| {
-            reqwest::multipart::Form::new()
+        let import_form = |token: &str, file: Vec<u8>| {
+            let form = reqwest::multipart::Form::new()
                 .text("csrf", token.to_owned())
                 .part(
                     "file",
                     reqwest::multipart::Part::bytes(file).file_name("目录.xlsx"),
-                )
+                );
+            client.post(&import_url).multipart(form).send()
         };
-        let r = client
-            .post(app.url("/admin/matters/import?center=GX-ML"))
-            .multipart(form(&csrf, xlsx_bytes.to_vec()))
-            .send()
-            .await
-            .unwrap();
+        let r = import_form(&csrf, xlsx_bytes.to_vec()).await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let r = client
-            .post(app.url("/admin/matters/import?center=GX-ML"))
-            .multipart(form(&"0".repeat(64), xlsx_bytes.to_vec()))
-            .send()
+        let r = import_form(&"0".repeat(64), xlsx_bytes.to_vec())
             .await
             .unwrap();
         assert_eq!(
@@ -144,12 +127,7 @@ on_both!(
             StatusCode::FORBIDDEN,
             "a forged form is refused"
         );
-        let r = client
-            .post(app.url("/admin/matters/import?center=GX-ML"))
-            .multipart(form(&csrf, bad_workbook()))
-            .send()
-            .await
-            .unwrap();
+        let r = import_form(&csrf, bad_workbook()).await.unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("未导入任何内容"));
 

@@ -58,10 +58,7 @@ pub(super) async fn import(api: &crate::helpers::Api, bytes: Vec<u8>) -> reqwest
     api.client
         .post(format!("{}/api/v1/catalog/import", api.base))
         .bearer_auth(api.token.as_deref().unwrap())
-        .header(
-            "content-type",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        .header("content-type", yichuang::catalog::api::XLSX)
         .body(bytes)
         .send()
         .await

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{session_as, url_encode};
-use crate::helpers::{Api, TestApp, on_both};
+use crate::helpers::{Api, TestApp, merged, on_both};
 
 /// A new township under the county, with a 公安集成 window, made by the system admin.
 async fn new_township(app: &TestApp, admin: &Api) {
@@ -24,12 +24,7 @@ async fn new_township(app: &TestApp, admin: &Api) {
             json!({"code": "GA01", "name": "公安集成综合受理", "kind": "general"}),
         )
         .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::CREATED,
-        "{}",
-        r.text().await.unwrap()
-    );
+    crate::helpers::assert_status(r, StatusCode::CREATED).await;
     let _ = app;
 }
 
@@ -294,31 +289,24 @@ on_both!(
         let matters = app.count("matters").await;
         let base = json!({"center": "GX-ML", "parent": "GXML-C11", "name": "临时身份证明",
             "type_code": "confirmation", "department": "公安局"});
-        let mut bad = base.clone();
-        bad["kind"] = json!("immediate");
-        bad["legal_limit"] = json!(60);
-        bad["promised_limit"] = json!(20);
-        bad["limit_unit"] = json!("days");
-        let msg = admin
-            .put_error(
-                "/api/v1/matters/ML-TMP",
-                bad,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-            )
-            .await;
+        // Saves `base` with `changes`, asserting a 422; returns the message.
+        let refused = async |changes: Value| {
+            admin
+                .put_error(
+                    "/api/v1/matters/ML-TMP",
+                    merged(&base, changes),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                )
+                .await
+        };
+        let msg = refused(
+            json!({"kind": "immediate", "legal_limit": 60, "promised_limit": 20,
+            "limit_unit": "days"}),
+        )
+        .await;
         assert!(msg.contains("即办件须当场或当日办结"), "{msg}");
-        let mut bad = base.clone();
-        bad["kind"] = json!("promised");
-        bad["promised_limit"] = json!(0);
-        let msg = admin
-            .put_error(
-                "/api/v1/matters/ML-TMP",
-                bad,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-            )
-            .await;
+        let msg = refused(json!({"kind": "promised", "promised_limit": 0})).await;
         assert!(msg.contains("应选“即办件”"), "{msg}");
         assert_eq!(app.count("matters").await, matters);
         // The demo guide that promised 20 days for a 即办件 is a 承诺件 now.
