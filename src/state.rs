@@ -12,7 +12,7 @@
 //! impl StateMachine for TicketState {
 //!     type Action = TicketAction;
 //!     const TRANSITIONS: &'static [Transition<Self, TicketAction>] = &[
-//!         Transition { action: TicketAction::Call, from: &[TicketState::Waiting], to: TicketState::Called },
+//!         go(TicketAction::Call, &[TicketState::Waiting], TicketState::Called),
 //!     ];
 //! }
 //! let sql = format!("update tickets set state = $1 where id = $2 and {}",
@@ -27,6 +27,11 @@ pub struct Transition<S: 'static, A: 'static> {
     pub action: A,
     pub from: &'static [S],
     pub to: S,
+}
+
+/// A row of a machine's table: `action` moves a record `from` any of these states `to` one.
+pub const fn go<S, A>(action: A, from: &'static [S], to: S) -> Transition<S, A> {
+    Transition { action, from, to }
 }
 
 /// A state enum whose allowed transitions are data.
@@ -137,26 +142,10 @@ mod tests {
     impl StateMachine for Door {
         type Action = DoorAction;
         const TRANSITIONS: &'static [Transition<Self, DoorAction>] = &[
-            Transition {
-                action: DoorAction::Close,
-                from: &[Door::Open],
-                to: Door::Shut,
-            },
-            Transition {
-                action: DoorAction::Lock,
-                from: &[Door::Shut],
-                to: Door::Locked,
-            },
-            Transition {
-                action: DoorAction::Unlock,
-                from: &[Door::Locked],
-                to: Door::Shut,
-            },
-            Transition {
-                action: DoorAction::Open,
-                from: &[Door::Shut, Door::Open],
-                to: Door::Open,
-            },
+            go(DoorAction::Close, &[Door::Open], Door::Shut),
+            go(DoorAction::Lock, &[Door::Shut], Door::Locked),
+            go(DoorAction::Unlock, &[Door::Locked], Door::Shut),
+            go(DoorAction::Open, &[Door::Shut, Door::Open], Door::Open),
         ];
     }
 

@@ -345,7 +345,7 @@ pub async fn notice_pdf(
         .pdf(&notice)
         .await?;
     let name: String = url::form_urlencoded::byte_serialize(
-        format!("{}-{}.pdf", full.case.number, kind.title()).as_bytes(),
+        format!("{}-{}.pdf", full.case.number, kind.label()).as_bytes(),
     )
     .collect();
     Ok((

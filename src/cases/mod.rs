@@ -15,39 +15,6 @@
 //! * `notice.rs`: the written notices as PDFs (typst, CJK fonts from a font directory);
 //! * `warn.rs`: the deadline job; `api.rs`, `pages.rs`: JSON and pages.
 
-/// [`crate::text_enum!`] with each value's Chinese name beside its stored text, and a method
-/// (`label`, unless named after the enum) that answers it: `Variant = "text" => "名称"`.
-macro_rules! named_enum {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident $(as $method:ident)? {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal => $label:literal ),+ $(,)?
-        }
-    ) => {
-        crate::text_enum! {
-            $(#[$meta])*
-            $vis enum $name {
-                $( $(#[$vmeta])* $variant = $text ),+
-            }
-        }
-
-        impl $name {
-            named_enum!(@method $($method)?, $( $variant => $label ),+);
-        }
-    };
-    (@method , $( $variant:ident => $label:literal ),+) => {
-        named_enum!(@method label, $( $variant => $label ),+);
-    };
-    (@method $method:ident, $( $variant:ident => $label:literal ),+) => {
-        /// The Chinese name the pages, notices and history show.
-        pub fn $method(self) -> &'static str {
-            match self {
-                $( Self::$variant => $label ),+
-            }
-        }
-    };
-}
-
 pub mod api;
 pub mod bench;
 pub mod clock;
@@ -71,7 +38,7 @@ use crate::app::App;
 use crate::db::{CivilDate, Micros};
 use crate::ids::{CaseId, CenterId, MatterId, TicketId, UserId, WindowId};
 
-named_enum! {
+crate::text_enum! {
     /// 办件类型 (seed 003 四件管理).
     pub enum CaseKind {
         /// Done on the spot or the same day.
@@ -95,7 +62,7 @@ crate::text_enum! {
     }
 }
 
-named_enum! {
+crate::text_enum! {
     /// What happened to one material of a case.
     pub enum MaterialState {
         Received = "received" => "已收取",
@@ -107,7 +74,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::text_enum! {
     /// The department's decision.
     pub enum Decision {
         /// 准予
@@ -127,7 +94,7 @@ crate::text_enum! {
     }
 }
 
-named_enum! {
+crate::text_enum! {
     /// A deadline warning (电子监察).
     pub enum Warning {
         /// 黄牌预警: most of the promised time has passed.

@@ -21,9 +21,9 @@ use crate::error::{AppError, AppResult};
 
 const TEMPLATE: &str = include_str!("../../templates/cases/notice.typ");
 
-named_enum! {
+crate::text_enum! {
     /// Which notice, with its title.
-    pub enum NoticeKind as title {
+    pub enum NoticeKind {
         /// With the 材料接收清单.
         Accept = "accept" => "受理通知书",
         /// 一次性告知.
@@ -219,7 +219,7 @@ pub fn compose(full: &Full, kind: NoticeKind, url: &str) -> AppResult<Notice> {
         "办理进度可凭办件编号和申请人姓名在 {url} 查询，或扫描下方二维码。"
     ));
     Ok(Notice {
-        title: kind.title().into(),
+        title: kind.label().into(),
         center: full.center_name.clone(),
         number: c.number.clone(),
         to: c.applicant_name.clone(),

@@ -4,9 +4,9 @@
 //! by [`StateMachine::guard`], so of two racing requests the second changes nothing and is
 //! refused with `invalid_state`.
 
-use crate::state::{StateMachine, Transition};
+use crate::state::{StateMachine, Transition, go};
 
-named_enum! {
+crate::text_enum! {
     /// Where a case is (the `cases.state` column), with the label the pages show.
     pub enum CaseState {
         /// 已收件: materials received, acceptance not yet decided.
@@ -28,7 +28,7 @@ named_enum! {
     }
 }
 
-named_enum! {
+crate::text_enum! {
     /// What can be done to a case, with the step's name in the history.
     pub enum CaseAction {
         Accept = "accept" => "受理",
@@ -80,11 +80,6 @@ impl CaseState {
 
 use CaseAction as A;
 use CaseState as S;
-
-/// A row of the table: `action` moves a case `from` any of these states `to` one.
-const fn go(action: A, from: &'static [S], to: S) -> Transition<S, A> {
-    Transition { action, from, to }
-}
 
 impl StateMachine for CaseState {
     type Action = CaseAction;

@@ -43,8 +43,33 @@ pub trait TextEnum: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
 /// ```
 ///
 /// Decoding an unknown text is an error (the schema's `check` keeps such rows out).
+///
+/// Where people read the values, each variant may carry its Chinese label beside its stored
+/// text (`Waiting = "waiting" => "等候"`, all variants or none); the enum then has `label()`.
 #[macro_export]
 macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal => $label:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::text_enum! {
+            $(#[$meta])*
+            $vis enum $name {
+                $( $(#[$vmeta])* $variant = $text ),+
+            }
+        }
+
+        impl $name {
+            /// The value as people read it (pages, notices, history).
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $label),+
+                }
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident {

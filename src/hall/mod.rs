@@ -22,35 +22,15 @@ pub use centers::Center;
 pub use windows::{Special, Window, WindowKind};
 pub use zones::Zone;
 
-/// [`crate::text_enum!`] with a Chinese label per value, as people read it (`label()`):
-/// `Variant = "stored" => "标签"`.
+/// The old name of [`crate::text_enum!`] with labels; forwards to it.
 #[macro_export]
 macro_rules! labelled_enum {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $text:literal => $label:literal ),+ $(,)?
-        }
-    ) => {
-        $crate::text_enum! {
-            $(#[$meta])*
-            $vis enum $name {
-                $( $(#[$vmeta])* $variant = $text ),+
-            }
-        }
-
-        impl $name {
-            /// The value as people read it.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $label),+
-                }
-            }
-        }
+    ($($body:tt)*) => {
+        $crate::text_enum! { $($body)* }
     };
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Administrative level of a center's region (R1.1); labelled 市/县/乡/村.
     pub enum Level {
         /// 市 — 市政务服务中心

@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, AppResult, conflict_on_duplicate},
 };
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// What a window is, which decides its display-name pattern.
     pub enum WindowKind {
         /// 通用综合受理N — the county's general comprehensive window.
@@ -33,7 +33,7 @@ crate::labelled_enum! {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// A special-window function (特色窗口).
     pub enum Special {
         /// 办不成事反映

@@ -28,12 +28,12 @@ use crate::{
     app::App,
     db::{Conn, Micros},
     ids::JobId,
-    state::{StateMachine, Transition},
+    state::{StateMachine, Transition, go},
 };
 
 pub use pages::router;
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Where a job is in its life.
     pub enum JobState {
         /// 待执行: waiting for its `run_at` (a new job, or one to retry).
@@ -66,31 +66,11 @@ crate::text_enum! {
 impl StateMachine for JobState {
     type Action = JobAction;
     const TRANSITIONS: &'static [Transition<Self, JobAction>] = &[
-        Transition {
-            action: JobAction::Claim,
-            from: &[JobState::Pending],
-            to: JobState::Running,
-        },
-        Transition {
-            action: JobAction::Reclaim,
-            from: &[JobState::Running],
-            to: JobState::Running,
-        },
-        Transition {
-            action: JobAction::Succeed,
-            from: &[JobState::Running],
-            to: JobState::Done,
-        },
-        Transition {
-            action: JobAction::Retry,
-            from: &[JobState::Running],
-            to: JobState::Pending,
-        },
-        Transition {
-            action: JobAction::Fail,
-            from: &[JobState::Running],
-            to: JobState::Failed,
-        },
+        go(JobAction::Claim, &[JobState::Pending], JobState::Running),
+        go(JobAction::Reclaim, &[JobState::Running], JobState::Running),
+        go(JobAction::Succeed, &[JobState::Running], JobState::Done),
+        go(JobAction::Retry, &[JobState::Running], JobState::Pending),
+        go(JobAction::Fail, &[JobState::Running], JobState::Failed),
     ];
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use crate::state::{StateMachine, Transition, in_list};
+use crate::state::{StateMachine, Transition, go, in_list};
 
 crate::text_enum! {
     /// Where a ticket is in its life (the `tickets.state` column).
@@ -57,51 +57,15 @@ use TicketState as S;
 impl StateMachine for TicketState {
     type Action = TicketAction;
     const TRANSITIONS: &'static [Transition<Self, TicketAction>] = &[
-        Transition {
-            action: A::CallNext,
-            from: &[S::Waiting],
-            to: S::Called,
-        },
-        Transition {
-            action: A::CallNumber,
-            from: &[S::Waiting, S::Held],
-            to: S::Called,
-        },
-        Transition {
-            action: A::Recall,
-            from: &[S::Called],
-            to: S::Called,
-        },
-        Transition {
-            action: A::Start,
-            from: &[S::Called],
-            to: S::Serving,
-        },
-        Transition {
-            action: A::Finish,
-            from: &[S::Called, S::Serving],
-            to: S::Done,
-        },
-        Transition {
-            action: A::NoShow,
-            from: &[S::Called],
-            to: S::NoShow,
-        },
-        Transition {
-            action: A::Transfer,
-            from: &[S::Called, S::Serving],
-            to: S::Waiting,
-        },
-        Transition {
-            action: A::Hold,
-            from: &[S::Called, S::Serving],
-            to: S::Held,
-        },
-        Transition {
-            action: A::Leave,
-            from: &[S::Waiting, S::Held],
-            to: S::Left,
-        },
+        go(A::CallNext, &[S::Waiting], S::Called),
+        go(A::CallNumber, &[S::Waiting, S::Held], S::Called),
+        go(A::Recall, &[S::Called], S::Called),
+        go(A::Start, &[S::Called], S::Serving),
+        go(A::Finish, &[S::Called, S::Serving], S::Done),
+        go(A::NoShow, &[S::Called], S::NoShow),
+        go(A::Transfer, &[S::Called, S::Serving], S::Waiting),
+        go(A::Hold, &[S::Called, S::Serving], S::Held),
+        go(A::Leave, &[S::Waiting, S::Held], S::Left),
     ];
 }
 

@@ -16,7 +16,7 @@ use crate::{
     state::StateMachine,
 };
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Why a visitor goes first (绿色通道 / 关爱专区), or an appointment checked in.
     pub enum Priority {
         /// 老年人
@@ -44,7 +44,7 @@ crate::text_enum! {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// The three holds halls use (挂起).
     pub enum HoldKind {
         /// 不持件: the visitor fetches documents and may return to any window without a new ticket.
