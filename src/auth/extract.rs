@@ -78,11 +78,7 @@ impl CurrentUser {
 
     /// Roles as Chinese labels, for the header.
     pub fn role_labels(&self) -> String {
-        self.roles
-            .iter()
-            .map(|r| r.label())
-            .collect::<Vec<_>>()
-            .join("、")
+        Role::labels(&self.roles)
     }
 }
 
@@ -283,6 +279,22 @@ impl Viewer {
     }
 }
 
+/// Extracts `U` (who is looking), then the [`CsrfToken`] their forms carry, each refused as
+/// it would be alone.
+async fn with_csrf<U>(parts: &mut Parts, app: &Arc<App>) -> Result<(U, CsrfToken), Response>
+where
+    U: FromRequestParts<Arc<App>>,
+    U::Rejection: IntoResponse,
+{
+    let user = U::from_request_parts(parts, app)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let csrf = CsrfToken::from_request_parts(parts, app)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((user, csrf))
+}
+
 impl FromRequestParts<Arc<App>> for Viewer {
     type Rejection = Response;
 
@@ -290,12 +302,7 @@ impl FromRequestParts<Arc<App>> for Viewer {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let PageUser(user) = PageUser::from_request_parts(parts, app)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let csrf = CsrfToken::from_request_parts(parts, app)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let (PageUser(user), csrf) = with_csrf(parts, app).await?;
         Ok(Self { user, csrf })
     }
 }
@@ -309,12 +316,7 @@ impl FromRequestParts<Arc<App>> for Chrome {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, app)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let csrf = CsrfToken::from_request_parts(parts, app)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let (MaybeUser(user), csrf) = with_csrf(parts, app).await?;
         Ok(Chrome::new(user, csrf))
     }
 }

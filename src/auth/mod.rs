@@ -71,6 +71,15 @@ impl Role {
             Role::Leader => "领导",
         }
     }
+
+    /// Roles as their Chinese labels in a line, "窗口工作人员、后台审批人员".
+    pub fn labels(roles: &[Role]) -> String {
+        roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
 }
 
 /// Random bytes as lowercase hex: session ids, API tokens, CSRF tokens.

@@ -10,7 +10,6 @@ use axum::{
     body::Bytes,
     extract::{Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -90,6 +89,18 @@ impl AdminPage {
             errors,
             error,
         })
+    }
+}
+
+/// The reason of a refusal a catalogue page shows above its form (invalid input, a conflict,
+/// a named record that does not exist), or the error to pass on.
+pub(super) fn refusal(e: AppError) -> Result<String, AppError> {
+    match e {
+        AppError::Invalid(_)
+        | AppError::InvalidField { .. }
+        | AppError::Conflict(_)
+        | AppError::NotFound(_) => Ok(e.public_message()),
+        e => Err(e),
     }
 }
 
@@ -262,18 +273,12 @@ async fn admin_adopt(
             }
             back_with(&center, &msg)
         }
-        Err(
-            e @ (AppError::Invalid(_)
-            | AppError::InvalidField { .. }
-            | AppError::Conflict(_)
-            | AppError::NotFound(_)),
-        ) => {
+        Err(e) => {
+            let error = Some(refusal(e)?);
             let chrome = viewer.chrome();
-            let error = Some(e.public_message());
             let page = AdminPage::of(&app, chrome, center, None, Vec::new(), error).await?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -395,10 +400,7 @@ async fn admin_save(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -
     }
     .await;
     match result {
-        Ok(code) => Ok(Redirect::to(&format!(
-            "/admin/matters/{code}/edit?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
-        ))
-        .into_response()),
+        Ok(code) => done(&format!("/admin/matters/{code}/edit"), "已保存"),
         Err(e @ (AppError::Invalid(_) | AppError::InvalidField { .. } | AppError::Conflict(_))) => {
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,

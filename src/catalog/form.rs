@@ -152,7 +152,7 @@ pub(super) fn from_form(f: &Fields, center: &str) -> AppResult<MatterInput> {
             window_name: String::new(),
         });
     }
-    Ok(MatterInput {
+    let mut m = MatterInput {
         code: f.get("code").into(),
         parent: Some(f.get("parent").to_owned()).filter(|s| !s.is_empty()),
         center: center.into(),
@@ -160,33 +160,18 @@ pub(super) fn from_form(f: &Fields, center: &str) -> AppResult<MatterInput> {
         name: f.get("name").into(),
         sort_order: number("sort_order", "排序")?.unwrap_or(0),
         type_code: f.get("type_code").into(),
-        department: f.get("department").into(),
-        level: f.get("level").into(),
-        kind: f.get("kind").into(),
-        legal_basis: f.get("legal_basis").into(),
-        conditions: f.get("conditions").into(),
-        process: f.get("process").into(),
         legal_limit: number("legal_limit", "法定时限")?,
         promised_limit: number("promised_limit", "承诺时限")?,
-        limit_unit: f.get("limit_unit").into(),
-        special_procedures: f.get("special_procedures").into(),
-        fees: f.get("fees").into(),
-        fee_basis: f.get("fee_basis").into(),
         notice_commitment: f.checked("notice_commitment"),
-        consult_phone: f.get("consult_phone").into(),
-        complaint_phone: f.get("complaint_phone").into(),
-        duty_phone: f.get("duty_phone").into(),
-        place: f.get("place").into(),
-        hours: f.get("hours").into(),
-        delivery: f.get("delivery").into(),
-        notes: f.get("notes").into(),
-        list_kind: f.get("list_kind").into(),
-        list_category: f.get("list_category").into(),
         outside: f.checked("outside"),
-        outside_reason: f.get("outside_reason").into(),
         materials,
         review_form: lines(f.get("review_form")).map(str::to_owned).collect(),
         review_content: lines(f.get("review_content")).map(str::to_owned).collect(),
         windows,
-    })
+        ..MatterInput::default()
+    };
+    for (name, value) in m.texts_mut() {
+        *value = f.get(name).into();
+    }
+    Ok(m)
 }

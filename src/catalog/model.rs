@@ -78,6 +78,36 @@ pub struct MatterInput {
     pub windows: Vec<WindowRight>,
 }
 
+impl MatterInput {
+    /// The terms held as text under one name in the `matters` table, the edit form and the
+    /// JSON: the codes (`level`, `kind`, `limit_unit`, `list_kind`) and the free texts; for
+    /// filling a matter in from a row or a form.
+    pub(crate) fn texts_mut(&mut self) -> [(&'static str, &mut String); 20] {
+        [
+            ("department", &mut self.department),
+            ("level", &mut self.level),
+            ("kind", &mut self.kind),
+            ("legal_basis", &mut self.legal_basis),
+            ("conditions", &mut self.conditions),
+            ("process", &mut self.process),
+            ("limit_unit", &mut self.limit_unit),
+            ("special_procedures", &mut self.special_procedures),
+            ("fees", &mut self.fees),
+            ("fee_basis", &mut self.fee_basis),
+            ("consult_phone", &mut self.consult_phone),
+            ("complaint_phone", &mut self.complaint_phone),
+            ("duty_phone", &mut self.duty_phone),
+            ("place", &mut self.place),
+            ("hours", &mut self.hours),
+            ("delivery", &mut self.delivery),
+            ("notes", &mut self.notes),
+            ("list_kind", &mut self.list_kind),
+            ("list_category", &mut self.list_category),
+            ("outside_reason", &mut self.outside_reason),
+        ]
+    }
+}
+
 /// One search or browse result.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MatterSummary {

@@ -12,45 +12,53 @@ use crate::{
     ids::{CenterId, MatterId},
 };
 
-#[derive(sqlx::FromRow)]
+/// A `matters` row as [`SELECT`] reads it: the matter as submitted (its materials, review
+/// points and windows are other tables' rows, left empty) and what the catalogue keeps
+/// beside it.
 pub(crate) struct MatterRow {
     pub id: MatterId,
     pub center_id: CenterId,
-    pub center_code: String,
     pub center_name: String,
-    pub parent_code: Option<String>,
-    pub code: String,
-    pub node: Node,
-    pub name: String,
-    pub sort_order: i64,
     pub path_json: String,
-    pub type_code: Option<String>,
     pub type_name: Option<String>,
-    pub department: String,
-    pub level: String,
-    pub kind: String,
-    pub legal_basis: String,
-    pub conditions: String,
-    pub process: String,
-    pub legal_limit: Option<i64>,
-    pub promised_limit: Option<i64>,
-    pub limit_unit: String,
-    pub special_procedures: String,
-    pub fees: String,
-    pub fee_basis: String,
-    pub notice_commitment: i64,
-    pub consult_phone: String,
-    pub complaint_phone: String,
-    pub duty_phone: String,
-    pub place: String,
-    pub hours: String,
-    pub delivery: String,
-    pub notes: String,
-    pub list_kind: String,
-    pub list_category: String,
-    pub outside: i64,
-    pub outside_reason: String,
     pub updated_at: i64,
+    /// `center` holds the center's code and `parent` the parent's.
+    pub matter: MatterInput,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for MatterRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        let flag = |column: &str| -> sqlx::Result<bool> { Ok(r.try_get::<i64, _>(column)? != 0) };
+        let node: Node = r.try_get("node")?;
+        let type_code: Option<String> = r.try_get("type_code")?;
+        let mut matter = MatterInput {
+            code: r.try_get("code")?,
+            parent: r.try_get("parent_code")?,
+            center: r.try_get("center_code")?,
+            node: node.as_str().to_owned(),
+            name: r.try_get("name")?,
+            sort_order: r.try_get("sort_order")?,
+            type_code: type_code.unwrap_or_default(),
+            legal_limit: r.try_get("legal_limit")?,
+            promised_limit: r.try_get("promised_limit")?,
+            notice_commitment: flag("notice_commitment")?,
+            outside: flag("outside")?,
+            ..MatterInput::default()
+        };
+        for (column, value) in matter.texts_mut() {
+            *value = r.try_get(column)?;
+        }
+        Ok(MatterRow {
+            id: r.try_get("id")?,
+            center_id: r.try_get("center_id")?,
+            center_name: r.try_get("center_name")?,
+            path_json: r.try_get("path_json")?,
+            type_name: r.try_get("type_name")?,
+            updated_at: r.try_get("updated_at")?,
+            matter,
+        })
+    }
 }
 
 pub(crate) const SELECT: &str = "select m.id, m.center_id, c.code as center_code, c.name as center_name, \
@@ -71,56 +79,14 @@ pub(crate) fn path_of(json: &str) -> Vec<String> {
 }
 
 impl MatterRow {
-    fn input(self) -> (MatterInput, MatterId) {
-        (
-            MatterInput {
-                code: self.code,
-                parent: self.parent_code,
-                center: self.center_code,
-                node: self.node.as_str().to_owned(),
-                name: self.name,
-                sort_order: self.sort_order,
-                type_code: self.type_code.unwrap_or_default(),
-                department: self.department,
-                level: self.level,
-                kind: self.kind,
-                legal_basis: self.legal_basis,
-                conditions: self.conditions,
-                process: self.process,
-                legal_limit: self.legal_limit,
-                promised_limit: self.promised_limit,
-                limit_unit: self.limit_unit,
-                special_procedures: self.special_procedures,
-                fees: self.fees,
-                fee_basis: self.fee_basis,
-                notice_commitment: self.notice_commitment != 0,
-                consult_phone: self.consult_phone,
-                complaint_phone: self.complaint_phone,
-                duty_phone: self.duty_phone,
-                place: self.place,
-                hours: self.hours,
-                delivery: self.delivery,
-                notes: self.notes,
-                list_kind: self.list_kind,
-                list_category: self.list_category,
-                outside: self.outside != 0,
-                outside_reason: self.outside_reason,
-                materials: Vec::new(),
-                review_form: Vec::new(),
-                review_content: Vec::new(),
-                windows: Vec::new(),
-            },
-            self.id,
-        )
-    }
-
     pub(crate) fn summary(&self) -> MatterSummary {
+        let m = &self.matter;
         MatterSummary {
-            code: self.code.clone(),
-            name: self.name.clone(),
-            department: self.department.clone(),
+            code: m.code.clone(),
+            name: m.name.clone(),
+            department: m.department.clone(),
             type_name: self.type_name.clone().unwrap_or_default(),
-            kind: self.kind.clone(),
+            kind: m.kind.clone(),
             path: path_of(&self.path_json),
         }
     }
@@ -158,17 +124,27 @@ pub(crate) async fn load(
         .bind(code)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let copy = Meta {
-        center_id: row.center_id,
-        center_code: row.center_code.clone(),
-        center_name: row.center_name.clone(),
-        path_json: row.path_json.clone(),
-        type_name: row.type_name.clone(),
-        name: row.name.clone(),
-        updated_at: row.updated_at,
+    let Some(MatterRow {
+        id,
+        center_id,
+        center_name,
+        path_json,
+        type_name,
+        updated_at,
+        matter: mut input,
+    }) = row
+    else {
+        return Ok(None);
     };
-    let (mut input, id) = row.input();
+    let copy = Meta {
+        center_id,
+        center_code: input.center.clone(),
+        center_name,
+        path_json,
+        type_name,
+        name: input.name.clone(),
+        updated_at,
+    };
     let materials: Vec<MaterialRow> = sqlx::query_as(
         "select name, form, copies, required, tolerable, sample, blank_form, note \
          from matter_materials where matter_id = $1 order by position",
@@ -241,7 +217,7 @@ pub(crate) async fn terms(
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    Ok(row.map(|r| r.input().0))
+    Ok(row.map(|r| r.matter))
 }
 
 /// The children of a node, in order.
@@ -637,7 +613,7 @@ pub async fn branches(
     let mut by_parent: std::collections::HashMap<String, Vec<MatterSummary>> =
         std::collections::HashMap::new();
     for k in &kids {
-        if let Some(p) = &k.parent_code {
+        if let Some(p) = &k.matter.parent {
             by_parent.entry(p.clone()).or_default().push(k.summary());
         }
     }

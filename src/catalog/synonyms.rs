@@ -317,19 +317,32 @@ struct SynonymsPage {
     error: Option<String>,
 }
 
+impl SynonymsPage {
+    /// The page with the stored list, and in the editor `text` (none: the stored list).
+    async fn of(
+        app: &App,
+        viewer: Viewer,
+        text: Option<String>,
+        ok: Option<String>,
+        error: Option<String>,
+    ) -> AppResult<Self> {
+        let mut conn = app.db.pool().acquire().await?;
+        let items = list(&mut conn).await?;
+        Ok(SynonymsPage {
+            chrome: viewer.chrome(),
+            text: text.unwrap_or_else(|| to_text(&items)),
+            items,
+            ok,
+            error,
+        })
+    }
+}
+
 async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
     require_manager(&viewer.user)?;
-    let mut conn = app.db.pool().acquire().await?;
-    let items = list(&mut conn).await?;
     render_status(
         StatusCode::OK,
-        &SynonymsPage {
-            chrome: viewer.chrome(),
-            text: to_text(&items),
-            items,
-            ok: f.ok,
-            error: None,
-        },
+        &SynonymsPage::of(&app, viewer, None, f.ok, None).await?,
     )
 }
 
@@ -346,17 +359,9 @@ async fn page_submit(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) 
             done("/admin/search-synonyms", &msg)
         }
         Err(e @ (AppError::Invalid(_) | AppError::InvalidField { .. })) => {
-            let mut conn = app.db.pool().acquire().await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &SynonymsPage {
-                    chrome: viewer.chrome(),
-                    items: list(&mut conn).await?,
-                    text,
-                    ok: None,
-                    error: Some(e.public_message()),
-                },
-            )
+            let error = Some(e.public_message());
+            let page = SynonymsPage::of(&app, viewer, Some(text), None, error).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
     }

@@ -253,18 +253,29 @@ struct TypesPage {
     form: Fields,
 }
 
-async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
-    require_admin(&viewer.user)?;
-    render_status(
-        StatusCode::OK,
-        &TypesPage {
+impl TypesPage {
+    /// The page with every type, and what is said above them.
+    async fn of(
+        app: &App,
+        viewer: Viewer,
+        ok: Option<String>,
+        error: Option<String>,
+        form: Fields,
+    ) -> AppResult<Self> {
+        Ok(TypesPage {
             chrome: viewer.chrome(),
             types: list(app.db.pool()).await?,
-            ok: f.ok,
-            error: None,
-            form: Fields(Vec::new()),
-        },
-    )
+            ok,
+            error,
+            form,
+        })
+    }
+}
+
+async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash>) -> PageResult {
+    require_admin(&viewer.user)?;
+    let page = TypesPage::of(&app, viewer, f.ok, None, Fields(Vec::new())).await?;
+    render_status(StatusCode::OK, &page)
 }
 
 /// The page's forms: `save` (add or change) and `delete`.
@@ -298,22 +309,11 @@ async fn page_submit(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) 
     .await;
     match result {
         Ok(done) => crate::web::done("/admin/matter-types", done),
-        Err(
-            e @ (AppError::Invalid(_)
-            | AppError::InvalidField { .. }
-            | AppError::Conflict(_)
-            | AppError::NotFound(_)),
-        ) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &TypesPage {
-                chrome: viewer.chrome(),
-                types: list(app.db.pool()).await?,
-                ok: None,
-                error: Some(e.public_message()),
-                form,
-            },
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let error = Some(super::admin::refusal(e)?);
+            let page = TypesPage::of(&app, viewer, None, error, form).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
     }
 }
 

@@ -124,7 +124,8 @@ pub struct Items<T> {
     pub items: Vec<T>,
 }
 
-fn items<T, U: From<T>>(v: Vec<T>) -> Json<Items<U>> {
+/// `v` as a list answer, each turned into its item.
+pub(crate) fn items<T, U: From<T>>(v: Vec<T>) -> Json<Items<U>> {
     Json(Items {
         items: v.into_iter().map(U::from).collect(),
     })

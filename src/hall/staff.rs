@@ -30,11 +30,7 @@ pub struct Staff {
 
 impl Staff {
     pub fn role_labels(&self) -> String {
-        self.roles
-            .iter()
-            .map(|r| r.label())
-            .collect::<Vec<_>>()
-            .join("、")
+        Role::labels(&self.roles)
     }
 
     pub fn has_role(&self, r: &str) -> bool {

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::Row;
 
 use super::{
     audited::{self, Audited},
@@ -275,6 +276,24 @@ struct Parsed {
     specials: Vec<Special>,
 }
 
+impl Parsed {
+    /// Binds the columns a create and an edit both write, in the order both statements list
+    /// them: zone, name, kind, tidal, active, acceptance limit, joint property tax.
+    fn bind_columns<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        w: &WindowInput,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        q.bind(self.zone_id)
+            .bind(&self.name)
+            .bind(self.kind.as_str())
+            .bind(i64::from(w.tidal))
+            .bind(i64::from(w.active))
+            .bind(w.acceptance_limit_minutes)
+            .bind(i64::from(w.joint_property_tax))
+    }
+}
+
 async fn parse(tx: &mut Tx, center_id: i64, w: &WindowInput) -> AppResult<Parsed> {
     let name = input::name(&w.name, "窗口名称")?;
     let kind = WindowKind::parse(w.kind.trim()).ok_or_else(|| {
@@ -345,23 +364,19 @@ pub async fn create(
 ) -> AppResult<Window> {
     let code = input::code(w.code.as_deref().unwrap_or(""), "窗口编码")?;
     let p = parse(tx, center_id, w).await?;
-    let id: i64 = sqlx::query_scalar(
-        "insert into windows (center_id, zone_id, code, name, kind, tidal, active, acceptance_limit_minutes, \
+    let insert = sqlx::query(
+        "insert into windows (center_id, code, zone_id, name, kind, tidal, active, acceptance_limit_minutes, \
          joint_property_tax, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
     )
     .bind(center_id)
-    .bind(p.zone_id)
-    .bind(&code)
-    .bind(&p.name)
-    .bind(p.kind.as_str())
-    .bind(i64::from(w.tidal))
-    .bind(i64::from(w.active))
-    .bind(w.acceptance_limit_minutes)
-    .bind(i64::from(w.joint_property_tax))
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(conflict_on_duplicate("本中心已有同编码或同名称的窗口"))?;
+    .bind(&code);
+    let id: i64 = p
+        .bind_columns(insert, w)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(conflict_on_duplicate("本中心已有同编码或同名称的窗口"))?
+        .try_get("id")?;
     write_specials(tx, id, &p.specials).await?;
     let window = by_code(&mut **tx, center_id, &code).await?;
     audited::created(tx, actor, Some(center_id), &window, now).await?;
@@ -379,21 +394,15 @@ pub async fn update(
 ) -> AppResult<Window> {
     let before = by_code(&mut **tx, center_id, code).await?;
     let p = parse(tx, center_id, w).await?;
-    sqlx::query(
+    let update = sqlx::query(
         "update windows set zone_id = $1, name = $2, kind = $3, tidal = $4, active = $5, \
          acceptance_limit_minutes = $6, joint_property_tax = $7 where id = $8",
-    )
-    .bind(p.zone_id)
-    .bind(&p.name)
-    .bind(p.kind.as_str())
-    .bind(i64::from(w.tidal))
-    .bind(i64::from(w.active))
-    .bind(w.acceptance_limit_minutes)
-    .bind(i64::from(w.joint_property_tax))
-    .bind(before.id)
-    .execute(&mut **tx)
-    .await
-    .map_err(conflict_on_duplicate("本中心已有同名称的窗口"))?;
+    );
+    p.bind_columns(update, w)
+        .bind(before.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(conflict_on_duplicate("本中心已有同名称的窗口"))?;
     write_specials(tx, before.id, &p.specials).await?;
     let after = by_code(&mut **tx, center_id, code).await?;
     audited::updated(tx, actor, Some(center_id), &before, after.snapshot(), now).await?;

@@ -258,9 +258,9 @@ pub async fn queue_stats(
         ));
     }
     let s = settings(app.db.pool(), center.id).await?;
-    Ok(Json(crate::hall::api::Items {
-        items: stats::of_day(app.db.pool(), center.id, &date, by, s.wait_target_minutes).await?,
-    }))
+    Ok(crate::hall::api::items(
+        stats::of_day(app.db.pool(), center.id, &date, by, s.wait_target_minutes).await?,
+    ))
 }
 
 /// The acceptances of a day that ran past their window's limit (15 minutes, 40 at a joint
@@ -274,9 +274,9 @@ pub async fn queue_overruns(
     Query(q): Query<StatsQuery>,
 ) -> AppResult<Json<crate::hall::api::Items<Overrun>>> {
     let (center, date) = stats_scope(&app, &user, &code, q.date.as_deref()).await?;
-    Ok(Json(crate::hall::api::Items {
-        items: stats::overruns_of_day(app.db.pool(), center.id, &date).await?,
-    }))
+    Ok(crate::hall::api::items(
+        stats::overruns_of_day(app.db.pool(), center.id, &date).await?,
+    ))
 }
 
 /// A center's calling settings.

@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, AppResult},
     extract::Fields,
     hall::{Center, Window, Zone, centers, windows, zones},
-    web::{Chrome, PageResult, qr::qr_svg, render, render_status},
+    web::{Chrome, PageResult, done, qr::qr_svg, render, render_status},
 };
 
 // ---- kiosk ----
@@ -181,19 +181,29 @@ fn state_label(s: &str) -> &'static str {
     }
 }
 
+/// The phone page of the ticket `token`, as it stands now.
+async fn follow_page(
+    app: &App,
+    csrf: CsrfToken,
+    token: String,
+    error: Option<String>,
+) -> AppResult<FollowPage> {
+    let (_, status) = api::status_of(app, &token).await?;
+    Ok(FollowPage {
+        chrome: Chrome::new(None, csrf),
+        state_label: state_label(&status.state),
+        token,
+        status,
+        error,
+    })
+}
+
 async fn follow(
     State(app): State<Arc<App>>,
     csrf: CsrfToken,
     Path(token): Path<String>,
 ) -> PageResult {
-    let (_, status) = api::status_of(&app, &token).await?;
-    render(&FollowPage {
-        chrome: Chrome::new(None, csrf),
-        state_label: state_label(&status.state),
-        token,
-        status,
-        error: None,
-    })
+    render(&follow_page(&app, csrf, token, None).await?)
 }
 
 async fn follow_leave(
@@ -204,17 +214,8 @@ async fn follow_leave(
     match api::leave_queue(&app, &token).await {
         Ok(()) => Ok(Redirect::to(&format!("/t/{token}")).into_response()),
         Err(e @ AppError::Conflict(_)) => {
-            let (_, status) = api::status_of(&app, &token).await?;
-            render_status(
-                StatusCode::CONFLICT,
-                &FollowPage {
-                    chrome: Chrome::new(None, csrf),
-                    state_label: state_label(&status.state),
-                    token,
-                    status,
-                    error: Some(e.public_message()),
-                },
-            )
+            let page = follow_page(&app, csrf, token, Some(e.public_message())).await?;
+            render_status(StatusCode::CONFLICT, &page)
         }
         Err(e) => Err(e.into()),
     }
@@ -405,10 +406,7 @@ async fn settings_save(
     }
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/admin/centers/{code}/queue?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
-        ))
-        .into_response()),
+        Ok(()) => done(&format!("/admin/centers/{code}/queue"), "已保存"),
         Err(e @ AppError::Invalid(_)) => {
             let date = api::service_date(&app);
             let error = Some(e.public_message());

@@ -3,13 +3,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Redirect},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use jiff::civil::{Date, Time, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -301,10 +295,7 @@ async fn hours_admin_save(
     }
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/admin/centers/{code}/hours?ok=%E5%B7%B2%E4%BF%9D%E5%AD%98"
-        ))
-        .into_response()),
+        Ok(()) => done(&format!("/admin/centers/{code}/hours"), "已保存"),
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &HoursAdminPage {
@@ -369,6 +360,27 @@ struct HolidaysPage {
     ok: Option<String>,
 }
 
+impl HolidaysPage {
+    /// The page with every year of the table, the year form and the pasted text.
+    async fn of(
+        app: &App,
+        viewer: Viewer,
+        form: YearForm,
+        text: String,
+        error: Option<String>,
+        ok: Option<String>,
+    ) -> AppResult<Self> {
+        Ok(HolidaysPage {
+            chrome: viewer.chrome(),
+            years: year_items(app).await?,
+            form,
+            text,
+            error,
+            ok,
+        })
+    }
+}
+
 /// The form for the year after today's.
 fn next_year_form(app: &App) -> YearForm {
     YearForm::blank(today(app).year() + 1)
@@ -390,14 +402,8 @@ async fn holidays_admin(
     Query(f): Query<Flash>,
 ) -> PageResult {
     require_manager(&viewer.user)?;
-    render(&HolidaysPage {
-        chrome: viewer.chrome(),
-        years: year_items(&app).await?,
-        form: next_year_form(&app),
-        text: String::new(),
-        error: None,
-        ok: f.ok,
-    })
+    let form = next_year_form(&app);
+    render(&HolidaysPage::of(&app, viewer, form, String::new(), None, f.ok).await?)
 }
 
 /// The year form's submission: checked field by field, then imported as the text would be.
@@ -421,17 +427,10 @@ async fn holidays_form_import(
     };
     match imported {
         Some(year) => imported_flash(year),
-        None => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &HolidaysPage {
-                chrome: viewer.chrome(),
-                years: year_items(&app).await?,
-                form,
-                text: String::new(),
-                error: None,
-                ok: None,
-            },
-        ),
+        None => {
+            let page = HolidaysPage::of(&app, viewer, form, String::new(), None, None).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
     }
 }
 
@@ -454,17 +453,11 @@ async fn holidays_import(State(app): State<Arc<App>>, viewer: Viewer, form: Fiel
     .await;
     match result {
         Ok(year) => imported_flash(year),
-        Err(e @ AppError::Invalid(_)) => render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &HolidaysPage {
-                chrome: viewer.chrome(),
-                years: year_items(&app).await?,
-                form: next_year_form(&app),
-                text,
-                error: Some(e.public_message()),
-                ok: None,
-            },
-        ),
+        Err(e @ AppError::Invalid(_)) => {
+            let (form, error) = (next_year_form(&app), Some(e.public_message()));
+            let page = HolidaysPage::of(&app, viewer, form, text, error, None).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -511,9 +504,7 @@ pub async fn api_deadline(
 pub async fn api_years(
     State(app): State<Arc<App>>,
 ) -> AppResult<Json<crate::hall::api::Items<YearItem>>> {
-    Ok(Json(crate::hall::api::Items {
-        items: year_items(&app).await?,
-    }))
+    Ok(crate::hall::api::items(year_items(&app).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

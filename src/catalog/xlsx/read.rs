@@ -119,7 +119,31 @@ struct RowReader<'a> {
     errors: &'a mut Vec<CellError>,
 }
 
-impl RowReader<'_> {
+impl<'a> RowReader<'a> {
+    fn new(
+        sheet: &'static str,
+        (row, cells): &'a (usize, HashMap<String, String>),
+        errors: &'a mut Vec<CellError>,
+    ) -> Self {
+        RowReader {
+            sheet,
+            row: *row,
+            cells,
+            errors,
+        }
+    }
+
+    /// The place in `index` of the matter this row belongs to (its 事项编号), or an error
+    /// when the 事项 sheet has no such matter.
+    fn owner(&mut self, index: &HashMap<String, usize>) -> Option<usize> {
+        let code = self.text("事项编号");
+        let i = index.get(&code).copied();
+        if i.is_none() {
+            self.fail("事项编号", format!("“{code}”不在“事项”表中"));
+        }
+        i
+    }
+
     fn text(&self, column: &str) -> String {
         self.cells.get(column).cloned().unwrap_or_default()
     }
@@ -356,13 +380,8 @@ pub fn read_rows(
         .collect();
     let mut out: Vec<(Origin, MatterInput)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (row, cells) in &matters.rows {
-        let mut r = RowReader {
-            sheet: MATTERS,
-            row: *row,
-            cells,
-            errors: &mut errors,
-        };
+    for entry in &matters.rows {
+        let mut r = RowReader::new(MATTERS, entry, &mut errors);
         let code = r.text("事项编号");
         if let Err(e) = validate::parse_code(&code) {
             r.fail("事项编号", e.public_message());
@@ -453,35 +472,14 @@ pub fn read_rows(
         index.entry(code).or_insert(next);
         out.push((
             Origin {
-                row: *row,
+                row: r.row,
                 ..Default::default()
             },
             m,
         ));
     }
-    let owner = |sheet: &'static str,
-                 row: usize,
-                 code: &str,
-                 errors: &mut Vec<CellError>|
-     -> Option<usize> {
-        let i = index.get(code).copied();
-        if i.is_none() {
-            errors.push(CellError::new(
-                sheet,
-                row,
-                "事项编号",
-                format!("“{code}”不在“事项”表中"),
-            ));
-        }
-        i
-    };
-    for (row, cells) in &materials.rows {
-        let mut r = RowReader {
-            sheet: MATERIALS,
-            row: *row,
-            cells,
-            errors: &mut errors,
-        };
+    for entry in &materials.rows {
+        let mut r = RowReader::new(MATERIALS, entry, &mut errors);
         let mat = Material {
             name: r.text("材料名称"),
             form: r.code_from("原件/复印件", MATERIAL_FORMS, false),
@@ -495,46 +493,34 @@ pub fn read_rows(
         if mat.name.is_empty() {
             r.fail("材料名称", "不能为空");
         }
-        let code = r.text("事项编号");
-        if let Some(i) = owner(MATERIALS, *row, &code, &mut errors) {
+        if let Some(i) = r.owner(&index) {
             out[i].1.materials.push(mat);
-            out[i].0.materials.push(*row);
+            out[i].0.materials.push(r.row);
         }
     }
-    for (row, cells) in &points.rows {
-        let mut r = RowReader {
-            sheet: POINTS,
-            row: *row,
-            cells,
-            errors: &mut errors,
-        };
+    for entry in &points.rows {
+        let mut r = RowReader::new(POINTS, entry, &mut errors);
         let kind = r.code_from("类别", REVIEW_KINDS, false);
         let text = r.text("要点");
         if text.is_empty() {
             r.fail("要点", "不能为空");
         }
-        let code = r.text("事项编号");
-        if let Some(i) = owner(POINTS, *row, &code, &mut errors) {
+        if let Some(i) = r.owner(&index) {
             match kind.as_str() {
                 "form" => {
                     out[i].1.review_form.push(text);
-                    out[i].0.review_form.push(*row);
+                    out[i].0.review_form.push(r.row);
                 }
                 "content" => {
                     out[i].1.review_content.push(text);
-                    out[i].0.review_content.push(*row);
+                    out[i].0.review_content.push(r.row);
                 }
                 _ => {}
             }
         }
     }
-    for (row, cells) in &windows.rows {
-        let mut r = RowReader {
-            sheet: WINDOWS,
-            row: *row,
-            cells,
-            errors: &mut errors,
-        };
+    for entry in &windows.rows {
+        let mut r = RowReader::new(WINDOWS, entry, &mut errors);
         let w = WindowRight {
             window: r.text("窗口编码"),
             rights: r.code_from("权限", WINDOW_RIGHTS, false),
@@ -543,10 +529,9 @@ pub fn read_rows(
         if w.window.is_empty() {
             r.fail("窗口编码", "不能为空");
         }
-        let code = r.text("事项编号");
-        if let Some(i) = owner(WINDOWS, *row, &code, &mut errors) {
+        if let Some(i) = r.owner(&index) {
             out[i].1.windows.push(w);
-            out[i].0.windows.push(*row);
+            out[i].0.windows.push(r.row);
         }
     }
     // Windows in the order a save keeps them (by code), so a refusal's index finds its row.
