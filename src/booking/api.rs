@@ -15,10 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::queries::{self, Line, MatterChoice, StatLine};
-use super::service::{
-    self, BookInput, By, MatterRuleInput, RescheduleInput, SettingsInput, SlotList,
-};
-use super::web::{Caller, StaffCall};
+use super::service::{self, BookInput, By, MatterRuleInput, RescheduleInput, SlotList};
+use super::web::{Caller, PhoneQuery, StaffCall};
 use super::{Appointment, Settings};
 use crate::app::App;
 use crate::auth::{CurrentUser, MaybeUser, policy};
@@ -226,13 +224,6 @@ pub async fn book(
     Ok((StatusCode::CREATED, Json(item(&app, &a, true).await?)))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct PhoneQuery {
-    /// The booking's phone (citizens); staff of the center need none.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 /// What a call without a phone and without a signed-in user is told.
 const NO_PHONE: &str = "请填写预约时的手机号";
 
@@ -324,9 +315,11 @@ pub async fn refuse(
     answered(&app, a).await
 }
 
+/// The hall manager's decision on a proposed refusal, of a booking or a home visit.
 #[derive(Deserialize, ToSchema)]
 pub struct RefusalDecision {
-    /// true: the refusal stands; false: the booking is confirmed.
+    /// true: the refusal stands; false: it is turned down (a booking is confirmed, a home
+    /// visit waits to be arranged).
     pub approve: bool,
 }
 
@@ -470,10 +463,10 @@ pub async fn get_settings(call: StaffCall) -> AppResult<Json<Settings>> {
 
 /// Sets a center's booking rules (hall manager).
 #[utoipa::path(put, path = "/api/v1/centers/{center}/booking/settings", summary = "设置预约规则", tag = "booking",
-    request_body = SettingsInput, params(("center" = String, Path)), responses((status = 200, body = Settings)))]
+    request_body = Settings, params(("center" = String, Path)), responses((status = 200, body = Settings)))]
 pub async fn put_settings(
     call: StaffCall,
-    ApiJson(input): ApiJson<SettingsInput>,
+    ApiJson(input): ApiJson<Settings>,
 ) -> AppResult<Json<Settings>> {
     let (State(app), user, Path(center)) = call;
     Ok(Json(

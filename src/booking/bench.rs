@@ -22,7 +22,7 @@ use crate::{
         BenchArgs, BenchError, Figure, Output, load, load_config, load_output, open_db, table,
     },
     clock::Clock,
-    db::{Backend, Db},
+    db::{Backend, Conn, Db},
 };
 
 /// Places each window offers per hour in `booking` and `booking-month`.
@@ -35,6 +35,24 @@ const MONTH_STORED: i64 = 3_000_000;
 /// One row of a report's table.
 const fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
     Figure { name, value, unit }
+}
+
+/// The id of the center with `code`, or the error a scenario stops with when there is none.
+/// A fixture of every area's scenarios (`cases/bench.rs` looks its center up alike).
+pub(crate) async fn center_id(db: &Db, code: &str) -> Result<i64, BenchError> {
+    Ok(sqlx::query_scalar("select id from centers where code = $1")
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| format!("数据库中没有编码为“{code}”的中心"))?)
+}
+
+/// The id of the matter with `code`, which the scenario has just made sure exists.
+pub(crate) async fn matter_id(conn: &mut Conn, code: &str) -> Result<i64, BenchError> {
+    Ok(sqlx::query_scalar("select id from matters where code = $1")
+        .bind(code)
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 /// What a scenario booked against.
@@ -55,11 +73,7 @@ async fn prepare(
     capacity: i64,
 ) -> Result<Prepared, BenchError> {
     let now = Clock::system().now_micros();
-    let center: i64 = sqlx::query_scalar("select id from centers where code = $1")
-        .bind(center_code)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| format!("数据库中没有编码为“{center_code}”的中心"))?;
+    let center = center_id(db, center_code).await?;
     let user: i64 = sqlx::query_scalar("select min(id) from users")
         .fetch_one(db.pool())
         .await?;
@@ -76,10 +90,7 @@ async fn prepare(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let matter: i64 = sqlx::query_scalar("select id from matters where code = $1")
-        .bind(&code)
-        .fetch_one(&mut *tx)
-        .await?;
+    let matter = matter_id(&mut tx, &code).await?;
     sqlx::query(
         "insert into booking_matters (matter_id, periods, answer, updated_at) values ($1, 'both', 'auto', $2) \
          on conflict (matter_id) do update set periods = 'both', answer = 'auto'",

@@ -1,14 +1,7 @@
-//! Pieces the booking area's files share: life-cycle tables and the rows read by one key.
+//! Pieces the booking area's files share: the rows read by one key.
 
 use crate::db::Conn;
 use crate::error::AppResult;
-use crate::state::Transition;
-
-/// One row of a [`StateMachine::TRANSITIONS`](crate::state::StateMachine::TRANSITIONS) table:
-/// `action` leads from any of `from` to `to`.
-pub(crate) const fn go<S, A>(action: A, from: &'static [S], to: S) -> Transition<S, A> {
-    Transition { action, from, to }
-}
 
 /// The one row of `select {columns} from {from} where {key} = $1`, if any.
 pub(crate) async fn row_by<'q, T, K>(

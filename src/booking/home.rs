@@ -11,13 +11,13 @@ pub mod api;
 pub mod pages;
 pub mod service;
 
-use super::common::{go, row_by};
+use super::common::row_by;
 use crate::db::Conn;
 use crate::error::AppResult;
 use crate::ids::{CenterId, HomeVisitId, UserId};
-use crate::state::{StateMachine, Transition, in_list};
+use crate::state::{StateMachine, Transition, go, in_list};
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Who may ask for a home visit (`home_visits.applicant_kind`).
     pub enum ApplicantKind {
         /// 高龄老人.
@@ -41,7 +41,7 @@ impl ApplicantKind {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Where a home visit is (`home_visits.state`).
     pub enum VisitState {
         /// 待答复.
@@ -59,7 +59,7 @@ crate::labelled_enum! {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// What can be done to a home visit; its label is the step's name in the history.
     pub enum VisitAction {
         /// 安排上门: a clerk agrees date, time, place, materials and staff.
@@ -194,35 +194,6 @@ pub async fn center_of(conn: &mut Conn, center: CenterId) -> AppResult<(String, 
             .fetch_one(&mut *conn)
             .await?,
     )
-}
-
-/// A step of a visit's history.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Step {
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub to_state: VisitState,
-    pub note: String,
-}
-
-impl Step {
-    pub fn action_label(&self) -> &'static str {
-        match VisitAction::parse(&self.action) {
-            Some(a) => a.label(),
-            None if self.action == "request" => "提交申请",
-            None => "",
-        }
-    }
-}
-
-pub async fn steps(conn: &mut Conn, visit: HomeVisitId) -> AppResult<Vec<Step>> {
-    Ok(sqlx::query_as(
-        "select at, actor, action, to_state, note from home_visit_steps where visit_id = $1 order by id",
-    )
-    .bind(visit)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 #[cfg(test)]

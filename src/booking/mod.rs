@@ -34,7 +34,7 @@ mod web;
 use std::sync::Arc;
 
 use axum::Router;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use slots::{BookingPeriods, Slot};
 pub use state::{BookingAction, BookingState};
@@ -43,7 +43,7 @@ use crate::app::App;
 use crate::db::{CivilDate, Micros};
 use crate::ids::{BookingId, CenterId, MatterId, TicketId, UserId, WindowId};
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// How a booking was made.
     pub enum Channel {
         /// 网上预约: the citizen's phone or the kiosk, 24 hours.
@@ -55,7 +55,7 @@ crate::labelled_enum! {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// How a matter's requests are answered (`booking_matters.answer`).
     pub enum Answer {
         /// Confirmed at once.
@@ -106,8 +106,9 @@ pub const COLUMNS: &str = "a.id, a.code, a.center_id, a.matter_id, a.window_id, 
     a.slot_end, a.starts_at, a.state, a.channel, a.name, a.phone, a.id_card, a.reason, a.agent_name, \
     a.agent_phone, a.refusal_reason, a.ticket_id, a.created_by, a.created_at, a.answered_at, a.updated_at";
 
-/// A center's booking rules (`booking_settings`, defaults where no row).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+/// A center's booking rules (`booking_settings`, defaults where no row), as the hall manager
+/// reads and sets them.
+#[derive(Clone, Debug, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Settings {
     /// How far ahead citizens may book, in days.
     pub days_ahead: i64,

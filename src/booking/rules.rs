@@ -13,17 +13,6 @@ use crate::auth::{CurrentUser, policy};
 use crate::error::{AppError, AppResult};
 use crate::ids::CenterId;
 
-/// A center's booking rules as a manager sets them.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-pub struct SettingsInput {
-    pub days_ahead: i64,
-    pub max_per_person: i64,
-    pub max_per_phone: i64,
-    pub grace_minutes: i64,
-    pub early_minutes: i64,
-    pub no_show_limit: i64,
-}
-
 fn in_range(field: &str, label: &str, v: i64, lo: i64, hi: i64) -> AppResult<()> {
     if (lo..=hi).contains(&v) {
         Ok(())
@@ -51,7 +40,7 @@ pub async fn save_settings(
     app: &App,
     user: &CurrentUser,
     center: &str,
-    s: &SettingsInput,
+    s: &Settings,
 ) -> AppResult<Settings> {
     // (field, label, value, lowest, highest), checked in this order.
     let ranges = [

@@ -12,7 +12,7 @@ use jiff::civil::Time;
 
 use crate::calendar::DaySchedule;
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// The periods a matter is booked in (`booking_matters.periods`).
     pub enum BookingPeriods {
         /// Not bookable.

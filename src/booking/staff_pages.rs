@@ -18,7 +18,7 @@ use super::api::{BookingItem, line_of, posts_of, serves, staff_center};
 use super::pages::{BookPage, CenterRow, all_centers, book_input, book_page_for};
 use super::queries::{self, Line, MatterChoice, MatterRule, StatLine, Step, WindowCapacity};
 use super::service::{self, BookInput, By};
-use super::web::{Staff, answered, refused};
+use super::web::{REFUSAL_APPROVED, Staff, answered, refusal_proposed, refused};
 use super::{BookingState, Settings};
 use crate::app::App;
 use crate::auth::{CsrfToken, CurrentUser, Viewer, policy};
@@ -143,15 +143,14 @@ async fn staff_act(
         "refuse" => service::refuse(&app, &user, &code, form.get("reason"))
             .await
             .map(|a| {
-                if a.state == BookingState::Refused {
-                    "已不同意该预约，已通知申请人"
-                } else {
-                    "已提出不同意，待大厅管理员审批"
-                }
+                refusal_proposed(
+                    a.state == BookingState::Refused,
+                    "已不同意该预约，已通知申请人",
+                )
             }),
         "approve" => service::decide_refusal(&app, &user, &code, true)
             .await
-            .map(|_| "已批准不同意，已通知申请人"),
+            .map(|_| REFUSAL_APPROVED),
         "deny" => service::decide_refusal(&app, &user, &code, false)
             .await
             .map(|_| "已驳回不同意，预约已确认"),
@@ -414,7 +413,7 @@ async fn settings_submit(
     let result: AppResult<&str> = async {
         match what.as_str() {
             "rules" => {
-                let s = service::SettingsInput {
+                let s = Settings {
                     days_ahead: number(&form, "days_ahead", "可提前预约天数")?,
                     max_per_person: number(&form, "max_per_person", "每个身份证号的有效预约数")?,
                     max_per_phone: number(&form, "max_per_phone", "每个手机号的有效预约数")?,

@@ -3,10 +3,9 @@
 //! cancellation, check-in or a no-show. Every write is guarded by [`StateMachine::guard`], so of
 //! two racing requests the second changes nothing and answers 409 `invalid_state`.
 
-use super::common::go;
-use crate::state::{StateMachine, Transition};
+use crate::state::{StateMachine, Transition, go};
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// Where a booking is (`appointments.state`).
     pub enum BookingState {
         /// 待答复: asked for, not yet answered.
@@ -26,7 +25,7 @@ crate::labelled_enum! {
     }
 }
 
-crate::labelled_enum! {
+crate::text_enum! {
     /// What can be done to a booking; its label is the step's name in the history.
     pub enum BookingAction {
         /// 同意 (automatically, by a clerk, or by the manager turning down a proposed refusal).

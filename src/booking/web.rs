@@ -29,6 +29,15 @@ pub type Staff = (State<Arc<App>>, Viewer);
 /// the record whose code is the path's one parameter (`/…/{code}`).
 pub type Caller = (State<Arc<App>>, MaybeUser, Path<String>);
 
+/// The query of a [`Caller`]: the citizen's phone.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct PhoneQuery {
+    /// The phone given with the booking or the request (citizens); staff of the center need
+    /// none.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
 /// A call of the API by a signed-in member of staff about the record or the center whose code
 /// is the path's one parameter (`/…/{code}/…`, `/…/{center}/…`).
 pub type StaffCall = (State<Arc<App>>, CurrentUser, Path<String>);
@@ -80,3 +89,16 @@ where
         Err(e) => refused(e, page).await,
     }
 }
+
+/// What staff are told after proposing 不同意: `final_text` where the refusal was final at once
+/// (a hall manager's own), else that it waits for the hall manager's approval.
+pub fn refusal_proposed(final_at_once: bool, final_text: &'static str) -> &'static str {
+    if final_at_once {
+        final_text
+    } else {
+        "已提出不同意，待大厅管理员审批"
+    }
+}
+
+/// What the hall manager is told after approving a proposed refusal.
+pub const REFUSAL_APPROVED: &str = "已批准不同意，已通知申请人";

@@ -18,7 +18,8 @@ use super::service::{self, ArrangeInput, By, VisitInput};
 use super::{HomeVisit, Member, VisitState};
 use crate::app::App;
 use crate::auth::{CurrentUser, MaybeUser, policy};
-use crate::booking::web::{Caller, StaffCall};
+use crate::booking::api::RefusalDecision;
+use crate::booking::web::{Caller, PhoneQuery, StaffCall};
 use crate::error::{AppError, AppResult};
 use crate::extract::ApiJson;
 use crate::identity;
@@ -175,13 +176,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(item_for(&app, &v, None).await?)))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct PhoneQuery {
-    /// The request's phone (applicants); staff of the center need none.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 /// What a call without a phone and without a signed-in user is told.
 const NO_PHONE: &str = "请填写申请时的手机号";
 
@@ -310,12 +304,6 @@ pub async fn refuse(
         service::refuse(&app, &user, &code, &input.reason).await,
     )
     .await
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RefusalDecision {
-    /// true: the refusal stands; false: the request waits to be arranged.
-    pub approve: bool,
 }
 
 /// The hall manager decides on a proposed refusal.

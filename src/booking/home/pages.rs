@@ -25,7 +25,9 @@ use crate::app::App;
 use crate::auth::{CsrfToken, CurrentUser, Viewer, policy};
 use crate::booking::pages::{CenterRow, center_row};
 use crate::booking::staff_pages::pick_center;
-use crate::booking::web::{Staff, Visitor, answered, refused, refused_now};
+use crate::booking::web::{
+    REFUSAL_APPROVED, Staff, Visitor, answered, refusal_proposed, refused, refused_now,
+};
 use crate::error::{AppError, AppResult};
 use crate::extract::Fields;
 use crate::state::StateMachine;
@@ -257,15 +259,14 @@ async fn staff_act(
         "refuse" => service::refuse(&app, &user, &code, form.get("reason"))
             .await
             .map(|v| {
-                if v.state == VisitState::Refused {
-                    "已不同意该申请，已通知申请人"
-                } else {
-                    "已提出不同意，待大厅管理员审批"
-                }
+                refusal_proposed(
+                    v.state == VisitState::Refused,
+                    "已不同意该申请，已通知申请人",
+                )
             }),
         "approve" => service::decide_refusal(&app, &user, &code, true)
             .await
-            .map(|_| "已批准不同意，已通知申请人"),
+            .map(|_| REFUSAL_APPROVED),
         "deny" => service::decide_refusal(&app, &user, &code, false)
             .await
             .map(|_| "已驳回不同意，请安排上门"),

@@ -15,6 +15,7 @@ use crate::audit::Actor;
 use crate::auth::{CurrentUser, policy};
 use crate::booking::notify;
 pub use crate::booking::service::By;
+use crate::booking::service::refusal::{self, Refusable};
 use crate::booking::service::{
     Change, Lifecycle, add_days, check_phone, checked_text, citizen, new_code, phone_matches,
 };
@@ -453,16 +454,37 @@ pub async fn arrange(
         .await
 }
 
-async fn approve_in(tx: &mut Tx, v: &HomeVisit, actor: &Actor, now: i64) -> AppResult<HomeVisit> {
-    act(tx, v, VisitAction::ApproveRefusal, actor, "", now).await?;
-    sqlx::query("update home_visits set answered_at = $1 where id = $2")
-        .bind(now)
-        .bind(v.id)
-        .execute(&mut **tx)
-        .await?;
-    let b = reload(tx, v.id).await?;
-    tell(tx, &b, "home_refused", now).await?;
-    Ok(b)
+/// A home visit refused with the hall manager's approval; its message is read in the
+/// transaction.
+impl Refusable for HomeVisit {
+    type State = VisitState;
+    type Told = ();
+    const LIFECYCLE: Lifecycle = VISITS;
+    const PROPOSE: VisitAction = VisitAction::ProposeRefusal;
+    const APPROVE: VisitAction = VisitAction::ApproveRefusal;
+
+    fn id(&self) -> i64 {
+        self.id.get()
+    }
+
+    async fn act(
+        &self,
+        tx: &mut Tx,
+        action: VisitAction,
+        actor: &Actor,
+        note: &str,
+        now: i64,
+    ) -> AppResult<VisitState> {
+        act(tx, self, action, actor, note, now).await
+    }
+
+    async fn reload(&self, tx: &mut Tx) -> AppResult<Self> {
+        reload(tx, self.id).await
+    }
+
+    async fn refused(&self, tx: &mut Tx, _: &(), now: i64) -> AppResult<()> {
+        tell(tx, self, "home_refused", now).await
+    }
 }
 
 /// 不同意: a clerk proposes it with the reason; the hall manager approves. A hall manager's
@@ -475,23 +497,13 @@ pub async fn refuse(
 ) -> AppResult<HomeVisit> {
     let reason = plain("reason", "不同意的理由", reason, 2, 200)?;
     let (v, actor) = for_action(app, code, &By::Staff(user)).await?;
-    let approves = policy::can_approve_booking_refusal(user, v.center_id.get());
+    let approved = refusal::approves(user, v.center_id);
     let now = app.clock.now_micros();
     let (v, actor, reason) = (&v, &actor, &reason);
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                act(&mut tx, v, VisitAction::ProposeRefusal, actor, reason, now).await?;
-                sqlx::query("update home_visits set refusal_reason = $1 where id = $2")
-                    .bind(reason)
-                    .bind(v.id)
-                    .execute(&mut **tx)
-                    .await?;
-                let b = reload(&mut tx, v.id).await?;
-                if approves {
-                    return approve_in(&mut tx, &b, actor, now).await;
-                }
-                Ok(b)
+                refusal::propose(&mut tx, v, actor, reason, approved, &(), now).await
             })
         })
         .await
@@ -506,18 +518,14 @@ pub async fn decide_refusal(
     approve: bool,
 ) -> AppResult<HomeVisit> {
     let (v, actor) = for_action(app, code, &By::Staff(user)).await?;
-    if !policy::can_approve_booking_refusal(user, v.center_id.get()) {
-        return Err(AppError::Forbidden(
-            "不同意上门服务须经大厅管理员批准".into(),
-        ));
-    }
+    refusal::may_decide(user, v.center_id, "上门服务")?;
     let now = app.clock.now_micros();
     let (v, actor) = (&v, &actor);
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
                 if approve {
-                    return approve_in(&mut tx, v, actor, now).await;
+                    return refusal::approve(&mut tx, v, actor, &(), now).await;
                 }
                 act(&mut tx, v, VisitAction::DenyRefusal, actor, "", now).await?;
                 sqlx::query("update home_visits set refusal_reason = '' where id = $1")

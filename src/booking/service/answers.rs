@@ -2,11 +2,12 @@
 //! the hall manager approves).
 
 use super::person::plain;
-use super::steps::act;
+use super::refusal::{self, Refusable};
+use super::steps::{BOOKINGS, Lifecycle, act};
 use super::{By, for_action, names, reload};
 use crate::app::App;
 use crate::audit::Actor;
-use crate::auth::{CurrentUser, policy};
+use crate::auth::CurrentUser;
 use crate::booking::notify::{self, Message};
 use crate::booking::{Appointment, BookingAction, BookingState, queries};
 use crate::db::Tx;
@@ -32,9 +33,7 @@ pub(super) async fn confirm_in(
 /// proposed (turning the refusal down).
 pub async fn confirm(app: &App, user: &CurrentUser, code: &str) -> AppResult<Appointment> {
     let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
-    if a.state == BookingState::Refusing
-        && !policy::can_approve_booking_refusal(user, a.center_id.get())
-    {
+    if a.state == BookingState::Refusing && !refusal::approves(user, a.center_id) {
         return Err(AppError::Forbidden(
             "已提出不同意的预约，须由大厅管理员决定".into(),
         ));
@@ -69,54 +68,51 @@ pub async fn refuse(
 ) -> AppResult<Appointment> {
     let reason = plain("reason", "不同意的理由", reason, 2, 200)?;
     let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
-    let approves = policy::can_approve_booking_refusal(user, a.center_id.get());
+    let approved = refusal::approves(user, a.center_id);
     let names = names(app, &a).await?;
     let now = app.clock.now_micros();
     let (a, actor, names, reason) = (&a, &actor, &names, &reason);
     app.db
         .transaction(|mut tx| {
             Box::pin(async move {
-                act(
-                    &mut tx,
-                    a,
-                    BookingAction::ProposeRefusal,
-                    actor,
-                    reason,
-                    now,
-                )
-                .await?;
-                sqlx::query("update appointments set refusal_reason = $1 where id = $2")
-                    .bind(reason)
-                    .bind(a.id)
-                    .execute(&mut **tx)
-                    .await?;
-                let b = reload(&mut tx, a.id).await?;
-                if approves {
-                    approve_in(&mut tx, &b, actor, names, now).await?;
-                }
-                reload(&mut tx, a.id).await
+                refusal::propose(&mut tx, a, actor, reason, approved, names, now).await
             })
         })
         .await
 }
 
-async fn approve_in(
-    tx: &mut Tx,
-    a: &Appointment,
-    actor: &Actor,
-    names: &(String, String),
-    now: i64,
-) -> AppResult<()> {
-    act(tx, a, BookingAction::ApproveRefusal, actor, "", now).await?;
-    sqlx::query("update appointments set answered_at = $1 where id = $2")
-        .bind(now)
-        .bind(a.id)
-        .execute(&mut **tx)
-        .await?;
-    queries::release(tx, a).await?;
-    let b = reload(tx, a.id).await?;
-    notify::queue(tx, &b, &names.0, &names.1, Message::Refused, now).await?;
-    Ok(())
+/// A booking refused with the hall manager's approval; its message names the center and the
+/// matter.
+impl Refusable for Appointment {
+    type State = BookingState;
+    type Told = (String, String);
+    const LIFECYCLE: Lifecycle = BOOKINGS;
+    const PROPOSE: BookingAction = BookingAction::ProposeRefusal;
+    const APPROVE: BookingAction = BookingAction::ApproveRefusal;
+
+    fn id(&self) -> i64 {
+        self.id.get()
+    }
+
+    async fn act(
+        &self,
+        tx: &mut Tx,
+        action: BookingAction,
+        actor: &Actor,
+        note: &str,
+        now: i64,
+    ) -> AppResult<BookingState> {
+        act(tx, self, action, actor, note, now).await
+    }
+
+    async fn reload(&self, tx: &mut Tx) -> AppResult<Self> {
+        reload(tx, self.id).await
+    }
+
+    async fn refused(&self, tx: &mut Tx, names: &(String, String), now: i64) -> AppResult<()> {
+        queries::release(tx, self).await?;
+        notify::queue(tx, self, &names.0, &names.1, Message::Refused, now).await
+    }
 }
 
 /// The hall manager approves a proposed refusal (`approve`) or turns it down, which confirms
@@ -131,18 +127,13 @@ pub async fn decide_refusal(
         return confirm(app, user, code).await;
     }
     let (a, actor) = for_action(app, code, &By::Staff(user)).await?;
-    if !policy::can_approve_booking_refusal(user, a.center_id.get()) {
-        return Err(AppError::Forbidden("不同意预约须经大厅管理员批准".into()));
-    }
+    refusal::may_decide(user, a.center_id, "预约")?;
     let names = names(app, &a).await?;
     let now = app.clock.now_micros();
     let (a, actor, names) = (&a, &actor, &names);
     app.db
         .transaction(|mut tx| {
-            Box::pin(async move {
-                approve_in(&mut tx, a, actor, names, now).await?;
-                reload(&mut tx, a.id).await
-            })
+            Box::pin(async move { refusal::approve(&mut tx, a, actor, names, now).await })
         })
         .await
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::person::{Wanted, fairness, lock_person, person};
+use super::person::{Wanted, fairness, lock_person, one_a_day, person};
 use super::place::{chosen_slot, plan, take_place, tell_booked};
 use super::steps::{BOOKINGS, Change};
 use super::{citizen, instant, new_code, reload, staff};
@@ -130,11 +130,7 @@ pub async fn book(
                 .await;
                 let id: BookingId = match inserted {
                     Ok(id) => id,
-                    Err(e) if crate::db::is_unique_violation(&e) => {
-                        return Err(AppError::Conflict(
-                            "该身份证号当天已预约过此事项，同一事项每人每天只能保留一个预约".into(),
-                        ));
-                    }
+                    Err(e) if crate::db::is_unique_violation(&e) => return Err(one_a_day()),
                     Err(e) => return Err(e.into()),
                 };
                 let note = match &p.agent_name {

@@ -6,7 +6,8 @@
 //!
 //! By use case: `view` (the free hours), `book`, `change` (cancel, 改约), `answers`
 //! (同意, 不同意); `person` checks the applicant and the per-person rules, `place` reads
-//! what a day offers and takes a place, `steps` writes the guarded state changes.
+//! what a day offers and takes a place, `steps` writes the guarded state changes, `refusal` is
+//! 不同意 with the hall manager's approval (bookings and home visits alike).
 
 use jiff::civil::{Date, Time};
 
@@ -24,6 +25,7 @@ mod book;
 mod change;
 mod person;
 mod place;
+pub(in crate::booking) mod refusal;
 mod steps;
 mod view;
 
@@ -217,6 +219,4 @@ pub(super) async fn names(app: &App, a: &Appointment) -> AppResult<(String, Stri
 pub use super::checkin::{CheckedIn, check_in, code_in, mark_no_show};
 
 // The hall manager's rules (days ahead, caps, periods, capacities) live in `rules.rs`.
-pub use super::rules::{
-    MatterRuleInput, SettingsInput, save_matter_rule, save_settings, save_window_capacity,
-};
+pub use super::rules::{MatterRuleInput, save_matter_rule, save_settings, save_window_capacity};

@@ -120,9 +120,6 @@ pub(super) async fn lock_person(
     Ok(())
 }
 
-/// The per-person rules (黄牛): one active booking per ID number, matter and day; at most
-/// `max_per_person` and `max_per_phone` active bookings; no more online booking after
-/// `no_show_limit` no-shows in 90 days.
 /// The booking the fairness rules are checked for.
 pub(super) struct Wanted {
     pub matter: crate::ids::MatterId,
@@ -132,6 +129,15 @@ pub(super) struct Wanted {
     pub except: Option<BookingId>,
 }
 
+/// The refusal of a second active booking of one ID number for one matter and day, whether
+/// the count or the unique index finds it.
+pub(super) fn one_a_day() -> AppError {
+    AppError::Conflict("该身份证号当天已预约过此事项，同一事项每人每天只能保留一个预约".into())
+}
+
+/// The per-person rules (黄牛): one active booking per ID number, matter and day; at most
+/// `max_per_person` and `max_per_phone` active bookings; no more online booking after
+/// `no_show_limit` no-shows in 90 days.
 pub(super) async fn fairness(
     conn: &mut Conn,
     settings: &Settings,
@@ -148,9 +154,7 @@ pub(super) async fn fairness(
     let except = except.map_or(0, |b| b.get());
     let c = queries::active_counts(conn, &p.id_card, &p.phone, matter, date, now, except).await?;
     if c.same_day > 0 {
-        return Err(AppError::Conflict(
-            "该身份证号当天已预约过此事项，同一事项每人每天只能保留一个预约".into(),
-        ));
+        return Err(one_a_day());
     }
     // (field, whose, active bookings, cap), the ID number's first.
     let caps = [
