@@ -116,9 +116,32 @@ pub fn address(id: i64, name: &str) -> String {
 }
 
 /// Stores `data` as the `kind` file of material number `position` (from 1) of the matter
-/// `code`, and points the material at it; audited as an update of the matter.
-#[allow(clippy::too_many_arguments)]
+/// `code`, and points the material at it; audited as an update of the matter. The use case
+/// behind the API and the edit page's upload form; answers the file's address.
 pub async fn attach(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    position: usize,
+    kind: FileKind,
+    file_name: &str,
+    data: &[u8],
+) -> AppResult<String> {
+    let (actor, now) = (Actor::from(user), app.clock.now_micros());
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move {
+                attach_in(
+                    &mut tx, &actor, user, code, position, kind, file_name, data, now,
+                )
+                .await
+            })
+        })
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn attach_in(
     tx: &mut Tx,
     actor: &Actor,
     user: &CurrentUser,
@@ -296,20 +319,7 @@ pub async fn api_attach(
         AppError::Invalid("kind 须为 sample（示范文本）或 blank_form（空白表格）".into())
     })?;
     let (name, data) = file_of(&headers, body, q.name.as_deref()).await?;
-    let mut tx = app.db.begin().await?;
-    let url = attach(
-        &mut tx,
-        &Actor::from(&user),
-        &user,
-        &code,
-        q.material,
-        kind,
-        &name,
-        &data,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
+    let url = attach(&app, &user, &code, q.material, kind, &name, &data).await?;
     Ok((StatusCode::CREATED, axum::Json(Attached { url })))
 }
 
@@ -344,20 +354,8 @@ async fn page_attach(
             .iter()
             .find(|p| p.name == "file" && !p.data.is_empty())
             .ok_or_else(|| AppError::Invalid("请选择要上传的文件".into()))?;
-        let mut tx = app.db.begin().await?;
-        attach(
-            &mut tx,
-            &Actor::from(&user),
-            &user,
-            &code,
-            position,
-            kind,
-            file.file_name.as_deref().unwrap_or(""),
-            &file.data,
-            app.clock.now_micros(),
-        )
-        .await?;
-        tx.commit().await?;
+        let name = file.file_name.as_deref().unwrap_or("");
+        attach(&app, &user, &code, position, kind, name, &file.data).await?;
         AppResult::Ok(format!("已上传{}", kind.label()))
     }
     .await;

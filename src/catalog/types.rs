@@ -202,6 +202,46 @@ fn require_admin(user: &CurrentUser) -> AppResult<()> {
     }
 }
 
+/// Adds or changes a type: the use case behind the API and the page (system administrator).
+pub async fn save_type(
+    app: &App,
+    user: &CurrentUser,
+    code: &str,
+    input: &TypeInput,
+) -> AppResult<MatterType> {
+    require_admin(user)?;
+    let (actor, now) = (Actor::from(user), app.clock.now_micros());
+    app.db
+        .transaction(|mut tx| {
+            Box::pin(async move { save(&mut tx, &actor, code, input, now).await })
+        })
+        .await
+}
+
+/// Removes a type no matter uses (system administrator).
+pub async fn delete_type(app: &App, user: &CurrentUser, code: &str) -> AppResult<()> {
+    require_admin(user)?;
+    let (actor, now) = (Actor::from(user), app.clock.now_micros());
+    app.db
+        .transaction(|mut tx| Box::pin(async move { delete(&mut tx, &actor, code, now).await }))
+        .await
+}
+
+/// The page form's fields as a [`TypeInput`].
+fn type_input(form: &Fields) -> AppResult<TypeInput> {
+    let sort_order = match form.get("sort_order").trim() {
+        "" => None,
+        s => Some(
+            s.parse()
+                .map_err(|_| AppError::invalid_field("sort_order", "排序须为整数"))?,
+        ),
+    };
+    Ok(TypeInput {
+        name: form.get("name").to_owned(),
+        sort_order,
+    })
+}
+
 /// Adds or changes a 事项类型 (system administrator).
 #[utoipa::path(put, path = "/api/v1/matter-types/{code}", summary = "新增或修改事项类型", tag = "catalog",
     request_body = TypeInput, params(("code" = String, Path)),
@@ -212,18 +252,7 @@ pub async fn api_put(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<TypeInput>,
 ) -> AppResult<Json<MatterType>> {
-    require_admin(&user)?;
-    let mut tx = app.db.begin().await?;
-    let t = save(
-        &mut tx,
-        &Actor::from(&user),
-        &code,
-        &input,
-        app.clock.now_micros(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(t))
+    Ok(Json(save_type(&app, &user, &code, &input).await?))
 }
 
 /// Removes a 事项类型 no matter uses (system administrator).
@@ -235,10 +264,7 @@ pub async fn api_delete(
     user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<StatusCode> {
-    require_admin(&user)?;
-    let mut tx = app.db.begin().await?;
-    delete(&mut tx, &Actor::from(&user), &code, app.clock.now_micros()).await?;
-    tx.commit().await?;
+    delete_type(&app, &user, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -281,30 +307,14 @@ async fn page(State(app): State<Arc<App>>, viewer: Viewer, Query(f): Query<Flash
 /// The page's forms: `save` (add or change) and `delete`.
 async fn page_submit(State(app): State<Arc<App>>, viewer: Viewer, form: Fields) -> PageResult {
     require_admin(&viewer.user)?;
-    let actor = Actor::from(&viewer.user);
-    let now = app.clock.now_micros();
+    let code = form.get("code");
     let result = async {
-        let mut tx = app.db.begin().await?;
-        let done = if form.get("action") == "delete" {
-            delete(&mut tx, &actor, form.get("code"), now).await?;
-            "已删除"
-        } else {
-            let sort_order = match form.get("sort_order").trim() {
-                "" => None,
-                s => Some(
-                    s.parse()
-                        .map_err(|_| AppError::invalid_field("sort_order", "排序须为整数"))?,
-                ),
-            };
-            let input = TypeInput {
-                name: form.get("name").to_owned(),
-                sort_order,
-            };
-            save(&mut tx, &actor, form.get("code"), &input, now).await?;
-            "已保存"
-        };
-        tx.commit().await?;
-        AppResult::Ok(done)
+        if form.get("action") == "delete" {
+            delete_type(&app, &viewer.user, code).await?;
+            return Ok("已删除");
+        }
+        save_type(&app, &viewer.user, code, &type_input(&form)?).await?;
+        AppResult::Ok("已保存")
     }
     .await;
     match result {
