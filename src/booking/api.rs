@@ -298,17 +298,17 @@ pub async fn confirm(call: StaffCall) -> AppResult<Json<BookingItem>> {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct RefuseInput {
+pub struct BookingRefuseInput {
     /// 不同意的理由, told to the citizen.
     pub reason: String,
 }
 
 /// 不同意: a clerk proposes it with the reason; the hall manager's own refusal is final at once.
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/refuse", summary = "不同意预约（报大厅审批）", tag = "booking",
-    request_body = RefuseInput, params(("code" = String, Path)), responses((status = 200, body = BookingItem)))]
+    request_body = BookingRefuseInput, params(("code" = String, Path)), responses((status = 200, body = BookingItem)))]
 pub async fn refuse(
     call: StaffCall,
-    ApiJson(input): ApiJson<RefuseInput>,
+    ApiJson(input): ApiJson<BookingRefuseInput>,
 ) -> AppResult<Json<BookingItem>> {
     let (State(app), user, Path(code)) = call;
     let a = service::refuse(&app, &user, &code, &input.reason).await;

@@ -19,7 +19,7 @@ use crate::state::{StateMachine, Transition, go, in_list};
 
 crate::text_enum! {
     /// Who may ask for a home visit (`home_visits.applicant_kind`).
-    pub enum ApplicantKind {
+    pub enum VisitApplicant {
         /// 高龄老人.
         Elderly = "elderly" => "高龄老人",
         /// 重病患者.
@@ -31,7 +31,7 @@ crate::text_enum! {
     }
 }
 
-impl ApplicantKind {
+impl VisitApplicant {
     /// The label of the applicant's number.
     pub fn number_label(self) -> &'static str {
         match self {
@@ -107,7 +107,7 @@ pub struct HomeVisit {
     pub code: String,
     pub center_id: CenterId,
     pub matter: String,
-    pub applicant_kind: ApplicantKind,
+    pub applicant_kind: VisitApplicant,
     pub name: String,
     pub phone: String,
     pub id_number: String,

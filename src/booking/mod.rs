@@ -109,6 +109,7 @@ pub const COLUMNS: &str = "a.id, a.code, a.center_id, a.matter_id, a.window_id, 
 /// A center's booking rules (`booking_settings`, defaults where no row), as the hall manager
 /// reads and sets them.
 #[derive(Clone, Debug, Deserialize, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = BookingSettings)]
 pub struct Settings {
     /// How far ahead citizens may book, in days.
     pub days_ahead: i64,

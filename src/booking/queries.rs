@@ -437,6 +437,7 @@ pub async fn open(conn: &mut Conn, center: CenterId) -> AppResult<Vec<Line>> {
 
 /// One line of the statistics: a day, matter, window and channel with its counts by state.
 #[derive(Clone, Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = BookingStatLine)]
 pub struct StatLine {
     pub service_date: String,
     pub matter: String,

@@ -179,7 +179,7 @@ pub struct MissingInput {
 
 /// A refusal's reason and basis.
 #[derive(Deserialize, ToSchema)]
-pub struct RefuseInput {
+pub struct CaseRefuseInput {
     pub reason: String,
     /// The legal basis; by default 《行政许可法》第三十二条.
     #[serde(default)]
@@ -277,7 +277,7 @@ case_steps! {
     notify_missing("/api/v1/cases/{number}/notify-missing", "一次性告知补正", MissingInput, (status = 409, description = "状态不允许（invalid_state）"))
         => |app, user, number, input| service::notify_missing(&app, &user, &number, &input.items);
     /// 不予受理.
-    refuse("/api/v1/cases/{number}/refuse", "不予受理（登记否定报备）", RefuseInput, (status = 409, description = "状态不允许（invalid_state）"))
+    refuse("/api/v1/cases/{number}/refuse", "不予受理（登记否定报备）", CaseRefuseInput, (status = 409, description = "状态不允许（invalid_state）"))
         => |app, user, number, input| service::refuse(&app, &user, &number, &input.reason, &input.basis);
     /// The department's decision.
     decide("/api/v1/cases/{number}/decide", "审批决定（准予/不予）", DecideInput, (status = 409, description = "状态不允许（invalid_state）"))

@@ -284,7 +284,7 @@ pub async fn arrange(
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct RefuseInput {
+pub struct VisitRefuseInput {
     /// 不同意的理由, told to the applicant.
     #[serde(default)]
     pub reason: String,
@@ -292,10 +292,10 @@ pub struct RefuseInput {
 
 /// 不同意: a clerk proposes it with the reason; the hall manager's own refusal is final at once.
 #[utoipa::path(post, path = "/api/v1/home-visits/{code}/refuse", summary = "不同意上门服务（报大厅审批）", tag = "booking",
-    request_body = RefuseInput, params(("code" = String, Path)), responses((status = 200, body = VisitItem)))]
+    request_body = VisitRefuseInput, params(("code" = String, Path)), responses((status = 200, body = VisitItem)))]
 pub async fn refuse(
     call: StaffCall,
-    ApiJson(input): ApiJson<RefuseInput>,
+    ApiJson(input): ApiJson<VisitRefuseInput>,
 ) -> AppResult<Json<VisitItem>> {
     let (State(app), user, Path(code)) = call;
     answered(

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::api::{VisitItem, item_for, list_for};
 use super::service::{self, ArrangeInput, By, VisitInput};
-use super::{ApplicantKind, Member, VisitAction, VisitState};
+use super::{Member, VisitAction, VisitApplicant, VisitState};
 use crate::app::App;
 use crate::auth::{CsrfToken, CurrentUser, Viewer, policy};
 use crate::booking::pages::{CenterRow, center_row};
@@ -46,8 +46,8 @@ struct RequestPage {
 }
 
 impl RequestPage {
-    fn kinds(&self) -> &'static [ApplicantKind] {
-        ApplicantKind::ALL
+    fn kinds(&self) -> &'static [VisitApplicant] {
+        VisitApplicant::ALL
     }
 
     /// The form of `center` with `form` filled in, and the reason it was refused (`error`).

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{ApplicantKind, HomeVisit, Member, VisitAction, VisitState};
+use super::{HomeVisit, Member, VisitAction, VisitApplicant, VisitState};
 use crate::app::App;
 use crate::audit::Actor;
 use crate::auth::{CurrentUser, policy};
@@ -102,7 +102,7 @@ fn coming_date(app: &App, field: &str, label: &str, text: &str) -> AppResult<Dat
 /// A request, checked.
 struct Request {
     center: CenterId,
-    kind: ApplicantKind,
+    kind: VisitApplicant,
     name: String,
     phone: String,
     id_number: String,
@@ -113,19 +113,19 @@ struct Request {
 }
 
 async fn request_of(app: &App, input: &VisitInput) -> AppResult<Request> {
-    let kind = ApplicantKind::parse(input.kind.trim()).ok_or_else(|| {
+    let kind = VisitApplicant::parse(input.kind.trim()).ok_or_else(|| {
         AppError::invalid_field(
             "kind",
             "请选择申请人类别：高龄老人、重病患者、残疾人或重点企业",
         )
     })?;
     let name = match kind {
-        ApplicantKind::Enterprise => plain("name", "企业名称", &input.name, 2, 60)?,
+        VisitApplicant::Enterprise => plain("name", "企业名称", &input.name, 2, 60)?,
         _ => plain("name", "申请人姓名", &input.name, 1, 30)?,
     };
     let phone = check_phone("phone", &input.phone)?;
     let id_number = match kind {
-        ApplicantKind::Enterprise => identity::check_credit_code(&input.id_number),
+        VisitApplicant::Enterprise => identity::check_credit_code(&input.id_number),
         _ => identity::check_id_card(&input.id_number),
     }
     .map_err(|m| AppError::invalid_field("id_number", m))?;

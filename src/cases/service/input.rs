@@ -75,6 +75,7 @@ pub struct DecideInput {
 
 /// 出件.
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize, ToSchema)]
+#[schema(as = CaseIssueInput)]
 #[serde(default)]
 pub struct IssueInput {
     /// `onsite` (identity checked at the window) or `post` (政务专递).
