@@ -107,6 +107,23 @@ pub async fn open_db(url: &str) -> Result<crate::db::Db, BenchError> {
     Ok(db)
 }
 
+/// The id of the center with `code`, or the error a scenario stops with when there is none.
+pub async fn center_id(db: &crate::db::Db, code: &str) -> Result<i64, BenchError> {
+    Ok(sqlx::query_scalar("select id from centers where code = $1")
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| format!("数据库中没有编码为“{code}”的中心"))?)
+}
+
+/// The id of the matter with `code`, which the scenario has just made sure exists.
+pub async fn matter_id(conn: &mut crate::db::Conn, code: &str) -> Result<i64, BenchError> {
+    Ok(sqlx::query_scalar("select id from matters where code = $1")
+        .bind(code)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 /// The load to offer: `--duration`, else `--requests`, else 10 seconds.
 pub fn load_config(args: &BenchArgs) -> load::LoadConfig {
     let duration = match (args.duration, args.requests) {

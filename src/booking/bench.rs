@@ -19,10 +19,11 @@ use serde_json::{Value, json};
 
 use crate::{
     bench::{
-        BenchArgs, BenchError, Figure, Output, load, load_config, load_output, open_db, table,
+        BenchArgs, BenchError, Figure, Output, center_id, load, load_config, load_output,
+        matter_id, open_db, table,
     },
     clock::Clock,
-    db::{Backend, Conn, Db},
+    db::{Backend, Db},
 };
 
 /// Places each window offers per hour in `booking` and `booking-month`.
@@ -35,24 +36,6 @@ const MONTH_STORED: i64 = 3_000_000;
 /// One row of a report's table.
 const fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
     Figure { name, value, unit }
-}
-
-/// The id of the center with `code`, or the error a scenario stops with when there is none.
-/// A fixture of every area's scenarios (`cases/bench.rs` looks its center up alike).
-pub(crate) async fn center_id(db: &Db, code: &str) -> Result<i64, BenchError> {
-    Ok(sqlx::query_scalar("select id from centers where code = $1")
-        .bind(code)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| format!("数据库中没有编码为“{code}”的中心"))?)
-}
-
-/// The id of the matter with `code`, which the scenario has just made sure exists.
-pub(crate) async fn matter_id(conn: &mut Conn, code: &str) -> Result<i64, BenchError> {
-    Ok(sqlx::query_scalar("select id from matters where code = $1")
-        .bind(code)
-        .fetch_one(&mut *conn)
-        .await?)
 }
 
 /// What a scenario booked against.

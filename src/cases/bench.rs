@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 
 use crate::audit::Actor;
 use crate::bench::{
-    BenchArgs, BenchError, Figure, Output, load, load_config, load_output, open_db, table,
+    BenchArgs, BenchError, Figure, Output, center_id, load, load_config, load_output, matter_id,
+    open_db, table,
 };
 use crate::clock::Clock;
 use crate::db::{Backend, Db};
@@ -44,11 +45,7 @@ struct Prepared {
 /// comprehensive windows take them), and tokens for the system admin and a leader.
 async fn prepare(db: &Db, center_code: &str, n: i64) -> Result<Prepared, BenchError> {
     let now = Clock::system().now_micros();
-    let center: i64 = sqlx::query_scalar("select id from centers where code = $1")
-        .bind(center_code)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| format!("数据库中没有编码为“{center_code}”的中心"))?;
+    let center = center_id(db, center_code).await?;
     let mut tx = db.begin().await?;
     let mut codes = Vec::new();
     for i in 0..n {
@@ -66,10 +63,7 @@ async fn prepare(db: &Db, center_code: &str, n: i64) -> Result<Prepared, BenchEr
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let id: i64 = sqlx::query_scalar("select id from matters where code = $1")
-            .bind(&code)
-            .fetch_one(&mut *tx)
-            .await?;
+        let id = matter_id(&mut tx, &code).await?;
         sqlx::query(
             "insert into matter_materials (matter_id, position, name, form, copies, required, tolerable) \
              values ($1, 1, '申请书', 'original', 1, 1, 0) on conflict (matter_id, position) do nothing",

@@ -22,14 +22,6 @@ pub use centers::Center;
 pub use windows::{Special, Window, WindowKind};
 pub use zones::Zone;
 
-/// The old name of [`crate::text_enum!`] with labels; forwards to it.
-#[macro_export]
-macro_rules! labelled_enum {
-    ($($body:tt)*) => {
-        $crate::text_enum! { $($body)* }
-    };
-}
-
 crate::text_enum! {
     /// Administrative level of a center's region (R1.1); labelled 市/县/乡/村.
     pub enum Level {
