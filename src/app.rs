@@ -244,24 +244,14 @@ pub fn router(app: Arc<App>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        // Every error in its shape (JSON under /api/, the HTML page elsewhere), a timeout's and
-        // the rate limit's included; inside the request id, so a 500 has its 错误编号.
-        .layer(middleware::from_fn(crate::web::error_shapes::uniform_errors))
-        .layer(middleware::from_fn(crate::error::with_request_id))
+        // The request id known to the errors, every error in its shape (JSON under /api/, the
+        // HTML page elsewhere; a timeout's and the rate limit's included) and the security
+        // headers: one layer (`web::edge`).
+        .layer(middleware::from_fn(crate::web::edge))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        // The span carries the request id at INFO, so every line logged while serving a request
-        // (an internal error above all) can be found by its 错误编号.
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        // A 5xx is logged here too (tower_http, at ERROR); every line logged while serving a
+        // request starts with its request id (`error::WithRequestId`), at no cost per request.
+        .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(middleware::from_fn(crate::web::headers::security_headers))
         .with_state(app)
 }

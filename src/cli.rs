@@ -150,6 +150,9 @@ pub fn run() -> ExitCode {
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never in a log file.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .event_format(crate::error::WithRequestId(
+            tracing_subscriber::fmt::format::Format::default(),
+        ))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -172,18 +172,35 @@ tokio::task_local! {
     static REQUEST_ID: String;
 }
 
-/// Middleware: makes the request's `x-request-id` known to the errors made while serving it.
-pub async fn with_request_id(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    REQUEST_ID.scope(id, next.run(req)).await
+/// Runs `work` (the rest of a request) with `id`, the request's `x-request-id`, known to the
+/// errors made meanwhile ([`request_id`]); [`crate::web::edge`] calls it.
+pub async fn with_request_id<F: std::future::Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
+/// Log lines that start with the request id being served (`request_id=…`), so that every line
+/// logged while serving a request, an internal error's above all, is found by its 错误编号. It
+/// reads the id when a line is written, so a request that logs nothing costs nothing (a span
+/// per request did: about a tenth of a simple request's time).
+pub struct WithRequestId<F>(pub F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for WithRequestId<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        if let Some(id) = request_id() {
+            write!(writer, "request_id={id} ")?;
+        }
+        self.0.format_event(ctx, writer, event)
+    }
 }
 
 /// The request id being served, or `None` outside a request (CLI, jobs).
@@ -459,6 +476,41 @@ mod tests {
             })
             .await;
         assert!(msg.ends_with("（错误编号 1a2b3c4d）"), "{msg}");
+    }
+
+    #[test]
+    fn log_lines_written_while_serving_a_request_start_with_its_id() {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .event_format(WithRequestId(
+                tracing_subscriber::fmt::format::Format::default(),
+            ))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            REQUEST_ID.sync_scope("1a2b3c4d-5e6f".into(), || tracing::warn!("inside"));
+            tracing::warn!("outside");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("request_id=1a2b3c4d-5e6f "), "{text}");
+        assert!(lines[0].ends_with("inside"), "{text}");
+        assert!(!lines[1].contains("request_id"), "{text}");
+        assert!(lines[1].ends_with("outside"), "{text}");
     }
 
     #[test]

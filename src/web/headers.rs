@@ -4,12 +4,7 @@
 //! The pages' small behaviours (print, confirm, submit on change) are declared with data
 //! attributes and run by `static/page.js`.
 
-use axum::{
-    extract::Request,
-    http::{HeaderName, HeaderValue, header},
-    middleware::Next,
-    response::Response,
-};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
 /// The policy, built once.
 pub fn content_security_policy() -> &'static str {
@@ -18,10 +13,8 @@ pub fn content_security_policy() -> &'static str {
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
-/// Middleware: adds the security headers a response does not set itself.
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
+/// Adds the security headers a response does not set itself ([`crate::web::edge`]).
+pub fn add_security_headers(headers: &mut HeaderMap) {
     let set = [
         (
             header::CONTENT_SECURITY_POLICY,
@@ -45,7 +38,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     for (name, value) in set {
         headers.entry(name).or_insert(value);
     }
-    response
 }
 
 #[cfg(test)]

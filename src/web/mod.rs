@@ -3,9 +3,12 @@
 
 mod assets;
 pub mod control_chars;
+mod edge;
 pub mod error_shapes;
 pub mod headers;
 pub mod qr;
+
+pub use edge::edge;
 
 use std::sync::Arc;
 
