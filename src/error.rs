@@ -362,10 +362,9 @@ impl AppError {
                 chain.push_str(&cause.to_string());
                 next = cause.source();
             }
-            let request_id = request_id().unwrap_or_default();
+            // The line starts with the request id already (`WithRequestId`).
             if matches!(e.failure, Failure::Conflict | Failure::Unavailable) {
                 tracing::warn!(
-                    request_id = %request_id,
                     failure = ?e.failure,
                     cause = %chain,
                     "database refused or unavailable"
@@ -373,8 +372,7 @@ impl AppError {
                 return;
             }
             tracing::error!(
-                request_id = %request_id,
-                error_number = %error_number(&request_id),
+                error_number = %error_number(&request_id().unwrap_or_default()),
                 cause = %chain,
                 "internal error"
             );
